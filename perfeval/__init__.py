@@ -1,0 +1,32 @@
+"""perfeval — a Jupyter workbench for 财政项目支出绩效评价 (fiscal project-expenditure performance evaluation).
+
+Data flows one way: sheet → validated `Project` → `Evaluation` → views and exports.
+"""
+
+from perfeval.errors import PerfevalError, Problem, SchemeError, SheetError
+from perfeval.evaluate import Evaluation, evaluate, evaluate_frames, evaluate_many
+from perfeval.model import Project
+from perfeval.scheme import Scheme, ScoringOptions, load_scheme
+from perfeval.validate import load_project, load_projects, read_projects, validate_paths
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Evaluation",
+    "PerfevalError",
+    "Problem",
+    "Project",
+    "Scheme",
+    "SchemeError",
+    "ScoringOptions",
+    "SheetError",
+    "__version__",
+    "evaluate",
+    "evaluate_frames",
+    "evaluate_many",
+    "load_project",
+    "load_projects",
+    "load_scheme",
+    "read_projects",
+    "validate_paths",
+]

@@ -1,0 +1,235 @@
+"""Audit: recompute every figure a report states and flag what does not hold together.
+
+Each finding has a code, a severity (error / warning / info), a Chinese message that gives both
+numbers, and where it is. Works on the frames of many projects at once (keyed by `pidx`).
+
+Codes: stated_item_score, stated_subtotal, stated_total, stated_grade, stated_rate, stated_amount,
+conflicting_statements, unit_mismatch, suspicious_operator, weights, unexplained_deviation,
+over_achievement, qualitative_unclassified, funding_breakdown, overspend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from perfeval.notation import MONEY_UNITS, decimals_of, unit_factor, unit_in_name
+from perfeval.scheme import Scheme, ScoringOptions
+
+COLUMNS = ("pidx", "code", "severity", "message", "where")
+
+#: words that mark a cost indicator (a ceiling: ≤) and a rate that should be a floor (≥)
+COST_WORDS = ("成本", "费用", "单价", "造价")
+FLOOR_WORDS = ("满意度", "覆盖率", "达标率", "及时率", "完成率", "合格率", "到位率", "知晓率", "参与率")
+
+
+def _fmt(x: float, places: int = 2) -> str:
+    """12.50 -> '12.5', 20.0 -> '20', NaN -> '—'."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    text = f"{x:.{places}f}".rstrip("0").rstrip(".")
+    return text if text != "-0" else "0"
+
+
+def pct(x: float, places: int = 1) -> str:
+    return "—" if x is None or not np.isfinite(x) else f"{x * 100:.{places}f}%"
+
+
+def _where(row: pd.Series) -> str:
+    return f"指标表第{int(row.row)}行「{row.level1}/{row.name}」"
+
+
+def _records(rows: pd.DataFrame, code: str, severity: str, message, where=_where) -> list[dict]:
+    return [{"pidx": r.pidx, "code": code, "severity": severity, "message": message(r),
+             "where": where(r)} for r in rows.itertuples()]
+
+
+def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict]:
+    out: list[dict] = []
+    d = options.decimals
+    stated = ind["stated_score"]
+    diff = (stated - ind["score"]).abs() > 0.5 * 10.0 ** -d
+    out += _records(
+        ind[stated.notna() & diff], "stated_item_score", "warning",
+        lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
+                   f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"))
+
+    # units: target vs actual vs the unit the indicator's name declares
+    name_units = ind["name"].map(unit_in_name)
+    triples = list(zip(name_units, ind["target_unit"], ind["actual_unit"], strict=True))
+    clash = np.array([
+        any(unit_factor(x, y) is None for x, y in ((t, a), (n, t), (n, a)))
+        for n, t, a in triples
+    ], dtype=bool)
+    rows = ind.assign(name_unit=name_units)[clash]
+    out += _records(rows, "unit_mismatch", "warning", lambda r: (
+        f"指标「{r.name}」单位不一致："
+        + "，".join(f"{label}为「{u}」" for label, u in (("名称标注", r.name_unit),
+                                                      ("指标值", r.target_unit),
+                                                      ("实际完成值", r.actual_unit)) if u)
+        + f"（指标值 {r.target}，实际完成值 {r.actual}）；请核对计量口径"))
+
+    label = ind["level2"].fillna("") + ind["level3"].fillna("") + ind["name"]
+    in_cost_group = (ind["level2"].fillna("") + ind["level3"].fillna("")).str.contains("成本")
+    is_cost = (in_cost_group | ind["name"].map(lambda s: any(w in s for w in COST_WORDS))
+               | ind["target_unit"].isin(MONEY_UNITS)) & ~ind["name"].str.contains("率")
+    cost_floor = is_cost & ind["target_op"].isin(["≥", ">"]) & ind["rule"].isin(["positive", "exact"])
+    rows = ind[cost_floor]
+
+    def cost_message(r) -> str:
+        alt = r.weight if r.actual_value <= r.target_value else r.weight * r.target_value / r.actual_value
+        return (f"成本类指标「{r.name}」的指标值写作「{r.target}」（下限）：成本指标通常应为上限（≤）。"
+                f"按所写的「{r.target_op}」计 {_fmt(r.score)} 分；若按上限计为 {_fmt(alt)} 分")
+
+    out += _records(rows, "suspicious_operator", "warning", cost_message)
+    floor = label.map(lambda s: any(w in s for w in FLOOR_WORDS)) & ind["target_op"].isin(["≤", "<"])
+    out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
+        f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"))
+
+    short = (ind["fraction"] < 1 - 1e-9) & (ind["reason"].fillna("") == "") & (ind["weight"] > 0)
+    short &= ~ind["rule"].isin(["manual"])
+    out += _records(ind[short], "unexplained_deviation", "warning", lambda r: (
+        f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
+        f"得 {_fmt(r.score)}/{_fmt(r.weight)} 分），但未填写偏差原因"))
+    manual_no_reason = (ind["rule"] == "manual") & (ind["deduction"].fillna(0) > 0) & \
+        (ind["deduction_reason"].fillna("") == "")
+    out += _records(ind[manual_no_reason], "unexplained_deviation", "warning", lambda r: (
+        f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"))
+    big = (ind["deviation"].abs() > options.deviation_threshold) & ~short & \
+        (ind["reason"].fillna("") == "") & ~ind["over_achieved"]
+    out += _records(ind[big], "unexplained_deviation", "info", lambda r: (
+        f"指标「{r.name}」偏差率 {pct(r.deviation)} 超过 {pct(options.deviation_threshold, 0)}，"
+        f"应说明原因"))
+
+    out += _records(ind[ind["over_achieved"]], "over_achievement", "warning", lambda r: (
+        f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"
+        f"（≥{pct(options.over_achievement_threshold, 0)}），目标可能设定偏低；"
+        f"按10号文应说明原因，并可按偏离度调减得分"))
+    unknown = (ind["rule"] == "qualitative") & ind["qualitative_level"].isna()
+    out += _records(ind[unknown], "qualitative_unclassified", "warning", lambda r: (
+        f"定性指标「{r.name}」的实际完成值「{r.actual}」无法判断等级，按 0 分计；"
+        f"请写明 达成/部分达成/未达成（或 优/良/中/差）"))
+    return out
+
+
+def _stated_where(r) -> str:
+    return f"报告{r.where}" if r.where else "报告"
+
+
+def _agrees(stated: float, computed: float, text: str, rate: bool) -> bool:
+    """True when `computed` equals `stated` at the precision the report wrote ('95.6%' -> 0.1%)."""
+    if not np.isfinite(stated) or not np.isfinite(computed):
+        return False
+    places = decimals_of(text) + (2 if rate and "%" in text else 0)
+    return abs(computed - stated) <= 0.5 * 10.0 ** -places + 1e-9
+
+
+def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
+                     scheme: Scheme, options: ScoringOptions) -> list[dict]:
+    if stated.empty:
+        return []
+    out: list[dict] = []
+    d = options.decimals
+    h = head.set_index("pidx")
+    lv = levels.set_index(["pidx", "name"])
+    for r in stated.itertuples():
+        item, value, text = r.item, r.value, r.text
+        p = h.loc[r.pidx]
+        where = _stated_where(r)
+
+        def add(code: str, severity: str, message: str, _pidx=r.pidx, _where=where) -> None:
+            out.append({"pidx": _pidx, "code": code, "severity": severity, "message": message,
+                        "where": _where})
+
+        if item == "总分":
+            total = float(p.total)
+            if abs(value - total) > 0.5 * 10.0 ** -d:
+                rounded = _agrees(value, total, text, False)
+                note = f"（差 {_fmt(value - total)} 分；按报告所写精度取整后相同，但总分应为各项得分之和）" \
+                    if rounded else f"（差 {_fmt(value - total)} 分）"
+                add("stated_total", "error",
+                    f"报告总分 {text} 分，各指标得分合计为 {_fmt(total)} 分{note}")
+        elif item == "等级":
+            if text != p.grade:
+                add("stated_grade", "error",
+                    f"报告绩效等级为「{text}」，按计算总分 {_fmt(float(p.total))} 分应为「{p.grade}」")
+        elif item in ("预算数", "到位数", "执行数"):
+            field = {"预算数": "budget", "到位数": "allocated", "执行数": "spent"}[item]
+            actual = float(p[field])
+            if abs(value - actual) > 0.005:
+                add("stated_amount", "error",
+                    f"报告{item} {_fmt(value, 4)} 万元，与项目信息中的{item} {_fmt(actual, 4)} 万元不符")
+        elif item in ("预算执行率", "资金到位率", "偏差率"):
+            field = {"预算执行率": "execution_rate", "资金到位率": "arrival_rate",
+                     "偏差率": "deviation_rate"}[item]
+            computed = float(p[field])
+            if not _agrees(value, computed, text, True):
+                base = "到位数" if options.execution_denominator == "allocated" else "预算数"
+                how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数",
+                       "偏差率": "1 − 预算执行率"}[item]
+                amounts = (f"执行数 {_fmt(float(p.spent), 4)}、到位数 {_fmt(float(p.allocated), 4)}、"
+                           f"预算数 {_fmt(float(p.budget), 4)} 万元")
+                add("stated_rate", "error", f"报告{item}为 {text}，按{how}（{amounts}）计算为 {pct(computed)}")
+        elif item.endswith("得分率"):
+            level = item.removesuffix("得分率")
+            computed = float(lv.loc[(r.pidx, level), "score_rate"])
+            if not _agrees(value, computed, text, True):
+                add("stated_rate", "error",
+                    f"报告「{level}」类指标得分率为 {text}，按各指标得分合计计算为 {pct(computed, 2)}")
+        elif item.endswith("得分"):
+            level = item.removesuffix("得分")
+            computed = float(lv.loc[(r.pidx, level), "score"])
+            if abs(value - computed) > 0.5 * 10.0 ** -d:
+                add("stated_subtotal", "error",
+                    f"报告「{level}」类指标得分 {text} 分，其下各三级指标得分合计为 {_fmt(computed)} 分")
+
+    # the same quantity stated with different values in different places
+    for (pidx, item), group in stated.groupby(["pidx", "item"], sort=False):
+        key = group["text"] if item == "等级" else group["value"].round(6)
+        if key.nunique() > 1:
+            parts = [f"{t}（{'、'.join(g['where'])}）" for t, g in group.groupby("text", sort=False)]
+            out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
+                        "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
+                        "where": "报告" + "、".join(group["where"])})
+    return out
+
+
+def _project_findings(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
+                      scheme: Scheme) -> list[dict]:
+    out: list[dict] = []
+    expected = {lv.name: lv.weight for lv in scheme.levels}
+    lv = levels.assign(expected=levels["name"].map(expected))
+    off = lv[(lv["weight"] - lv["expected"]).abs() > 1e-6]
+    out += _records(off, "weights", "warning", lambda r: (
+        f"一级指标「{r.name}」分值合计 {_fmt(r.weight)} 分，评价方案「{scheme.name}」为 {_fmt(r.expected)} 分"),
+        where=lambda r: f"指标表一级指标「{r.name}」")
+    if scheme.min_output_benefit > 0:
+        ob = lv[lv["name"].isin(["产出", "效益"])].groupby("pidx")["weight"].sum()
+        for pidx, weight in ob[ob < scheme.min_output_benefit - 1e-9].items():
+            out.append({"pidx": pidx, "code": "weights", "severity": "warning",
+                        "message": f"产出与效益指标合计 {_fmt(weight)} 分，低于10号文要求的 "
+                                   f"{_fmt(scheme.min_output_benefit)} 分（60%）",
+                        "where": "指标表"})
+    funded = head[head["funding_total"].notna() & ((head["funding_total"] - head["budget"]).abs() > 0.005)]
+    out += _records(funded, "funding_breakdown", "warning", lambda r: (
+        f"资金来源合计 {_fmt(r.funding_total, 4)} 万元，与预算数 {_fmt(r.budget, 4)} 万元不符"),
+        where=lambda r: "项目信息 资金来源")
+    over = head[head["spent"] > head["allocated"] + 1e-9]
+    out += _records(over, "overspend", "warning", lambda r: (
+        f"执行数 {_fmt(r.spent, 4)} 万元超过到位数 {_fmt(r.allocated, 4)} 万元"),
+        where=lambda r: "项目信息 执行数")
+    return out
+
+
+def audit(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame, stated: pd.DataFrame,
+          scheme: Scheme, options: ScoringOptions) -> pd.DataFrame:
+    """All findings for the projects in these frames, as one tidy frame."""
+    records = (_indicator_findings(ind, options)
+               + _stated_findings(stated, levels, head, scheme, options)
+               + _project_findings(ind, levels, head, scheme))
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    order = {"error": 0, "warning": 1, "info": 2}
+    if not frame.empty:
+        frame = frame.sort_values(["pidx", "severity"], key=lambda s: s.map(order) if s.name == "severity" else s,
+                                  kind="stable", ignore_index=True)
+    return frame

@@ -1,0 +1,57 @@
+"""Located input problems.
+
+Every problem found in an input names the file, sheet, row, column and value, and says
+what was expected, so an evaluator can go straight to the cell in Excel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file (all user-facing text is Chinese)."""
+
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    @property
+    def location(self) -> str:
+        parts = [Path(self.file).name]
+        if self.sheet:
+            parts.append(f"工作表「{self.sheet}」")
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
+        if self.column:
+            parts.append(f"列「{self.column}」")
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        shown = "" if self.value in (None, "") else f"：值「{self.value}」"
+        return f"{self.location}{shown}——{self.expected}"
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class PerfevalError(Exception):
+    """Base class for errors perfeval reports to users without a traceback."""
+
+
+class SheetError(PerfevalError):
+    """An input could not be turned into a valid project; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SchemeError(PerfevalError):
+    """A scheme file is missing or malformed."""

@@ -1,0 +1,60 @@
+"""The validated project: what every later stage trusts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+#: columns of `Project.indicators`, in order
+INDICATOR_COLUMNS = (
+    "row", "level1", "level2", "level3", "name", "weight", "target", "actual", "method",
+    "stated_score", "deduction", "deduction_reason", "reason", "measure",
+)
+#: columns of `Project.stated`
+STATED_COLUMNS = ("item", "value", "text", "where")
+
+#: narrative sections, in report order (key = heading in the 文字 sheet)
+NARRATIVE_SECTIONS = (
+    "项目背景", "主要内容", "实施情况", "项目实施主体", "总体目标", "阶段性目标", "评价目的", "评价工作过程",
+    "综合评价结论", "经验做法", "存在问题", "建议", "其他需要说明的问题",
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """One funded project after validation. Amounts are in 万元; texts are as written."""
+
+    id: str
+    name: str
+    department: str
+    unit: str
+    year: int
+    method: str
+    scheme_id: str
+    budget: float
+    allocated: float
+    spent: float
+    funding: dict[str, float] = field(default_factory=dict)
+    indicators: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INDICATOR_COLUMNS))
+    stated: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATED_COLUMNS))
+    narrative: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+    sha256: str | None = None
+    info: dict[str, str] = field(default_factory=dict)
+
+    def replace(self, **changes: object) -> Project:
+        """A copy with some fields changed (projects are never mutated)."""
+        return replace(self, **changes)
+
+    def with_indicator(self, index: int, **values: object) -> Project:
+        """A copy with one indicator row's columns changed (e.g. actual="23人", weight=5)."""
+        frame = self.indicators.copy()
+        for column, value in values.items():
+            if column not in frame.columns:
+                raise KeyError(column)
+            if frame[column].dtype != object and isinstance(value, str):
+                frame[column] = frame[column].astype(object)
+            frame.loc[index, column] = value
+        return replace(self, indicators=frame)

@@ -1,0 +1,210 @@
+"""Scoring rules: pure, vectorised functions over an indicator frame.
+
+Notation (domain notes §7): a = 实际完成值, t = 年度指标值, W = 分值.
+Every rule yields a *fraction* of W in [0, 1]; `score_frame` multiplies, rounds and clamps,
+so a score never exceeds its weight nor goes below 0. The frame may hold the indicators of
+many projects at once — nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from perfeval.notation import Measure, normalise
+from perfeval.scheme import QualitativeScale, ScoringOptions
+
+#: rule id -> Chinese name shown to users
+RULE_LABELS: dict[str, str] = {
+    "positive": "正向",
+    "negative": "反向",
+    "exact": "等于",
+    "range": "区间",
+    "zero": "零目标",
+    "qualitative": "定性",
+    "manual": "扣分",
+    "checklist": "评价要点",
+    "execution": "预算执行率",
+    "arrival": "资金到位率",
+}
+#: spellings accepted in the 评分方法 column
+METHOD_ALIASES: dict[str, str] = {
+    "正向": "positive", "正向指标": "positive", "越高越好": "positive", "比率": "positive",
+    "完成率": "positive", "定量": "positive",
+    "反向": "negative", "反向指标": "negative", "越低越好": "negative",
+    "等于": "exact", "精确": "exact", "等值": "exact",
+    "区间": "range", "范围": "range",
+    "零目标": "zero", "零容忍": "zero",
+    "定性": "qualitative", "等级": "qualitative", "定性评价": "qualitative", "分档": "qualitative",
+    "扣分": "manual", "扣分制": "manual", "评价打分": "manual", "人工评分": "manual",
+    "专家评分": "manual", "评分": "manual", "打分": "manual",
+    "评价要点": "checklist", "要点": "checklist", "清单": "checklist", "检查要点": "checklist",
+    "预算执行率": "execution", "执行率": "execution",
+    "资金到位率": "arrival", "到位率": "arrival",
+}
+METHOD_ALIASES.update({rule: rule for rule in RULE_LABELS})
+METHOD_ALIASES.update({label: rule for rule, label in RULE_LABELS.items()})
+
+RULES_NEEDING_TARGET = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative"})
+RULES_NEEDING_ACTUAL = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative",
+                                  "checklist"})
+
+
+def resolve_method(value: object) -> str | None:
+    """The rule id for a 评分方法 cell; None when blank (the rule is then inferred)."""
+    text = normalise(value).replace(" ", "")
+    if text in ("", "—", "-", "/", "*"):
+        return None
+    if text in METHOD_ALIASES:
+        return METHOD_ALIASES[text]
+    known = "、".join(RULE_LABELS.values())
+    raise ValueError(f"未知的评分方法；应为 {known} 之一，或留空按指标值自动判断")
+
+
+def infer_rule(name: str, level3: str, target: Measure, actual: Measure) -> str:
+    """The rule the operator implies when the sheet names none."""
+    label = f"{level3}{name}"
+    if "预算执行率" in label or "资金执行率" in label:
+        return "execution"
+    if "资金到位率" in label:
+        return "arrival"
+    if target.kind == "range":
+        return "range"
+    if target.kind == "number":
+        if target.op in ("≤", "<"):
+            return "zero" if target.value == 0 else "negative"
+        if target.op == "=" and target.value == 0:
+            return "zero"
+        if target.op in ("≥", ">"):
+            return "positive"
+        return "exact"
+    if target.kind == "text":
+        return "qualitative"
+    if actual.kind == "checklist":
+        return "checklist"
+    return "manual"
+
+
+def classify_text(text: str, target_text: str, scale: QualitativeScale) -> str | None:
+    """The qualitative level of an actual-value text (None when it cannot be told)."""
+    text = normalise(text)
+    if not text:
+        return None
+    levels = list(scale.fractions)
+    if text == normalise(target_text) or text in levels:
+        return levels[0] if text == normalise(target_text) else text
+    for level, words in scale.keywords.items():
+        for word in words:
+            if (len(word) == 1 and text == word) or (len(word) > 1 and word in text):
+                return level
+    return None
+
+
+def qualitative_fractions(actual: pd.Series, target: pd.Series,
+                          scale: QualitativeScale) -> tuple[pd.Series, pd.Series]:
+    """(level, fraction) per row; each distinct (actual, target) pair is classified once."""
+    pairs = pd.MultiIndex.from_arrays([actual.to_numpy(), target.to_numpy()])
+    uniques = pairs.unique()
+    levels = {pair: classify_text(pair[0], pair[1], scale) for pair in uniques}
+    level = pd.Series([levels[p] for p in pairs], index=actual.index, dtype=object)
+    fraction = level.map(scale.fractions).astype(float)
+    return level, fraction
+
+
+def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int) -> np.ndarray:
+    """Round non-negative scores: half_up (四舍五入, the field's default), half_even, truncate."""
+    x = np.asarray(values, dtype=float)
+    scale = 10.0 ** decimals
+    scaled = np.round(x * scale, 6)  # kill binary noise such as 9.5549999999
+    if mode == "half_up":
+        return np.floor(scaled + 0.5) / scale
+    if mode == "truncate":
+        return np.floor(scaled) / scale
+    return np.round(scaled) / scale
+
+
+def _clamp(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+
+
+def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
+    """Fraction of W each indicator earns, with completion (a/t) and deviation ((a−t)/t).
+
+    Required columns: weight, rule, target_value, target_low, target_high, actual_value,
+    actual_kind, actual, target, deduction, execution_rate, arrival_rate.
+    """
+    rule = frame["rule"].to_numpy()
+    w = frame["weight"].to_numpy(dtype=float)
+    a = frame["actual_value"].to_numpy(dtype=float)
+    t = frame["target_value"].to_numpy(dtype=float)
+    lo = frame["target_low"].to_numpy(dtype=float)
+    hi = frame["target_high"].to_numpy(dtype=float)
+    deduction = np.nan_to_num(frame["deduction"].to_numpy(dtype=float), nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(t != 0, a / t, np.where(a >= 0, np.inf, 0.0))
+        met_pos = a >= t - 1e-12
+        positive = np.where(met_pos, 1.0, _clamp(ratio))
+        met_neg = a <= t + 1e-12
+        if options.negative_rule == "linear":
+            negative = np.where(met_neg, 1.0, _clamp(2.0 - ratio))
+        else:
+            negative = np.where(met_neg, 1.0, _clamp(np.where(a != 0, t / a, 1.0)))
+        close = np.abs(a - t) <= options.exact_tolerance * np.maximum(np.abs(t), 1.0)
+        if options.exact_rule == "symmetric":
+            exact = np.where(close, 1.0, _clamp(1.0 - np.abs(a - t) / np.abs(t)))
+        else:
+            exact = np.where(close | (a > t), 1.0, _clamp(ratio))
+        below = _clamp(1.0 - (lo - a) / np.abs(lo))
+        above = _clamp(1.0 - (a - hi) / np.abs(hi))
+        in_range = np.where(a < lo, below, np.where(a > hi, above, 1.0))
+        if options.zero_target_deduction > 0:
+            zero = np.where(a == 0, 1.0, _clamp((w - options.zero_target_deduction * a) / w))
+        else:
+            zero = np.where(np.abs(a) <= 1e-12, 1.0, 0.0)
+        manual = _clamp(np.where(w > 0, (w - deduction) / w, 1.0))
+        checklist = _clamp(a) * manual
+        execution = _clamp(frame["execution_rate"].to_numpy(dtype=float))
+        arrival = _clamp(frame["arrival_rate"].to_numpy(dtype=float))
+    qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale)
+    qualitative = np.nan_to_num(qual_fraction.to_numpy(dtype=float), nan=0.0)
+
+    fraction = np.select(
+        [rule == r for r in ("positive", "negative", "exact", "range", "zero", "qualitative",
+                             "manual", "checklist", "execution", "arrival")],
+        [positive, negative, exact, in_range, zero, qualitative, manual, checklist, execution,
+         arrival],
+        default=0.0,
+    )
+    over = np.isin(rule, ("positive", "exact")) & (t > 0) & (ratio >= options.over_achievement_threshold)
+    if options.over_achievement_penalty > 0:
+        fraction = np.where(over, fraction - options.over_achievement_penalty, fraction)
+    numeric = np.isin(rule, ("positive", "negative", "exact", "zero"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        completion = np.where(numeric & (t != 0), a / t, np.nan)
+        deviation = np.where(numeric & (t != 0), (a - t) / np.abs(t), np.nan)
+        range_dev = np.where(a < lo, (a - lo) / np.abs(lo), np.where(a > hi, (a - hi) / np.abs(hi), 0.0))
+    deviation = np.where(rule == "range", range_dev, deviation)
+    for r, rate in (("execution", "execution_rate"), ("arrival", "arrival_rate")):
+        value = frame[rate].to_numpy(dtype=float)
+        completion = np.where(rule == r, value, completion)
+        deviation = np.where(rule == r, value - 1.0, deviation)
+    return pd.DataFrame({
+        "fraction": np.clip(fraction, 0.0, 1.0),
+        "completion": completion,
+        "deviation": deviation,
+        "qualitative_level": qual_level.where(rule == "qualitative"),
+        "over_achieved": over,
+    }, index=frame.index)
+
+
+def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
+    """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
+    parts = fractions(frame, options, scale)
+    out = frame.copy()
+    for column in parts.columns:
+        out[column] = parts[column]
+    w = out["weight"].to_numpy(dtype=float)
+    score = round_scores(w * parts["fraction"].to_numpy(), options.rounding, options.decimals)
+    out["score"] = np.clip(score, 0.0, w)
+    out["lost"] = round_scores(w - out["score"].to_numpy(), "half_up", options.decimals)
+    return out

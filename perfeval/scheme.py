@@ -1,0 +1,175 @@
+"""Evaluation schemes as data: levels and weights, grade bands, scoring options.
+
+Schemes live in TOML files (`perfeval/schemes/*.toml`); a user can pass the path of their own.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from perfeval.errors import SchemeError
+from perfeval.notation import normalise, split_weight
+
+ROUNDING_MODES = ("half_up", "half_even", "truncate")
+NEGATIVE_RULES = ("ratio", "linear")
+EXACT_RULES = ("as_positive", "symmetric")
+EXECUTION_DENOMINATORS = ("budget", "allocated")
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """Rule choices an evaluation records (so a what-if can change one and re-run)."""
+
+    rounding: str = "half_up"
+    decimals: int = 2
+    rate_decimals: int = 3
+    negative_rule: str = "ratio"
+    exact_rule: str = "as_positive"
+    exact_tolerance: float = 1e-9
+    qualitative_scale: str = "three_tier"
+    execution_denominator: str = "budget"
+    over_achievement_threshold: float = 1.5
+    over_achievement_penalty: float = 0.0
+    deviation_threshold: float = 0.10
+    zero_target_deduction: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("rounding", ROUNDING_MODES), ("negative_rule", NEGATIVE_RULES),
+                              ("exact_rule", EXACT_RULES),
+                              ("execution_denominator", EXECUTION_DENOMINATORS)):
+            if getattr(self, name) not in allowed:
+                raise SchemeError(f"评分选项 {name}=「{getattr(self, name)}」无效，应为 {'、'.join(allowed)} 之一")
+
+    def updated(self, **changes: object) -> ScoringOptions:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise SchemeError(f"未知的评分选项：{'、'.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    weight: float
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QualitativeScale:
+    """Levels (in order, best first) with the fraction of W each earns, and keywords for each."""
+
+    name: str
+    fractions: dict[str, float]
+    keywords: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    id: str
+    name: str
+    levels: tuple[Level, ...]
+    grade_bands: tuple[tuple[str, float], ...]
+    options: ScoringOptions
+    scales: dict[str, QualitativeScale] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    min_output_benefit: float = 0.0
+    source: str = ""
+
+    @property
+    def total_weight(self) -> float:
+        return sum(level.weight for level in self.levels)
+
+    def level_of(self, label: object) -> str | None:
+        """Map a 一级指标 label as typed ('产出指标(40分)', '项目决策') to the scheme's level name."""
+        name, _ = split_weight(label)
+        name = normalise(name)
+        for level in self.levels:
+            if name == level.name or name in level.aliases:
+                return level.name
+        for level in self.levels:  # '决策类指标', '一、决策' …
+            if level.name in name:
+                return level.name
+        return None
+
+    def grade(self, total: float) -> str:
+        for grade, lower in self.grade_bands:
+            if total >= lower - 1e-9:
+                return grade
+        return self.grade_bands[-1][0]
+
+    def scale(self, name: str | None = None) -> QualitativeScale:
+        key = name or self.options.qualitative_scale
+        try:
+            return self.scales[key]
+        except KeyError:
+            raise SchemeError(
+                f"定性评分等级「{key}」未在评价方案 {self.id} 中定义（可选：{'、'.join(self.scales)}）"
+            ) from None
+
+
+def _parse(data: dict, source: str) -> Scheme:
+    try:
+        levels = tuple(Level(lv["name"], float(lv["weight"]), tuple(lv.get("aliases", ())))
+                       for lv in data["levels"])
+        bands = tuple(sorted(((b["grade"], float(b["lower"])) for b in data["grades"]["bands"]),
+                             key=lambda b: -b[1]))
+        options = ScoringOptions(**data.get("scoring", {}))
+        qual = data.get("qualitative", {})
+        three = {d["level"]: float(d["fraction"]) for d in qual["three_tier"]["levels"]}
+        four = {d["level"]: float(d["fraction"]) for d in qual["four_grade"]["levels"]}
+        scales = {
+            "three_tier": QualitativeScale(
+                "three_tier", three, {k: tuple(v) for k, v in qual["keywords"].items()}),
+            "four_grade": QualitativeScale(
+                "four_grade", four,
+                {k: tuple(v) for k, v in qual["four_grade_keywords"].items()}),
+        }
+        return Scheme(
+            id=data["id"], name=data["name"], levels=levels, grade_bands=bands, options=options,
+            scales=scales, aliases=tuple(data.get("aliases", ())),
+            min_output_benefit=float(data.get("min_output_benefit", 0)), source=source,
+        )
+    except SchemeError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemeError(f"评价方案文件 {source} 格式不正确：缺少或无效的字段 {exc}") from None
+
+
+@lru_cache(maxsize=32)
+def _builtin(name: str) -> Scheme:
+    ref = resources.files("perfeval") / "schemes" / f"{name}.toml"
+    return _parse(tomllib.loads(ref.read_text(encoding="utf-8")), f"perfeval/schemes/{name}.toml")
+
+
+BUILTIN_SCHEMES = ("third_party", "self")
+
+
+def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
+    """A scheme from its id ('third_party', 'self'), a Chinese alias ('单位自评') or a TOML path."""
+    if isinstance(spec, Scheme):
+        return spec
+    if spec is None or spec == "":
+        return _builtin("third_party")
+    text = normalise(str(spec))
+    if text in BUILTIN_SCHEMES:
+        return _builtin(text)
+    for name in BUILTIN_SCHEMES:
+        scheme = _builtin(name)
+        if text == scheme.name or text in scheme.aliases:
+            return scheme
+    path = Path(text)
+    if path.suffix == ".toml":
+        if not path.is_file():
+            raise SchemeError(f"评价方案文件不存在：{path}")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SchemeError(f"评价方案文件 {path} 无法解析：{exc}") from None
+        return _parse(data, str(path))
+    known = "、".join(f"{s}（{_builtin(s).name}）" for s in BUILTIN_SCHEMES)
+    raise SchemeError(f"未知的评价方式「{spec}」，应为 {known} 或一个 .toml 方案文件")

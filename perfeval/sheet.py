@@ -1,0 +1,215 @@
+"""Read indicator workbooks (.xlsx) and CSV files into raw tables — the I/O edge.
+
+A project workbook has these sheets (names in Chinese, aliases accepted):
+
+* 项目信息 — 字段 | 值 pairs (项目编号, 项目名称, 主管部门, 实施单位, 年度, 评价方式, 预算数, 到位数, 执行数,
+  资金来源 …); in a *portfolio* workbook it is a table with one row per project instead.
+* 指标 — one row per 三级 indicator (一级/二级/三级指标, 指标名称, 分值, 指标值, 实际完成值, 评分方法,
+  扣分, 扣分原因, 报告得分, 偏差原因, 改进措施; portfolio: plus 项目编号).
+* 报告数值 (optional) — figures the report states: 数据项 | 报告值 | 出处.
+* 文字 (optional) — narrative sections: 章节 | 内容.
+
+A CSV file holds the 指标 table; the other sheets may sit beside it as ``<stem>.<sheet>.csv``.
+Nothing here judges the content: `perfeval.validate` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from perfeval.errors import Problem, SheetError
+from perfeval.notation import normalise
+
+SHEET_ALIASES: dict[str, tuple[str, ...]] = {
+    "项目信息": ("项目信息", "项目", "基本信息", "项目基本信息", "项目概况"),
+    "指标": ("指标", "绩效指标", "指标体系", "评分表", "绩效评价指标", "指标表", "评价指标"),
+    "报告数值": ("报告数值", "报告陈述", "报告数据", "陈述数值"),
+    "文字": ("文字", "报告文字", "文本", "叙述"),
+}
+
+#: 指标 sheet: canonical column -> accepted header spellings
+INDICATOR_HEADERS: dict[str, tuple[str, ...]] = {
+    "project_id": ("项目编号", "项目代码"),
+    "level1": ("一级指标", "一级"),
+    "level2": ("二级指标", "二级"),
+    "level3": ("三级指标", "三级"),
+    "name": ("指标名称", "指标内容", "具体指标", "四级指标"),
+    "weight": ("分值", "权重", "指标分值", "分数", "标准分值", "权重分"),
+    "target": ("指标值", "年度指标值", "目标值", "预期指标值", "年度目标值", "绩效目标值", "年初目标值"),
+    "actual": ("实际完成值", "实际值", "完成值", "全年实际完成值", "实际完成情况", "全年实际值"),
+    "method": ("评分方法", "评分规则", "计分方法", "评分方式"),
+    "stated_score": ("报告得分", "得分", "自评得分", "评价得分"),
+    "deduction": ("扣分",),
+    "deduction_reason": ("扣分原因", "扣分理由", "评分依据", "扣分说明"),
+    "reason": ("偏差原因", "偏差原因分析", "偏差原因分析及改进措施", "偏差大或目标未完成原因分析"),
+    "measure": ("改进措施", "整改措施"),
+}
+#: Chinese header each canonical column is reported under
+INDICATOR_LABELS = {key: names[0] for key, names in INDICATOR_HEADERS.items()}
+STATED_HEADERS: dict[str, tuple[str, ...]] = {
+    "project_id": ("项目编号",),
+    "item": ("数据项", "项目", "指标", "名称"),
+    "text": ("报告值", "数值", "值", "报告数值"),
+    "where": ("出处", "位置", "章节", "来源"),
+}
+NARRATIVE_HEADERS: dict[str, tuple[str, ...]] = {
+    "project_id": ("项目编号",),
+    "section": ("章节", "标题", "部分"),
+    "content": ("内容", "正文", "文字"),
+}
+INFO_KEY_HEADERS = ("字段", "项目", "名称", "键")
+INFO_VALUE_HEADERS = ("值", "内容", "数值")
+
+
+@dataclass
+class Table:
+    """One sheet's table with canonical column names and the Excel row number of each row."""
+
+    sheet: str
+    frame: pd.DataFrame  # canonical columns + "row"
+    header_row: int | None
+    headers: dict[str, str] = field(default_factory=dict)  # canonical -> header as written
+
+
+@dataclass
+class RawWorkbook:
+    """The sheets of one input file, located but not yet validated."""
+
+    path: Path
+    sha256: str
+    sheets: dict[str, pd.DataFrame]  # canonical sheet name -> raw grid (object dtype, no header)
+    sheet_names: dict[str, str]  # canonical -> name as written
+    problems: list[Problem] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical_sheet(name: str) -> str | None:
+    text = normalise(name)
+    for canon, aliases in SHEET_ALIASES.items():
+        if text in aliases:
+            return canon
+    return None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    last: Exception | None = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, header=None, dtype=object, encoding=encoding,
+                               keep_default_na=False, skip_blank_lines=False)
+        except UnicodeDecodeError as exc:
+            last = exc
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame(dtype=object)
+    raise last  # type: ignore[misc]
+
+
+CSV_SHEET_SEPARATOR = "."
+
+
+def csv_siblings(path: Path) -> dict[str, Path]:
+    """Sheet CSVs that belong to the 指标 CSV `path` (``<stem>.<sheet>.csv``)."""
+    found = {"指标": path}
+    for canon, aliases in SHEET_ALIASES.items():
+        if canon == "指标":
+            continue
+        for alias in aliases:
+            candidate = path.with_name(f"{path.stem}{CSV_SHEET_SEPARATOR}{alias}.csv")
+            if candidate.is_file():
+                found[canon] = candidate
+                break
+    return found
+
+
+def is_sibling_csv(path: Path) -> bool:
+    """True for ``<stem>.<sheet>.csv`` files, which are parts of another project's CSV set."""
+    parts = path.name.split(CSV_SHEET_SEPARATOR)
+    return len(parts) >= 3 and _canonical_sheet(parts[-2]) not in (None, "指标")
+
+
+def read_workbook(path: str | Path) -> RawWorkbook:
+    """Read every sheet of an .xlsx/.xlsm/.csv file as a raw grid. Raises SheetError."""
+    path = Path(path)
+    if not path.exists():
+        raise SheetError([Problem(str(path), None, None, None, None, "文件不存在")])
+    if path.is_dir():
+        raise SheetError([Problem(str(path), None, None, None, None,
+                                  "这是一个文件夹；请给出 .xlsx 或 .csv 文件（批量处理请用 perfeval batch）")])
+    suffix = path.suffix.lower()
+    sheets: dict[str, pd.DataFrame] = {}
+    names: dict[str, str] = {}
+    if suffix == ".csv":
+        for canon, file in csv_siblings(path).items():
+            try:
+                sheets[canon] = _read_csv(file)
+            except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+                raise SheetError([Problem(str(file), None, None, None, None,
+                                          f"无法读取 CSV（应为 UTF-8 或 GBK 编码的逗号分隔文件）：{exc}")]) from None
+            names[canon] = file.name
+    elif suffix in (".xlsx", ".xlsm"):
+        if not zipfile.is_zipfile(path):
+            raise SheetError([Problem(str(path), None, None, None, None,
+                                      "不是有效的 Excel 工作簿（.xlsx）：文件内容不是 Excel 格式，"
+                                      "请在 Excel 中另存为 .xlsx 后重试")])
+        try:
+            grids = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
+                                  engine="calamine")
+        except Exception as exc:  # calamine raises its own error types for damaged files
+            raise SheetError([Problem(str(path), None, None, None, None,
+                                      f"无法读取 Excel 工作簿：{exc}")]) from None
+        for name, grid in grids.items():
+            canon = _canonical_sheet(str(name))
+            if canon and canon not in sheets:
+                sheets[canon], names[canon] = grid, str(name)
+        if "指标" not in sheets and len(grids) == 1:
+            (name, grid), = grids.items()
+            sheets["指标"], names["指标"] = grid, str(name)
+    else:
+        raise SheetError([Problem(str(path), None, None, None, None,
+                                  f"不支持的文件类型「{path.suffix}」，应为 .xlsx 或 .csv")])
+    return RawWorkbook(path, file_sha256(path), sheets, names)
+
+
+_HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
+
+
+def _fold_header(text: object) -> str:
+    value = normalise(text).replace("\n", "").replace(" ", "")
+    return _HEADER_NOTE.sub("", value) or value
+
+
+def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
+                 scan_rows: int = 15) -> Table | None:
+    """Find the header row (the row matching most known headers) and return the table below it."""
+    best_row, best_map = None, {}
+    for i in range(min(scan_rows, len(grid))):
+        mapping: dict[str, int] = {}
+        for j, cell in enumerate(grid.iloc[i].tolist()):
+            folded = _fold_header(cell)
+            for canon, names in spec.items():
+                if canon not in mapping and (folded in names or normalise(cell) in names):
+                    mapping[canon] = j
+                    break
+        if len(mapping) > len(best_map):
+            best_row, best_map = i, mapping
+    if best_row is None or len(best_map) < 2:
+        return None
+    body = grid.iloc[best_row + 1:]
+    frame = pd.DataFrame({canon: body.iloc[:, j].to_numpy() for canon, j in best_map.items()},
+                         index=body.index)
+    frame.insert(0, "row", body.index.to_numpy() + 1)
+    headers = {canon: normalise(grid.iat[best_row, j]) for canon, j in best_map.items()}
+    return Table(sheet, frame.reset_index(drop=True), best_row + 1, headers)
