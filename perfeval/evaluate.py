@@ -99,11 +99,19 @@ def _parsed(frame: pd.DataFrame) -> pd.DataFrame:
     factors = {p: unit_factor(*p) for p in pairs.unique()}
     factor = np.array([factors[p] if factors[p] is not None else 1.0 for p in pairs], dtype=float)
     value = value * factor
-    # a percent target with a unitless actual typed as a fraction (Excel 96% cell -> 0.96)
-    pct = (out["target_unit"].to_numpy() == "%") & (out["actual_unit"].to_numpy() == "")
-    t_ref = np.where(np.isnan(out["target_value"]), out["target_high"], out["target_value"])
-    scale_up = pct & (np.abs(value) <= 1.5) & (t_ref > 1.5)
-    out["actual_value"] = np.where(scale_up, value * 100, value)
+    # Excel percent cells arrive as fractions (a typed "96%" is stored as 0.96; "=100%" becomes the
+    # formula value 1): when one side says % and the other is a bare fraction, read the fraction as percent
+    t_unit, a_unit = out["target_unit"].to_numpy(), out["actual_unit"].to_numpy()
+    t_val = out["target_value"].to_numpy(dtype=float)
+    t_ref = np.where(np.isnan(t_val), out["target_high"].to_numpy(dtype=float), t_val)
+    scale_actual = (t_unit == "%") & (a_unit == "") & (np.abs(value) <= 1.5) & (t_ref > 1.5)
+    out["actual_value"] = np.where(scale_actual, value * 100, value)
+    scale_target = (a_unit == "%") & (t_unit == "") & (np.abs(t_ref) <= 1.5) & (value > 1.5)
+    for column in ("target_value", "target_low", "target_high"):
+        col = out[column].to_numpy(dtype=float)
+        out[column] = np.where(scale_target, col * 100, col)
+    out["target_unit"] = np.where(scale_target, "%", t_unit)
+    out["actual_unit"] = np.where(scale_actual, "%", a_unit)
     return out
 
 

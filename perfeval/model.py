@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfeval.notation import plain_text
+from perfeval.rules import resolve_method
+
 #: columns of `Project.indicators`, in order
 INDICATOR_COLUMNS = (
     "row", "level1", "level2", "level3", "name", "weight", "target", "actual", "method",
     "stated_score", "deduction", "deduction_reason", "reason", "measure",
 )
+TEXT_COLUMNS = ("level1", "level2", "level3", "name", "target", "actual", "method",
+                "deduction_reason", "reason", "measure")
 #: columns of `Project.stated`
 STATED_COLUMNS = ("item", "value", "text", "where")
 
@@ -54,7 +59,13 @@ class Project:
         for column, value in values.items():
             if column not in frame.columns:
                 raise KeyError(column)
-            if frame[column].dtype != object and isinstance(value, str):
+            if column in TEXT_COLUMNS:
+                value = plain_text(value)
+                if column == "method":
+                    value = resolve_method(value) or ""
                 frame[column] = frame[column].astype(object)
+            else:
+                value = float(value)
             frame.loc[index, column] = value
         return replace(self, indicators=frame)
+

@@ -49,9 +49,9 @@ _NUM = r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?"
 _OP = r"≥|≤|>=|<=|=>|=<|==|>|<|="
 _SINGLE = re.compile(rf"^(?P<op>{_OP})?\s*(?P<num>{_NUM})\s*(?P<unit>[^\d\s].*?)?$")
 _RANGE = re.compile(
-    rf"^[\[(]?\s*(?P<lo>{_NUM})\s*(?P<u1>[^\d\s~,\-至到]*?)\s*(?:~|-|至|到|,)\s*"
-    rf"(?P<hi>{_NUM})\s*(?P<u2>[^\d\s\])]*?)\s*[\])]?$"
+    rf"^(?P<lo>{_NUM})\s*(?P<u1>[^\d\s~\-至到]*?)\s*(?:~|-|至|到)\s*(?P<hi>{_NUM})\s*(?P<u2>[^\d\s]*?)$"
 )
+_INTERVAL = re.compile(rf"^[\[(]\s*(?P<lo>{_NUM})\s*,\s*(?P<hi>{_NUM})\s*[\])]\s*(?P<u2>[^\d\s]*)$")
 _CHECKLIST = re.compile(rf"^(?P<k>{_NUM})\s*/\s*(?P<n>{_NUM})$")
 _BAD_OP = re.compile(r"^[≈≠±≒∽~!?？]")
 
@@ -134,21 +134,21 @@ def parse_value(raw: str) -> Measure:
         k, n = _number(m["k"]), _number(m["n"])
         if n > 0:
             return Measure("checklist", value=k / n, low=k, high=n, text=text)
+    m = _RANGE.match(body) or _INTERVAL.match(body)
+    if m and op is None:
+        lo, hi = _number(m["lo"]), _number(m["hi"])
+        u1, u2 = fold_unit(m.groupdict().get("u1") or ""), fold_unit(m["u2"] or "")
+        if lo <= hi and (not u1 or not u2 or u1 == u2):
+            return Measure("range", op="range", low=lo, high=hi, unit=u2 or u1, text=text)
     m = _SINGLE.match(body)
     if m:
-        sym = _SYMBOL_OPS.get(m["op"] or "", None)
+        sym = _SYMBOL_OPS.get(m["op"] or "")
         if op is not None and sym is not None and sym != op:
             return Measure("invalid", text=text)
         unit = fold_unit(m["unit"] or "")
         if re.search(r"\d", unit):
             return Measure("invalid", text=text)
         return Measure("number", op=sym or op, value=_number(m["num"]), unit=unit, text=text)
-    m = _RANGE.match(body)
-    if m and op is None:
-        lo, hi = _number(m["lo"]), _number(m["hi"])
-        u1, u2 = fold_unit(m["u1"] or ""), fold_unit(m["u2"] or "")
-        if lo <= hi and (not u1 or not u2 or u1 == u2):
-            return Measure("range", op="range", low=lo, high=hi, unit=u2 or u1, text=text)
     if _BAD_OP.match(body) or (op is not None) or re.match(rf"^(?:{_OP})", body):
         # an operator we do not know, or a known operator followed by something that is not a number
         return Measure("invalid", text=text)

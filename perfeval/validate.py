@@ -14,10 +14,10 @@ from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import (
     is_empty,
     normalise,
-    plain_text,
     parse_amount,
     parse_rate,
     parse_value,
+    plain_text,
     split_weight,
 )
 from perfeval.rules import RULES_NEEDING_ACTUAL, RULES_NEEDING_TARGET, infer_rule, resolve_method
@@ -308,19 +308,19 @@ def _check_weights(indicators: pd.DataFrame, file: str, sheet: str, scheme: Sche
                                     f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分"))
     total = float(indicators["weight"].sum())
     if abs(total - scheme.total_weight) > 1e-6:
-        # point at the level whose items do not add up to the scheme's weight, when there is one
-        culprit = None
+        # point at the first level whose items do not add up to its weight, when it has rows
+        culprit_rows = indicators["row"]
         for level in scheme.levels:
             got = float(sums.get(level.name, 0.0))
-            expected = declared.get(level.name, (level.weight, 0))[0]
-            if abs(got - expected) > 1e-6:
-                culprit = level.name
+            rows = indicators.loc[indicators["level1"] == level.name, "row"]
+            if abs(got - declared.get(level.name, (level.weight, 0))[0]) > 1e-6 and len(rows):
+                culprit_rows = rows
                 break
-        rows = indicators.loc[indicators["level1"] == culprit, "row"] if culprit else indicators["row"]
-        detail = f"（其中「{culprit}」合计 {float(sums.get(culprit, 0)):g} 分）" if culprit else ""
-        problems.append(Problem(file, sheet, int(rows.iloc[0]) if len(rows) else None, weight_label,
+        detail = "、".join(f"{lv.name}{float(sums.get(lv.name, 0.0)):g}" for lv in scheme.levels)
+        problems.append(Problem(file, sheet, int(culprit_rows.iloc[-1]), weight_label,
                                 f"合计 {total:g}",
-                                f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:g} 分{detail}"))
+                                f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:g} 分"
+                                f"（各一级指标合计：{detail}）"))
 
 
 # ---------------------------------------------------------------- 报告数值 / 文字
@@ -404,10 +404,9 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
             problems.append(Problem(file, sheet, None, None, None, "工作表为空：没有任何数据"))
         return None
     table = locate_table(grid, sheet, spec)
-    if table is None:
-        if required:
-            names = "、".join(v[0] for k, v in spec.items() if k != "project_id")
-            problems.append(Problem(file, sheet, 1, None, None, f"找不到表头行；应包含列：{names}"))
+    if table is None and required:
+        names = "、".join(v[0] for k, v in spec.items() if k != "project_id")
+        problems.append(Problem(file, sheet, 1, None, None, f"找不到表头行；应包含列：{names}"))
     return table
 
 
@@ -511,8 +510,19 @@ def load_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
     return [r.project for r in reads if r.project is not None]
 
 
-def load_project(path: str | Path, scheme: str | Path | Scheme | None = None) -> Project:
-    """The one project in a workbook or CSV set. Raises SheetError with every problem found."""
+def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
+                 project_id: str | None = None) -> Project:
+    """The one project in a workbook or CSV set (or, in a portfolio workbook, the one whose
+    项目编号 is `project_id`). Raises SheetError with every problem found."""
+    if project_id:
+        reads = [r for r in read_projects(path, scheme) if r.key == str(project_id)]
+        if not reads:
+            raise SheetError([Problem(str(path), "项目信息", None, "项目编号", str(project_id),
+                                      "文件中没有该项目编号的项目")])
+        if reads[0].problems:
+            raise SheetError(reads[0].problems)
+        assert reads[0].project is not None
+        return reads[0].project
     projects = load_projects(path, scheme)
     if len(projects) != 1:
         raise SheetError([Problem(str(path), "项目信息", None, "项目编号", None,

@@ -1,0 +1,192 @@
+"""Broken sheets: every problem is located (file, sheet, row, column) and nothing crashes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import perfeval
+from perfeval.cli import main
+
+
+def _edit(path: Path, edit) -> Path:
+    book = openpyxl.load_workbook(path)
+    edit(book["指标"])
+    book.save(path)
+    return path
+
+
+def _problems(path):
+    return perfeval.validate_paths([path])
+
+
+def test_reference_is_clean(reference_path):
+    assert _problems(reference_path) == []
+    assert main(["validate", str(reference_path)]) == 0
+
+
+def test_text_in_weight(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(13, 5, "四分"))
+    (p,) = _problems(reference_copy)
+    assert (p.sheet, p.row, p.column, p.value) == ("指标", 13, "分值", "四分")
+    assert "非负数字" in p.expected
+
+
+def test_unknown_operator(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(13, 6, "≈24人"))
+    (p,) = _problems(reference_copy)
+    assert (p.row, p.column, p.value) == (13, "指标值", "≈24人")
+
+
+def test_missing_actual_column(reference_copy):
+    _edit(reference_copy, lambda s: s.delete_cols(7))
+    (p,) = _problems(reference_copy)
+    assert (p.sheet, p.row, p.column) == ("指标", 1, "实际完成值")
+    assert "缺少必需的列" in p.expected
+
+
+def test_weights_not_summing(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(13, 5, 6))
+    (p,) = _problems(reference_copy)
+    assert p.column == "分值" and p.row in range(13, 19)
+    assert "102" in p.expected and "产出42" in p.expected
+
+
+def test_declared_level_weight_checked(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(13, 1, "产出指标(45分)"))
+    problems = _problems(reference_copy)
+    assert any(p.row == 13 and p.column == "一级指标" and "45" in p.expected for p in problems)
+
+
+def test_duplicate_indicator(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(15, 4, "社会化人员社保金缴费种类（种）"))
+    (p,) = _problems(reference_copy)
+    assert (p.row, p.column) == (15, "指标名称") and "第14行" in p.expected
+
+
+def test_empty_sheet(reference_copy):
+    def clear(sheet):
+        sheet.delete_rows(1, sheet.max_row)
+
+    _edit(reference_copy, clear)
+    (p,) = _problems(reference_copy)
+    assert p.sheet == "指标" and "为空" in p.expected
+
+
+def test_not_an_excel_file(tmp_path):
+    fake = tmp_path / "项目.xlsx"
+    fake.write_text("这不是 Excel", encoding="utf-8")
+    (p,) = _problems(fake)
+    assert "不是有效的 Excel" in p.expected
+
+
+def test_all_problems_at_once_and_cli_exit_codes(reference_copy, capsys):
+    def many(sheet):
+        sheet.cell(13, 5, "四分")
+        sheet.cell(14, 6, "≈5种")
+        sheet.cell(16, 8, "随便")
+
+    _edit(reference_copy, many)
+    assert len(_problems(reference_copy)) == 3
+    assert main(["validate", str(reference_copy)]) == 2
+    out = capsys.readouterr().out
+    assert "第13行" in out and "第14行" in out and "第16行" in out and "评分方法" in out
+    assert main(["score", str(reference_copy), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "第13行" in err and "Traceback" not in err
+
+
+def test_cli_process_never_prints_a_traceback(tmp_path):
+    fake = tmp_path / "x.xlsx"
+    fake.write_bytes(b"PK\x03\x04 broken zip")
+    for args in (["validate", str(fake)], ["score", str(fake)], ["score", str(tmp_path / "none.xlsx")],
+                 ["score"], ["score", str(fake), "--scheme", "nonsense"]):
+        run = subprocess.run([sys.executable, "-m", "perfeval.cli", *args], capture_output=True,
+                             text=True)
+        assert run.returncode == 2, (args, run.stderr)
+        assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_missing_info_fields_are_located(reference_copy):
+    book = openpyxl.load_workbook(reference_copy)
+    info = book["项目信息"]
+    info.cell(6, 2, "二〇二二")  # 年度
+    info.cell(10, 2, "很多")  # 执行数
+    book.save(reference_copy)
+    found = {(p.sheet, p.row, p.column) for p in _problems(reference_copy)}
+    assert ("项目信息", 6, "年度") in found and ("项目信息", 10, "执行数") in found
+
+
+def test_merged_level_cells_inherit_downwards(tmp_path, reference_path):
+    book = openpyxl.load_workbook(reference_path)
+    sheet = book["指标"]
+    for row in range(3, 8):  # rows below the first 决策 row are blank, then merged
+        sheet.cell(row, 1, None)
+    sheet.merge_cells("A2:A7")
+    sheet.cell(13, 1, "产出指标(40分)")
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    ev = perfeval.evaluate(perfeval.load_project(path))
+    assert ev.total == 98.94
+    assert (ev.indicators["level1"].iloc[:6] == "决策").all()
+
+
+def test_gbk_csv_is_read(tmp_path):
+    from tests.conftest import REFERENCE_CSV
+
+    for src in REFERENCE_CSV.parent.glob("AKT2022-001*.csv"):
+        (tmp_path / src.name).write_bytes(src.read_text(encoding="utf-8").encode("gb18030"))
+    project = perfeval.load_project(tmp_path / REFERENCE_CSV.name)
+    assert project.name == "工会社会化聘用人员社保缴费"
+
+
+def test_template_is_a_workbook_with_dropdowns(tmp_path):
+    out = tmp_path / "模板.xlsx"
+    assert main(["template", str(out)]) == 0
+    book = openpyxl.load_workbook(out)
+    assert {"项目信息", "指标", "报告数值", "文字", "填表说明"} <= set(book.sheetnames)
+    sheet = book["指标"]
+    headers = [c.value for c in sheet[1]]
+    assert {"一级指标", "指标名称", "分值", "指标值", "实际完成值", "评分方法"} <= set(headers)
+    formulas = " ".join(str(dv.formula1) for dv in sheet.data_validations.dataValidation)
+    assert "决策" in formulas and "正向" in formulas and "定性" in formulas
+    assert sheet.cell(2, 4).value  # one filled example row
+    assert main(["template", str(out)]) == 2  # never overwrites without --force
+    project = perfeval.load_projects(out) if False else None
+    assert project is None
+
+
+@pytest.mark.parametrize("scheme", ["third_party", "self"])
+def test_portfolio_workbook_round_trip(tmp_path, reference_project, scheme):
+    """A portfolio workbook: 项目信息 as a table, 指标 keyed by 项目编号."""
+    import pandas as pd
+
+    projects = [reference_project.replace(id=f"P{i}", name=f"项目{i}") for i in range(3)]
+    info = pd.DataFrame([{"项目编号": p.id, "项目名称": p.name, "年度": p.year, "评价方式": "部门评价",
+                          "预算数": p.budget, "到位数": p.allocated, "执行数": p.spent} for p in projects])
+    rows = []
+    for p in projects:
+        frame = p.indicators.drop(columns="row").copy()
+        frame.insert(0, "项目编号", p.id)
+        rows.append(frame)
+    ind = pd.concat(rows).rename(columns={
+        "level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "name": "指标名称",
+        "weight": "分值", "target": "指标值", "actual": "实际完成值", "method": "评分方法",
+        "stated_score": "报告得分", "deduction": "扣分", "deduction_reason": "扣分原因",
+        "reason": "偏差原因", "measure": "改进措施"})
+    ind["评分方法"] = ind["评分方法"].replace({"manual": "扣分", "execution": "预算执行率",
+                                               "arrival": "资金到位率"})
+    path = tmp_path / "portfolio.xlsx"
+    # a typed "=100%" must stay text here (Excel would store it as a formula with a cached value)
+    with pd.ExcelWriter(path, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False}}) as writer:
+        info.to_excel(writer, sheet_name="项目信息", index=False)
+        ind.to_excel(writer, sheet_name="指标", index=False)
+    loaded = perfeval.load_projects(path)
+    assert [p.id for p in loaded] == ["P0", "P1", "P2"]
+    evs = perfeval.evaluate_many(loaded)
+    assert [e.total for e in evs] == [98.94] * 3
+    assert perfeval.load_project(path, project_id="P1").name == "项目1"
+    del scheme
