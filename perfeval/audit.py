@@ -10,6 +10,8 @@ over_achievement, qualitative_unclassified, funding_breakdown, overspend.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 import numpy as np
 import pandas as pd
 
@@ -116,12 +118,38 @@ def _stated_where(r) -> str:
     return f"报告{r.where}" if r.where else "报告"
 
 
-def _agrees(stated: float, computed: float, text: str, rate: bool) -> bool:
-    """True when `computed` equals `stated` at the precision the report wrote ('95.6%' -> 0.1%)."""
-    if not np.isfinite(stated) or not np.isfinite(computed):
-        return False
-    places = decimals_of(text) + (2 if rate and "%" in text else 0)
-    return abs(computed - stated) <= 0.5 * 10.0 ** -places + 1e-9
+AMOUNT_FIELDS = {"预算数": "budget", "到位数": "allocated", "执行数": "spent"}
+RATE_FIELDS = {"预算执行率": "execution_rate", "资金到位率": "arrival_rate", "偏差率": "deviation_rate"}
+
+
+def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
+    """Each stated figure beside the value perfeval computes for it (vectorised over projects)."""
+    out = stated.copy()
+    h = head.set_index("pidx")
+    item = out["item"]
+    kind = np.select(
+        [item == "总分", item == "等级", item.isin(list(AMOUNT_FIELDS)), item.isin(list(RATE_FIELDS)),
+         item.str.endswith("得分率"), item.str.endswith("得分")],
+        ["total", "grade", "amount", "rate", "level_rate", "level_score"], default="")
+    out["kind"] = kind
+    computed = np.full(len(out), np.nan)
+    for name, column in (("total", None), *((k, v) for k, v in {**AMOUNT_FIELDS, **RATE_FIELDS}.items())):
+        mask = (kind == "total") if column is None else (item == name).to_numpy()
+        if mask.any():
+            field = "total" if column is None else column
+            computed[mask] = h[field].reindex(out.loc[mask, "pidx"]).to_numpy(dtype=float)
+    lv = levels.set_index(["pidx", "name"])
+    for suffix, column in (("得分率", "score_rate"), ("得分", "score")):
+        mask = kind == ("level_rate" if suffix == "得分率" else "level_score")
+        if mask.any():
+            keys = pd.MultiIndex.from_arrays([out.loc[mask, "pidx"], item[mask].str.removesuffix(suffix)])
+            computed[mask] = lv[column].reindex(keys).to_numpy(dtype=float)
+    out["computed"] = computed
+    out["grade"] = h["grade"].reindex(out["pidx"]).to_numpy()
+    places = out["text"].map(decimals_of).to_numpy() + np.where(
+        np.isin(kind, ["rate", "level_rate"]) & out["text"].str.contains("%").to_numpy(), 2, 0)
+    out["agrees"] = np.abs(out["computed"] - out["value"]) <= 0.5 * 10.0 ** -places.astype(float) + 1e-9
+    return out
 
 
 def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
@@ -129,68 +157,50 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     if stated.empty:
         return []
     out: list[dict] = []
-    d = options.decimals
+    tolerance = 0.5 * 10.0 ** -options.decimals
+    c = _computed(stated, levels, head)
     h = head.set_index("pidx")
-    lv = levels.set_index(["pidx", "name"])
-    for r in stated.itertuples():
-        item, value, text = r.item, r.value, r.text
+    differs = (c["computed"] - c["value"]).abs() > tolerance
+    base = "到位数" if options.execution_denominator == "allocated" else "预算数"
+    how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数", "偏差率": "1 − 预算执行率"}
+
+    def add(rows: pd.DataFrame, code: str, message) -> None:
+        out.extend({"pidx": r.pidx, "code": code, "severity": "error", "message": message(r),
+                    "where": _stated_where(r)} for r in rows.itertuples())
+
+    add(c[(c["kind"] == "total") & differs], "stated_total", lambda r: (
+        f"报告总分 {r.text} 分，各指标得分合计为 {_fmt(r.computed)} 分（差 {_fmt(r.value - r.computed)} 分"
+        + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
+    add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
+        f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(h.at[r.pidx, 'total']))} 分应为「{r.grade}」"))
+    add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
+        lambda r: f"报告{r.item} {_fmt(r.value, 4)} 万元，与项目信息中的{r.item} {_fmt(r.computed, 4)} 万元不符")
+
+    def rate_message(r) -> str:
         p = h.loc[r.pidx]
-        where = _stated_where(r)
+        amounts = (f"执行数 {_fmt(float(p.spent), 4)}、到位数 {_fmt(float(p.allocated), 4)}、"
+                   f"预算数 {_fmt(float(p.budget), 4)} 万元")
+        return f"报告{r.item}为 {r.text}，按{how[r.item]}（{amounts}）计算为 {pct(r.computed)}"
 
-        def add(code: str, severity: str, message: str, _pidx=r.pidx, _where=where) -> None:
-            out.append({"pidx": _pidx, "code": code, "severity": severity, "message": message,
-                        "where": _where})
-
-        if item == "总分":
-            total = float(p.total)
-            if abs(value - total) > 0.5 * 10.0 ** -d:
-                rounded = _agrees(value, total, text, False)
-                note = f"（差 {_fmt(value - total)} 分；按报告所写精度取整后相同，但总分应为各项得分之和）" \
-                    if rounded else f"（差 {_fmt(value - total)} 分）"
-                add("stated_total", "error",
-                    f"报告总分 {text} 分，各指标得分合计为 {_fmt(total)} 分{note}")
-        elif item == "等级":
-            if text != p.grade:
-                add("stated_grade", "error",
-                    f"报告绩效等级为「{text}」，按计算总分 {_fmt(float(p.total))} 分应为「{p.grade}」")
-        elif item in ("预算数", "到位数", "执行数"):
-            field = {"预算数": "budget", "到位数": "allocated", "执行数": "spent"}[item]
-            actual = float(p[field])
-            if abs(value - actual) > 0.005:
-                add("stated_amount", "error",
-                    f"报告{item} {_fmt(value, 4)} 万元，与项目信息中的{item} {_fmt(actual, 4)} 万元不符")
-        elif item in ("预算执行率", "资金到位率", "偏差率"):
-            field = {"预算执行率": "execution_rate", "资金到位率": "arrival_rate",
-                     "偏差率": "deviation_rate"}[item]
-            computed = float(p[field])
-            if not _agrees(value, computed, text, True):
-                base = "到位数" if options.execution_denominator == "allocated" else "预算数"
-                how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数",
-                       "偏差率": "1 − 预算执行率"}[item]
-                amounts = (f"执行数 {_fmt(float(p.spent), 4)}、到位数 {_fmt(float(p.allocated), 4)}、"
-                           f"预算数 {_fmt(float(p.budget), 4)} 万元")
-                add("stated_rate", "error", f"报告{item}为 {text}，按{how}（{amounts}）计算为 {pct(computed)}")
-        elif item.endswith("得分率"):
-            level = item.removesuffix("得分率")
-            computed = float(lv.loc[(r.pidx, level), "score_rate"])
-            if not _agrees(value, computed, text, True):
-                add("stated_rate", "error",
-                    f"报告「{level}」类指标得分率为 {text}，按各指标得分合计计算为 {pct(computed, 2)}")
-        elif item.endswith("得分"):
-            level = item.removesuffix("得分")
-            computed = float(lv.loc[(r.pidx, level), "score"])
-            if abs(value - computed) > 0.5 * 10.0 ** -d:
-                add("stated_subtotal", "error",
-                    f"报告「{level}」类指标得分 {text} 分，其下各三级指标得分合计为 {_fmt(computed)} 分")
+    add(c[(c["kind"] == "rate") & ~c["agrees"]], "stated_rate", rate_message)
+    add(c[(c["kind"] == "level_rate") & ~c["agrees"]], "stated_rate", lambda r: (
+        f"报告「{r.item.removesuffix('得分率')}」类指标得分率为 {r.text}，按各指标得分合计计算为 {pct(r.computed, 2)}"))
+    add(c[(c["kind"] == "level_score") & differs], "stated_subtotal", lambda r: (
+        f"报告「{r.item.removesuffix('得分')}」类指标得分 {r.text} 分，其下各三级指标得分合计为 {_fmt(r.computed)} 分"))
 
     # the same quantity stated with different values in different places
-    for (pidx, item), group in stated.groupby(["pidx", "item"], sort=False):
-        key = group["text"] if item == "等级" else group["value"].round(6)
-        if key.nunique() > 1:
-            parts = [f"{t}（{'、'.join(g['where'])}）" for t, g in group.groupby("text", sort=False)]
-            out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
-                        "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
-                        "where": "报告" + "、".join(group["where"])})
+    key = c["text"].where(c["kind"] == "grade", c["value"].round(6).astype(str))
+    counts = key.groupby([c["pidx"], c["item"]], sort=False).transform("nunique")
+    conflicts = c.loc[counts > 1, ["pidx", "item", "text", "where"]]
+    for (pidx, item), rows in groupby(conflicts.sort_values(["pidx", "item"], kind="stable")
+                                      .itertuples(index=False), key=lambda r: (r.pidx, r.item)):
+        by_text: dict[str, list[str]] = {}
+        for r in rows:
+            by_text.setdefault(r.text, []).append(r.where)
+        parts = [f"{text}（{'、'.join(wheres)}）" for text, wheres in by_text.items()]
+        out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
+                    "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
+                    "where": "报告" + "、".join(w for ws in by_text.values() for w in ws)})
     return out
 
 

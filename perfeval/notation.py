@@ -77,15 +77,22 @@ class Measure:
         return self.kind in ("number", "range", "checklist")
 
 
+@lru_cache(maxsize=1 << 16)
+def _fold(text: str) -> str:
+    return text.translate(_WIDTH).strip().replace("\u00a0", " ")
+
+
 def normalise(text: object) -> str:
     """Fold widths and spaces; return '' for None/NaN."""
+    if isinstance(text, str):
+        return _fold(text)
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
     if isinstance(text, bool):
         return "是" if text else "否"
     if isinstance(text, int | float):
         return format(text, "g") if not float(text).is_integer() else str(int(text))
-    return str(text).translate(_WIDTH).strip().replace("\u00a0", " ")
+    return _fold(str(text))
 
 
 def plain_text(value: object) -> str:

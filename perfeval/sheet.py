@@ -191,18 +191,24 @@ def _fold_header(text: object) -> str:
     return _HEADER_NOTE.sub("", value) or value
 
 
+def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {name: canon for canon, names in reversed(spec.items()) for name in names}
+
+
 def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
                  scan_rows: int = 15) -> Table | None:
     """Find the header row (the row matching most known headers) and return the table below it."""
+    lookup = _reverse(spec)
+    cells = grid.iloc[:scan_rows].to_numpy()
     best_row, best_map = None, {}
-    for i in range(min(scan_rows, len(grid))):
+    for i, row in enumerate(cells):
         mapping: dict[str, int] = {}
-        for j, cell in enumerate(grid.iloc[i].tolist()):
-            folded = _fold_header(cell)
-            for canon, names in spec.items():
-                if canon not in mapping and (folded in names or normalise(cell) in names):
-                    mapping[canon] = j
-                    break
+        for j, cell in enumerate(row):
+            if not isinstance(cell, str):
+                continue
+            canon = lookup.get(_fold_header(cell)) or lookup.get(normalise(cell))
+            if canon and canon not in mapping:
+                mapping[canon] = j
         if len(mapping) > len(best_map):
             best_row, best_map = i, mapping
     if best_row is None or len(best_map) < 2:

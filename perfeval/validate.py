@@ -95,39 +95,30 @@ def _number(value: object) -> float | None:
 # ---------------------------------------------------------------- 项目信息
 
 def _info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict], bool]:
-    """Key-value rows -> one record; a table with 项目编号/项目名称 headers -> one record per row."""
-    table = locate_table(grid, sheet, {k: v for k, v in INFO_KEYS.items()}, scan_rows=5)
+    """Key-value rows -> one record; a table with 项目编号/项目名称 headers -> one record per row.
+
+    A record maps each key as written to its value ("_pairs") and to its Excel row ("_rows")."""
+    table = locate_table(grid, sheet, INFO_KEYS, scan_rows=5)
     if table is not None and {"id", "name"} <= set(table.headers) and len(table.headers) >= 3:
-        records = []
-        extra_cols = [j for j in range(grid.shape[1])]
         header_cells = [normalise(c) for c in grid.iloc[table.header_row - 1].tolist()]
-        for _, row in table.frame.iterrows():
-            excel_row = int(row["row"])
-            values = grid.iloc[excel_row - 1].tolist()
+        records = []
+        for excel_row in table.frame["row"]:
+            values = grid.iloc[int(excel_row) - 1].tolist()
             if all(is_empty(v) for v in values):
                 continue
-            rec = {"_rows": {}, "_pairs": {}}
-            for j in extra_cols:
-                key = header_cells[j] if j < len(header_cells) else ""
-                if key:
-                    rec["_pairs"][key] = values[j]
-                    rec["_rows"][key] = excel_row
-            records.append(rec)
+            pairs = {key: value for key, value in zip(header_cells, values, strict=False) if key}
+            records.append({"_pairs": pairs, "_rows": dict.fromkeys(pairs, int(excel_row))})
         return records, True
     rec: dict = {"_rows": {}, "_pairs": {}}
-    for i in range(len(grid)):
-        cells = [c for c in grid.iloc[i].tolist() if not is_empty(c) or normalise(c) in ("0",)]
-        raw = grid.iloc[i].tolist()
-        nonempty = [(j, c) for j, c in enumerate(raw) if normalise(c) != ""]
+    for i, raw in enumerate(grid.itertuples(index=False)):
+        nonempty = [c for c in raw if normalise(c) != ""]
         if not nonempty:
             continue
-        key = normalise(nonempty[0][1]).rstrip(":：")
+        key = normalise(nonempty[0]).rstrip(":：")
         if key in INFO_KEY_HEADERS:
             continue
-        value = nonempty[1][1] if len(nonempty) > 1 else None
-        rec["_pairs"][key] = value
+        rec["_pairs"][key] = nonempty[1] if len(nonempty) > 1 else None
         rec["_rows"][key] = i + 1
-        del cells
     return [rec], False
 
 
@@ -204,7 +195,7 @@ def _ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None
     return frame
 
 
-def _is_total_row(row: pd.Series) -> bool:
+def _is_total_row(row: dict) -> bool:
     for column in ("level1", "level2", "level3", "name"):
         text = _cell(row.get(column)).replace(" ", "")
         if text in TOTAL_ROW_NAMES or text.startswith("合计"):
@@ -219,7 +210,7 @@ def _check_indicators(table: Table, file: str, scheme: Scheme, problems: list[Pr
     frame = table.frame
     records = []
     seen: dict[tuple[str, str, str], int] = {}
-    for _, row in frame.iterrows():
+    for row in frame.to_dict(orient="records"):
         excel_row = int(row["row"])
         values = {c: row.get(c) for c in INDICATOR_HEADERS}
         if all(is_empty(values[c]) for c in ("name", "level3", "weight", "target", "actual")):
@@ -342,7 +333,7 @@ def _check_stated(table: Table | None, file: str, scheme: Scheme,
                   problems: list[Problem]) -> pd.DataFrame:
     records = []
     if table is not None:
-        for _, row in table.frame.iterrows():
+        for row in table.frame.to_dict(orient="records"):
             item_raw, text = _cell(row.get("item")), row.get("text")
             if not item_raw and is_empty(text):
                 continue
@@ -380,7 +371,7 @@ def _narrative(table: Table | None) -> dict[str, str]:
     sections: dict[str, str] = {}
     if table is None:
         return sections
-    for _, row in table.frame.iterrows():
+    for row in table.frame.to_dict(orient="records"):
         section, content = _cell(row.get("section")), _cell(row.get("content"))
         if section and content:
             sections[section] = f"{sections[section]}\n{content}" if section in sections else content
@@ -408,12 +399,6 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
         names = "、".join(v[0] for k, v in spec.items() if k != "project_id")
         problems.append(Problem(file, sheet, 1, None, None, f"找不到表头行；应包含列：{names}"))
     return table
-
-
-def _split(table: Table | None, key: str) -> pd.DataFrame | None:
-    if table is None:
-        return None
-    return table.frame
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[ProjectRead]:
@@ -541,7 +526,3 @@ def validate_paths(paths: Iterable[str | Path],
         except SheetError as exc:
             problems.extend(exc.problems)
     return problems
-
-
-def path_label(path: Path) -> str:
-    return str(path)

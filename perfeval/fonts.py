@@ -1,0 +1,134 @@
+"""The CJK font perfeval renders Chinese with — never a system font.
+
+The font is Noto Sans CJK (SIL Open Font License) from the PyPI package `noto-cjk-sans-otc`:
+a TrueType collection whose Simplified-Chinese face is "Noto Sans CJK SC". Charts register it
+with matplotlib (`register_cjk_font`); HTML and PDF exports embed a subset of it holding only
+the characters a document uses (`subset_font`, `font_face_css`).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+#: the face perfeval uses (Simplified Chinese)
+FAMILY = "Noto Sans CJK SC"
+#: the family name an embedded subset is declared under in HTML/PDF (so it never
+#: silently resolves to an installed copy with different metrics)
+EMBEDDED_FAMILY = "PerfevalCJK"
+#: tables a horizontal, unhinted subset does not need (vertical metrics, OpenType layout:
+#: Chinese running text uses no ligatures or contextual forms)
+_DROPPED_TABLES = ("GSUB", "GPOS", "VORG", "vhea", "vmtx")
+_lock = threading.Lock()
+
+
+def font_path() -> Path:
+    """The TTC file shipped by `noto-cjk-sans-otc`."""
+    import noto_cjk_sans_otc
+
+    return Path(noto_cjk_sans_otc.FONT_PATH)
+
+
+@lru_cache(maxsize=1)
+def face_index() -> int:
+    """Index of the Simplified-Chinese face inside the collection."""
+    from fontTools.ttLib import TTCollection
+
+    collection = TTCollection(str(font_path()), lazy=True)
+    try:
+        for index, face in enumerate(collection.fonts):
+            if face["name"].getDebugName(1) == FAMILY:
+                return index
+    finally:
+        collection.close()
+    raise LookupError(f"{font_path()} has no face named {FAMILY!r}")
+
+
+@lru_cache(maxsize=1)
+def _cmap() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font_path()), fontNumber=face_index(), lazy=True) as face:
+        return frozenset(face.getBestCmap())
+
+
+def has_glyph(char: str) -> bool:
+    """Whether the face has a glyph for `char` (one character)."""
+    return ord(char) in _cmap()
+
+
+def register_cjk_font() -> str:
+    """Make matplotlib draw text in the CJK face; returns the family name. Idempotent.
+
+    Sets the face first in `font.sans-serif` (matplotlib falls back glyph by glyph to the
+    rest of the list) and `axes.unicode_minus` to whether the face has U+2212, so negative
+    tick labels never hit a missing glyph.
+    """
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    with _lock:
+        if not any(entry.name == FAMILY for entry in font_manager.fontManager.ttflist):
+            font_manager.fontManager.addfont(str(font_path()))
+        sans = [name for name in mpl.rcParams["font.sans-serif"] if name != FAMILY]
+        mpl.rcParams["font.sans-serif"] = [FAMILY, *sans]
+        mpl.rcParams["font.family"] = ["sans-serif"]
+        mpl.rcParams["axes.unicode_minus"] = has_glyph("\u2212")
+    return FAMILY
+
+
+#: characters always kept in a subset (digits, Latin, common CJK punctuation), so small edits
+#: such as a page counter or a date never fall back to another font
+BASE_CHARACTERS = (
+    "".join(chr(c) for c in range(0x20, 0x7F))
+    + "，。、；：？！“”‘’（）《》〔〕【】—…·％＋－×÷≥≤＝≠±～"
+    + "一二三四五六七八九十百千万亿零元年月日时分秒第页共表图附录"
+)
+
+
+@lru_cache(maxsize=8)
+def _subset_bytes(characters: str, flavor: str | None) -> bytes:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = flavor
+    options.layout_features = []
+    options.hinting = False
+    options.recalc_bounds = False
+    options.drop_tables += list(_DROPPED_TABLES)
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep copyright (0) and OFL notice (13, 14)
+    with TTFont(str(font_path()), fontNumber=face_index(), lazy=True, recalcBBoxes=False,
+                recalcTimestamp=False) as face:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=characters)
+        subsetter.subset(face)
+        face.flavor = flavor
+        out = io.BytesIO()
+        face.save(out)
+    return out.getvalue()
+
+
+def subset_font(text: str, flavor: str | None = "woff2") -> bytes:
+    """The face cut down to the characters of `text` (plus `BASE_CHARACTERS`).
+
+    `flavor`: "woff2" (for HTML), "woff" or None (plain OpenType/CFF)."""
+    characters = "".join(sorted(set(text) | set(BASE_CHARACTERS)))
+    return _subset_bytes(characters, flavor)
+
+
+def covers(font_text: str, text: str) -> bool:
+    """Whether a subset made for `font_text` holds every character of `text` the face has."""
+    have = set(font_text) | set(BASE_CHARACTERS)
+    cmap = _cmap()
+    return all(ch in have or ord(ch) not in cmap for ch in set(text))
+
+
+def font_face_css(text: str, family: str = EMBEDDED_FAMILY) -> str:
+    """An @font-face rule embedding the WOFF2 subset for `text` as a data: URI."""
+    data = base64.b64encode(subset_font(text, "woff2")).decode("ascii")
+    return (f'@font-face {{ font-family: "{family}"; font-style: normal; font-weight: 400; '
+            f'src: url("data:font/woff2;base64,{data}") format("woff2"); }}')

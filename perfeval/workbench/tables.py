@@ -1,0 +1,93 @@
+"""Number formatting and small HTML tables shared by the workbench views (pure functions)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+TABLE_CSS = """
+<style>
+.perfeval-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
+.perfeval-table th { background: #DDEBF7; border: 1px solid #B4C6E7; padding: 2px 6px; position: sticky; top: 0; }
+.perfeval-table td { border: 1px solid #D9D9D9; padding: 2px 6px; vertical-align: top; }
+.perfeval-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.perfeval-table tr.changed td { background: #FFF2CC; }
+.perfeval-up { color: #2E7D32; } .perfeval-down { color: #C62828; }
+.perfeval-note { color: #666; font-size: 12px; }
+</style>
+"""
+
+
+def num(x: object, places: int = 2) -> str:
+    """12.50 -> '12.5', 20.0 -> '20', NaN/None -> '—'."""
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if not np.isfinite(value):
+        return "—"
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def pct(x: object, places: int = 1) -> str:
+    """0.956 -> '95.6%'."""
+    try:
+        value = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if not np.isfinite(value) else f"{value * 100:.{places}f}%"
+
+
+def signed(x: float, places: int = 2) -> str:
+    """A change: '+0.4', '−0.22', '0'."""
+    if x is None or not np.isfinite(x) or abs(x) < 0.5 * 10 ** -places:
+        return "0"
+    text = num(abs(x), places)
+    return f"+{text}" if x > 0 else f"−{text}"
+
+
+def delta_html(x: float, places: int = 2) -> str:
+    text = signed(x, places)
+    if text == "0":
+        return "±0"
+    css = "perfeval-up" if x > 0 else "perfeval-down"
+    return f'<span class="{css}">{text}</span>'
+
+
+def html_table(frame: pd.DataFrame, numeric: Iterable[str] = (), highlight: Sequence[bool] | None = None,
+               raw_html: Iterable[str] = (), max_rows: int | None = None, css_class: str = "") -> str:
+    """An HTML table of a frame of display strings; cells are escaped unless listed in `raw_html`.
+
+    Built by hand rather than with `DataFrame.to_html` so a filter update over a large portfolio
+    renders only the rows shown and can mark changed rows."""
+    numeric, raw = set(numeric), set(raw_html)
+    shown = frame if max_rows is None else frame.iloc[:max_rows]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    classes = [("num" if c in numeric else "") for c in shown.columns]
+    rows = []
+    columns = list(shown.columns)
+    marks = list(highlight) if highlight is not None else [False] * len(frame)
+    for i, values in enumerate(shown.itertuples(index=False, name=None)):
+        cells = "".join(
+            f'<td class="{cls}">{v if col in raw else html.escape(str(v))}</td>'
+            for v, cls, col in zip(values, classes, columns, strict=True))
+        rows.append(f'<tr class="changed">{cells}</tr>' if marks[i] else f"<tr>{cells}</tr>")
+    extra = f" {css_class}" if css_class else ""
+    table = f'<table class="perfeval-table{extra}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    if max_rows is not None and len(frame) > max_rows:
+        table += f'<div class="perfeval-note">共 {len(frame)} 行，仅显示前 {max_rows} 行</div>'
+    return table
+
+
+def png_img(png: bytes, alt: str = "") -> str:
+    """An <img> with the PNG inlined (for static exports)."""
+    import base64
+
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'
