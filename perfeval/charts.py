@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from perfeval.fonts import register_cjk_font
-from perfeval.numbers import fmt_num, fmt_pct
+from perfeval.narrative import fmt_num, fmt_pct
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -46,6 +46,7 @@ METHOD_ALIASES.update({rule: rule for rule in RULE_LABELS})
 METHOD_ALIASES.update({label: rule for rule, label in RULE_LABELS.items()})
 
 RULES_NEEDING_TARGET = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative"})
+NUMERIC_RULES = frozenset({"positive", "negative", "exact", "range", "zero"})
 RULES_NEEDING_ACTUAL = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative",
                                   "checklist"})
 

@@ -20,7 +20,13 @@ from perfeval.notation import (
     plain_text,
     split_weight,
 )
-from perfeval.rules import RULES_NEEDING_ACTUAL, RULES_NEEDING_TARGET, infer_rule, resolve_method
+from perfeval.rules import (
+    NUMERIC_RULES,
+    RULES_NEEDING_ACTUAL,
+    RULES_NEEDING_TARGET,
+    infer_rule,
+    resolve_method,
+)
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.sheet import (
     INDICATOR_HEADERS,
@@ -258,6 +264,9 @@ def _check_indicators(table: Table, file: str, scheme: Scheme, problems: list[Pr
             bad("target", values["target"], f"评分方法「{rule}」需要指标值（目标值）")
         if rule in RULES_NEEDING_ACTUAL and actual.kind == "empty":
             bad("actual", values["actual"], "实际完成值为空；请填写实际完成情况")
+        elif rule in NUMERIC_RULES and target.is_numeric and actual.kind == "text":
+            bad("actual", values["actual"],
+                f"指标值「{_cell(values['target'])}」是数值，实际完成值也应写数值（如 24人、96%）")
         stated = _number(values["stated_score"])
         if not is_empty(values["stated_score"]) and stated is None:
             bad("stated_score", values["stated_score"], "报告得分应为数字")

@@ -190,3 +190,10 @@ def test_portfolio_workbook_round_trip(tmp_path, reference_project, scheme):
     assert [e.total for e in evs] == [98.94] * 3
     assert perfeval.load_project(path, project_id="P1").name == "项目1"
     del scheme
+
+
+def test_text_actual_for_a_numeric_target(reference_copy):
+    _edit(reference_copy, lambda s: s.cell(13, 7, "达成预期指标"))
+    (p,) = _problems(reference_copy)
+    assert (p.row, p.column, p.value) == (13, "实际完成值", "达成预期指标")
+    assert "也应写数值" in p.expected

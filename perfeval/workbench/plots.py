@@ -1,0 +1,190 @@
+"""Workbench charts: portfolio overview, what-if comparison, Monte-Carlo histogram (matplotlib).
+
+Figures are built with `matplotlib.figure.Figure` (no pyplot state, nothing to close) inside an
+rc context that selects the bundled CJK font, and rendered to PNG bytes for image widgets and
+static exports. Single-project charts come from `perfeval.charts` when it is installed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from perfeval.evaluate import Evaluation
+from perfeval.workbench.portfolio import GRADES
+
+GRADE_COLOURS = {"优": "#2E7D32", "良": "#1565C0", "中": "#EF6C00", "差": "#C62828"}
+BEFORE, AFTER = "#B0BEC5", "#1565C0"
+DPI = 96
+
+
+@lru_cache(maxsize=1)
+def cjk_family() -> str:
+    """Register the bundled Noto Sans CJK face once; its family name."""
+    try:
+        from perfeval.fonts import register_cjk_font
+    except ImportError:
+        register_cjk_font = None
+    if register_cjk_font is not None:
+        name = register_cjk_font()
+        return name if isinstance(name, str) and name else "Noto Sans CJK SC"
+    import noto_cjk_sans_otc
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(noto_cjk_sans_otc.FONT_PATH)
+    return "Noto Sans CJK SC"
+
+
+@contextmanager
+def chart_style() -> Iterator[None]:
+    with rc_context({"font.family": "sans-serif",
+                     "font.sans-serif": [cjk_family(), "DejaVu Sans"],
+                     "axes.unicode_minus": False, "axes.spines.top": False,
+                     "axes.spines.right": False, "font.size": 9}):
+        yield
+
+
+def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+    buffer = io.BytesIO()
+    with chart_style():
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def render(build: Callable[..., Figure], *args: object, **kwargs: object) -> bytes:
+    """Build a figure in the chart style and return its PNG."""
+    with chart_style():
+        fig = build(*args, **kwargs)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _empty(ax, text: str = "无符合条件的项目") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#888888")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
+    """Grade counts, the distribution of totals, and the mean total of the largest departments
+    — for the projects currently shown."""
+    fig = Figure(figsize=(10.5, 3.0), layout="constrained")
+    ax_grade, ax_total, ax_dept = fig.subplots(1, 3, width_ratios=[1, 1.4, 1.6])
+    n = len(frame)
+    counts = frame["grade"].value_counts()
+    values = [int(counts.get(g, 0)) for g in GRADES]
+    bars = ax_grade.bar(GRADES, values, color=[GRADE_COLOURS[g] for g in GRADES])
+    ax_grade.bar_label(bars, labels=[str(v) for v in values], fontsize=8)
+    ax_grade.set_title(f"等级分布（{n} 个项目）")
+    ax_grade.set_ylabel("项目数")
+    ax_grade.set_ylim(0, max(values + [1]) * 1.2)
+
+    totals = frame["total"].dropna().to_numpy(dtype=float)
+    if len(totals):
+        low = float(np.floor(min(totals.min(), 90.0) / 5) * 5)
+        ax_total.hist(totals, bins=np.arange(low, 100.01, 2.5 if low >= 50 else 5),
+                      color="#5C6BC0", edgecolor="white")
+        for bound in (60, 80, 90):
+            if bound > low:
+                ax_total.axvline(bound, color="#999999", lw=0.8, ls="--")
+        ax_total.set_xlabel("总分")
+        ax_total.set_ylabel("项目数")
+    else:
+        _empty(ax_total)
+    ax_total.set_title("总分分布")
+
+    if n:
+        by = frame.groupby("department")["total"].agg(["mean", "size"])
+        by = by.sort_values("size", ascending=False).head(top_departments).sort_values("mean")
+        ax_dept.barh([_short(d) for d in by.index], by["mean"], color="#78909C")
+        for y, (m, size) in enumerate(zip(by["mean"], by["size"], strict=True)):
+            ax_dept.text(m, y, f" {m:.1f}（{size}）", va="center", fontsize=7)
+        ax_dept.set_xlim(max(0.0, float(by["mean"].min()) - 10), 100)
+        ax_dept.set_xlabel("平均总分（项目数）")
+    else:
+        _empty(ax_dept)
+    ax_dept.set_title("主管部门平均总分")
+    return fig
+
+
+def _short(text: str, width: int = 10) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def whatif_figure(base: Evaluation, ev: Evaluation) -> Figure:
+    """Score rate of each 一级指标, original beside scenario."""
+    fig = Figure(figsize=(6.0, 2.6), layout="constrained")
+    ax = fig.subplots()
+    names = base.levels["name"].tolist()
+    before = base.levels["score_rate"].to_numpy(dtype=float) * 100
+    after = ev.levels.set_index("name")["score_rate"].reindex(names).to_numpy(dtype=float) * 100
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, before, 0.4, color=BEFORE, label=f"原始（{base.total:g} 分，{base.grade}）")
+    bars = ax.bar(x + 0.2, after, 0.4, color=AFTER, label=f"情景（{ev.total:g} 分，{ev.grade}）")
+    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in after], fontsize=7)
+    ax.set_xticks(x, names)
+    low = float(np.nanmin(np.concatenate([before, after]))) if len(names) else 0.0
+    ax.set_ylim(max(0.0, min(low - 10, 80.0)), 105)
+    ax.set_ylabel("得分率（%）")
+    ax.set_title("一级指标得分率：原始与情景")
+    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    return fig
+
+
+def monte_carlo_figure(totals: np.ndarray, base_total: float,
+                       bands: tuple[tuple[str, float], ...]) -> Figure:
+    """Histogram of simulated totals, with grade boundaries and the evaluated total."""
+    fig = Figure(figsize=(6.0, 2.6), layout="constrained")
+    ax = fig.subplots()
+    low, high = float(totals.min()), float(totals.max())
+    pad = max(0.5, (high - low) * 0.1)
+    ax.hist(totals, bins=40, color="#7986CB", edgecolor="white")
+    for grade, lower in bands:
+        if low - pad <= lower <= high + pad and lower > 0:
+            ax.axvline(lower, color=GRADE_COLOURS.get(grade, "#999999"), lw=1, ls="--")
+            ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{lower:g}", fontsize=7,
+                    color=GRADE_COLOURS.get(grade, "#999999"), va="top")
+    ax.axvline(base_total, color="#000000", lw=1.2)
+    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {base_total:g}", fontsize=7, va="top")
+    ax.set_xlim(low - pad, high + pad)
+    ax.set_xlabel("总分")
+    ax.set_ylabel("抽样次数")
+    ax.set_title(f"权重扰动下的总分分布（{len(totals)} 次抽样）")
+    return fig
+
+
+def level_rate_figure(ev: Evaluation) -> Figure:
+    """Score rate per 一级指标 (used when `perfeval.charts` is not installed)."""
+    fig = Figure(figsize=(5.0, 2.4), layout="constrained")
+    ax = fig.subplots()
+    rates = ev.levels["score_rate"].to_numpy(dtype=float) * 100
+    bars = ax.bar(ev.levels["name"], rates, color=AFTER)
+    ax.bar_label(bars, labels=[f"{r:.1f}%" for r in rates], fontsize=7)
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("得分率（%）")
+    ax.set_title(f"{ev.project.name}：一级指标得分率")
+    return fig
+
+
+def project_charts(ev: Evaluation) -> list[tuple[str, bytes]]:
+    """(title, PNG) for one project: the shared single-project charts of `perfeval.charts`
+    (得分率, 预算执行, 失分) when available, else a score-rate chart of our own."""
+    try:
+        from perfeval import charts
+    except ImportError:
+        return [("一级指标得分率", render(level_rate_figure, ev))]
+    out = []
+    for title, name in (("一级指标得分率", "score_rate_chart"), ("预算执行", "budget_chart"),
+                        ("失分指标", "points_lost_chart")):
+        build = getattr(charts, name, None)
+        if build is not None:
+            out.append((title, render(build, ev)))
+    return out or [("一级指标得分率", render(level_rate_figure, ev))]

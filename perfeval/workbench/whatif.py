@@ -1,0 +1,276 @@
+"""What-if scenarios: change indicators or the qualitative scale, re-evaluate, compare, save.
+
+A `Scenario` is the original project plus a list of changes; it never mutates the project.
+Re-evaluating it goes through `perfeval.evaluate`, so a scenario's score is by construction the
+score `perfeval score` gives for the saved workbook (`save_scenario` checks that round trip).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from perfeval.errors import PerfevalError, SchemeError
+from perfeval.evaluate import Evaluation, evaluate
+from perfeval.model import Project
+from perfeval.rules import RULE_LABELS, resolve_method
+from perfeval.scheme import Scheme, load_scheme
+from perfeval.workbench.tables import num, signed
+
+EDITABLE = ("actual", "weight", "method")
+COLUMN_LABELS = {"actual": "实际完成值", "weight": "分值", "method": "评分方法"}
+#: qualitative scales a scenario can switch to (ids of `Scheme.scales`)
+SCALE_LABELS = {
+    "three_tier": "三档：达成/部分达成/未达成（财预〔2020〕10号）",
+    "four_grade": "四档：优/良/中/差",
+}
+#: the one value of the 评分方法 drop-down that means "infer from the target"
+AUTO_METHOD = ""
+
+
+def method_label(rule: str) -> str:
+    return "按指标值自动判断" if rule == AUTO_METHOD else RULE_LABELS.get(rule, rule)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The original project plus changes: (row index, column, value), later changes win."""
+
+    base: Project
+    changes: tuple[tuple[int, str, object], ...] = ()
+    options: tuple[tuple[str, object], ...] = ()
+
+    # ------------------------------------------------------------ building
+
+    def _original(self, index: int, column: str) -> object:
+        return self.base.indicators.at[index, column]
+
+    def current(self, index: int, column: str) -> object:
+        """The value a cell has in this scenario."""
+        value = self._original(index, column)
+        for i, c, v in self.changes:
+            if i == index and c == column:
+                value = v
+        return value
+
+    def edit(self, index: int, **values: object) -> Scenario:
+        """A scenario with indicator `index` changed: actual (text as typed), weight (a number
+        ≥ 0) or method (a rule id or its Chinese name; "" infers it from the target)."""
+        if index not in self.base.indicators.index:
+            raise PerfevalError(f"指标序号 {index} 不存在")
+        changes = list(self.changes)
+        for column, value in values.items():
+            if column not in EDITABLE:
+                raise PerfevalError(f"只能修改 {'、'.join(COLUMN_LABELS.values())}，不能修改「{column}」")
+            value = _checked(column, value)
+            changes = [(i, c, v) for i, c, v in changes if not (i == index and c == column)]
+            if not _same(value, self._original(index, column)):
+                changes.append((index, column, value))
+        return Scenario(self.base, tuple(changes), self.options)
+
+    def set_weight(self, index: int, weight: float, keep_level: bool = True) -> Scenario:
+        """Change one weight. With `keep_level`, the other indicators of the same 一级指标 are
+        scaled so the level keeps its weight (and the sheet still adds up to 100)."""
+        weight = float(_checked("weight", weight))
+        if not keep_level:
+            return self.edit(index, weight=weight)
+        ind = self.base.indicators
+        level = ind.at[index, "level1"]
+        members = ind.index[ind["level1"] == level]
+        current = {i: float(self.current(i, "weight")) for i in members}
+        level_weight = sum(current.values())
+        rest_old = level_weight - current[index]
+        rest_new = level_weight - weight
+        if rest_new < -1e-9:
+            raise PerfevalError(f"分值 {num(weight)} 超过一级指标「{level}」的分值 {num(level_weight)}"
+                                "（保持一级指标分值不变时）")
+        if rest_old <= 1e-12 and rest_new > 1e-9:
+            raise PerfevalError(f"一级指标「{level}」下没有其他有分值的指标可分摊，无法保持一级指标分值不变")
+        scenario = self.edit(index, weight=weight)
+        factor = rest_new / rest_old if rest_old > 1e-12 else 0.0
+        for i in members:
+            if i != index:
+                scenario = scenario.edit(i, weight=max(current[i] * factor, 0.0))
+        return scenario
+
+    def with_options(self, **options: object) -> Scenario:
+        """A scenario scored with other options (e.g. qualitative_scale="four_grade")."""
+        scheme = self.scheme
+        merged = dict(self.options)
+        merged.update(options)
+        scheme.options.updated(**merged)  # raises SchemeError naming a bad option
+        if "qualitative_scale" in merged:
+            scheme.scale(str(merged["qualitative_scale"]))
+        kept = tuple((k, v) for k, v in merged.items() if getattr(scheme.options, k) != v)
+        return Scenario(self.base, self.changes, kept)
+
+    def reset(self) -> Scenario:
+        return Scenario(self.base)
+
+    # ------------------------------------------------------------ using
+
+    @property
+    def scheme(self) -> Scheme:
+        return load_scheme(self.base.scheme_id)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes or self.options)
+
+    def project(self) -> Project:
+        """The edited project (a copy)."""
+        project = self.base
+        by_index: dict[int, dict[str, object]] = {}
+        for i, c, v in self.changes:
+            by_index.setdefault(i, {})[c] = v
+        for index, values in by_index.items():
+            project = project.with_indicator(index, **values)
+        return project
+
+    def evaluate(self) -> Evaluation:
+        return evaluate(self.project(), options=dict(self.options) or None)
+
+    def describe(self) -> list[str]:
+        """Each change in words, e.g. "第18行「社保金缴费（万元）」实际完成值：31.98万元 → 33.46万元"."""
+        ind = self.base.indicators
+        lines = []
+        for i, c, v in self.changes:
+            before, after = self._original(i, c), v
+            if c == "weight":
+                before, after = num(before, 4), num(after, 4)
+            elif c == "method":
+                before, after = method_label(str(before or "")), method_label(str(after or ""))
+            lines.append(f"第{int(ind.at[i, 'row'])}行「{ind.at[i, 'name']}」{COLUMN_LABELS[c]}："
+                         f"{before or '（空）'} → {after or '（空）'}")
+        for key, value in self.options:
+            if key == "qualitative_scale":
+                lines.append(f"定性指标评分等级：{SCALE_LABELS.get(str(value), value)}")
+            else:
+                lines.append(f"评分选项 {key}：{getattr(self.scheme.options, key)} → {value}")
+        return lines
+
+
+def _checked(column: str, value: object) -> object:
+    if column == "weight":
+        try:
+            weight = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise PerfevalError(f"分值应为数字，而不是「{value}」") from None
+        if not np.isfinite(weight) or weight < 0:
+            raise PerfevalError(f"分值应为非负数字，而不是「{value}」")
+        return weight
+    if column == "method":
+        text = "" if value is None else str(value)
+        try:
+            return resolve_method(text) or AUTO_METHOD
+        except ValueError as exc:
+            raise PerfevalError(f"评分方法「{text}」无效：{exc}") from None
+    return "" if value is None else str(value).strip()
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) < 1e-12  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+    return (a or "") == (b or "")
+
+
+# ---------------------------------------------------------------- comparing
+
+def changed_indicators(base: Evaluation, ev: Evaluation) -> pd.DataFrame:
+    """Indicators whose input or score differs between two evaluations of the same project."""
+    a, b = base.indicators, ev.indicators
+    differs = ((a["actual"] != b["actual"]) | (a["method"] != b["method"])
+               | ~np.isclose(a["weight"], b["weight"]) | ~np.isclose(a["score"], b["score"]))
+    rows = np.flatnonzero(differs.to_numpy())
+    return pd.DataFrame({
+        "行": [str(int(a["row"].iat[i])) for i in rows],
+        "指标名称": [a["name"].iat[i] for i in rows],
+        "实际完成值": [_arrow(a["actual"].iat[i], b["actual"].iat[i]) for i in rows],
+        "分值": [_arrow(num(a["weight"].iat[i]), num(b["weight"].iat[i])) for i in rows],
+        "评分方法": [_arrow(a["rule_label"].iat[i], b["rule_label"].iat[i]) for i in rows],
+        "原得分": [num(a["score"].iat[i]) for i in rows],
+        "新得分": [num(b["score"].iat[i]) for i in rows],
+        "变化": [signed(b["score"].iat[i] - a["score"].iat[i]) for i in rows],
+    })
+
+
+def _arrow(before: object, after: object) -> str:
+    before, after = str(before or "—"), str(after or "—")
+    return before if before == after else f"{before} → {after}"
+
+
+# ---------------------------------------------------------------- saving
+
+@dataclass(frozen=True)
+class SavedScenario:
+    workbook: Path
+    scheme: Path | None
+    total: float
+    grade: str
+
+    @property
+    def command(self) -> str:
+        """The command that scores the saved scenario the same way."""
+        extra = f" --scheme {self.scheme}" if self.scheme else ""
+        return f"perfeval score {self.workbook}{extra}"
+
+
+def scheme_path_for(workbook: Path) -> Path:
+    return workbook.with_name(f"{workbook.stem}.方案.toml")
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
+    """Write the scenario as an indicator workbook (read by `perfeval score/report/batch`).
+
+    Changed scoring options cannot live in the workbook, so they go to a scheme file beside it
+    (``<name>.方案.toml``, passed with ``--scheme``). The saved files are read back and scored;
+    a different total than the scenario's raises instead of leaving a misleading file."""
+    from perfeval.validate import load_project
+    from perfeval.workbook import atomic_path, save_project
+
+    path = Path(path).expanduser()
+    if path.suffix.lower() != ".xlsx":
+        raise PerfevalError(f"情景请保存为 .xlsx 工作簿，而不是「{path.name}」")
+    project = scenario.project()
+    note = "；".join(scenario.describe()) or "无改动"
+    project = project.replace(info={**project.info, "情景说明": note})
+    expected = scenario.evaluate()
+    scheme_file = None
+    if scenario.options:
+        scheme_file = scheme_path_for(path)
+        text = scheme_toml(scenario.scheme, dict(scenario.options), note)
+        with atomic_path(scheme_file) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    save_project(project, path)
+    reread = evaluate(load_project(path, scheme=scheme_file))
+    if abs(reread.total - expected.total) > 1e-9 or reread.grade != expected.grade:
+        raise PerfevalError(f"保存的情景 {path} 重新读取后总分为 {num(reread.total)}，与情景总分 "
+                            f"{num(expected.total)} 不一致；请检查修改的数值")
+    return SavedScenario(path, scheme_file, expected.total, expected.grade)
+
+
+def scheme_toml(scheme: Scheme, options: dict[str, object], note: str) -> str:
+    """The scheme's TOML with its [scoring] options replaced (a scheme file `--scheme` accepts)."""
+    import tomli_w
+
+    source = Path(scheme.source)
+    if source.is_file():
+        text = source.read_text(encoding="utf-8")
+    else:
+        ref = resources.files("perfeval") / "schemes" / f"{scheme.id}.toml"
+        if not ref.is_file():
+            raise SchemeError(f"找不到评价方案 {scheme.id} 的方案文件，无法保存评分选项")
+        text = ref.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    data.setdefault("scoring", {}).update(options)
+    data["name"] = f"{data.get('name', scheme.name)}（情景）"
+    header = f"# perfeval 情景方案：{note}\n"
+    return header + tomli_w.dumps(data)
