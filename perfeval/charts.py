@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from perfeval.evaluate import Evaluation
 
 WIDTH_IN = 6.4
+#: resolution of report PNGs; renderers size images as pixels / DPI inches
+DPI = 200
 COLORS = {"main": "#2f5d8a", "light": "#dbe4ee", "accent": "#c0504d", "mid": "#6f9fcf",
           "grey": "#7f7f7f"}
 #: points-lost chart: at most this many bars (the rest are summed in a note)
@@ -27,12 +29,11 @@ MAX_LOST_BARS = 15
 LABEL_CHARS = 18
 
 
-def _figure(height: float) -> Figure:
+def _figure(height: float, width: float = WIDTH_IN) -> Figure:
     from matplotlib.figure import Figure
 
     register_cjk_font()
-    fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
-    return fig
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _short(label: str, limit: int = LABEL_CHARS) -> str:
@@ -76,7 +77,7 @@ def budget_chart(evaluation: Evaluation, title: bool = True) -> Figure:
     b = evaluation.budget
     labels = ["预算数", "到位数", "执行数"]
     values = np.array([b.budget, b.allocated, b.spent], dtype=float)
-    fig = _figure(3.0)
+    fig = _figure(2.5, width=5.2)
     ax = fig.add_subplot()
     x = np.arange(3)
     ax.bar(x, np.nan_to_num(values), color=[COLORS["light"], COLORS["mid"], COLORS["main"]],
@@ -139,7 +140,7 @@ CHARTS = {
 }
 
 
-def figure_png(fig: Figure, dpi: int = 200) -> bytes:
+def figure_png(fig: Figure, dpi: int = DPI) -> bytes:
     """PNG bytes of a figure (Agg), without keeping any global pyplot reference."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

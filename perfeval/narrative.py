@@ -60,6 +60,11 @@ def cn_number(n: int) -> str:
     return head + (_CN_DIGITS[ones] if ones else "")
 
 
+def cn_count(n: int) -> str:
+    """A count before a measure word: 2 -> '两' (两方面), otherwise `cn_number`."""
+    return "两" if n == 2 else cn_number(n)
+
+
 def circled(n: int) -> str:
     return _CIRCLED[n - 1] if 0 < n <= len(_CIRCLED) else f"({n})"
 
@@ -112,7 +117,51 @@ class Table:
     merge: int = 0
     strong: tuple[int, ...] = ()
     style: str = "grid"  # grid | kv
+    widths: tuple[float, ...] = ()  # relative column widths (renderers normalise them)
     kind: str = "table"
+
+    def fractions(self) -> tuple[float, ...]:
+        """Column widths as fractions of the table width (empty: let the renderer decide)."""
+        if len(self.widths) != len(self.columns) or sum(self.widths) <= 0:
+            return ()
+        total = sum(self.widths)
+        return tuple(w / total for w in self.widths)
+
+    def colspans(self) -> list[list[int]]:
+        """Column spans: in strong (subtotal) rows the leading label cell also covers the empty
+        cells right after it (e.g. 决策小计 across 一级/二级/三级); 0 marks a covered cell."""
+        out = [[1] * len(row) for row in self.rows]
+        for i in self.strong:
+            row = self.rows[i]
+            j = 1
+            while j < len(row) and row[j] == "" and not (self.numeric and self.numeric[j]):
+                out[i][0] += 1
+                out[i][j] = 0
+                j += 1
+        return out
+
+    def spans(self) -> list[list[int]]:
+        """Row spans per cell: n > 0 starts a merged run of n rows, 0 is covered by the cell above.
+
+        A run continues while the value (and every merged column to its left) repeats; strong
+        (subtotal) rows and empty cells never merge."""
+        out = [[1] * len(row) for row in self.rows]
+        for col in range(min(self.merge, len(self.columns))):
+            start = 0
+            for i in range(1, len(self.rows) + 1):
+                same = (
+                    i < len(self.rows)
+                    and i not in self.strong and start not in self.strong
+                    and self.rows[i][col] != ""
+                    and self.rows[i][: col + 1] == self.rows[start][: col + 1]
+                    and all(out[i][c] == 0 for c in range(col))
+                )
+                if same:
+                    out[i][col] = 0
+                    continue
+                out[start][col] = i - start
+                start = i
+        return out
 
 
 @dataclass(frozen=True)
@@ -194,7 +243,8 @@ def block_from_dict(data: dict) -> Block:
     cls = _KINDS[data["kind"]]
     if cls is Table:
         data = {**data, "columns": tuple(data["columns"]), "numeric": tuple(data["numeric"]),
-                "rows": tuple(tuple(r) for r in data["rows"]), "strong": tuple(data["strong"])}
+                "rows": tuple(tuple(r) for r in data["rows"]), "strong": tuple(data["strong"]),
+                "widths": tuple(data.get("widths", ()))}
     return cls(**data)
 
 
@@ -352,7 +402,8 @@ def _part_one(ctx: _Ctx) -> Part:
     rows += [(f"其中：{clean(k)}", ctx.num(v), "—", "—", "—", "—", "—") for k, v in sources]
     blocks.append(Table("funds", ctx.table_caption("项目资金情况（单位：万元）"),
                         ("项目", "预算数", "到位数", "执行数", "资金到位率", "预算执行率", "偏差率"),
-                        tuple(rows), (False, True, True, True, True, True, True), strong=(0,)))
+                        tuple(rows), (False, True, True, True, True, True, True), strong=(0,),
+                        widths=(22, 12, 12, 12, 14, 14, 12)))
     blocks.append(ctx.figure("budget", "预算资金到位与执行情况"))
     blocks += [Heading(2, "（二）项目绩效目标"), Heading(3, "1.总体目标"), *_narrative(ev, "总体目标"),
                Heading(3, "2.阶段性目标及绩效指标")]
@@ -364,7 +415,10 @@ def _part_one(ctx: _Ctx) -> Part:
 
 def _targets(ctx: _Ctx) -> list[Block]:
     ind = ctx.ev.indicators
-    with_target = ind[ind["target"].map(clean) != ""]
+    # performance targets: what the project set out to deliver, not the evaluation's own
+    # criteria (budget execution, fund arrival, deduction checklists)
+    criteria = ind["rule"].isin(["execution", "arrival", "manual", "checklist"])
+    with_target = ind[(ind["target"].map(clean) != "") & ~criteria]
     if with_target.empty:
         return [Paragraph("指标表未设定量化指标值。", "missing")]
     out: list[Block] = [Paragraph(f"项目共设置{len(with_target)}个有指标值的绩效指标，具体如下：")]
@@ -423,7 +477,7 @@ def _grade_text(ctx: _Ctx) -> str:
         low = f"{ctx.num(lower)}分（含）" if lower > 0 else "0分"
         parts.append(f"{grade}（{low}—{ctx.num(upper)}分）")
         upper = lower
-    return f"评价结果分为{names}{cn_number(len(bands))}个等级：" + "；".join(parts)
+    return f"评价结果分为{names}{cn_count(len(bands))}个等级：" + "；".join(parts)
 
 
 def _part_three(ctx: _Ctx) -> Part:
@@ -437,11 +491,12 @@ def _part_three(ctx: _Ctx) -> Part:
     blocks: list[Block] = [
         Heading(1, "三、综合评价情况及评价结论"), Heading(2, "（一）综合评价情况"),
         Paragraph(f"评价组对照项目绩效评价指标体系，从{join_cn(list(ev.levels['name']))}"
-                  f"{cn_number(len(ev.levels))}个维度，对“{clean(ev.project.name)}”项目绩效进行评价，"
+                  f"{cn_count(len(ev.levels))}个维度，对“{clean(ev.project.name)}”项目绩效进行评价，"
                   f"本项目总得分为{ctx.num(ev.total)}分，绩效评级为“{ev.grade}”。其中，{levels}。"
                   "各项指标得分详见附表。"),
         Table("levels", ctx.table_caption("一级指标得分情况"), ("一级指标", "分值", "得分", "得分率"),
-              tuple(rows), (False, True, True, True), strong=(len(rows) - 1,)),
+              tuple(rows), (False, True, True, True), strong=(len(rows) - 1,),
+              widths=(40, 20, 20, 20)),
         ctx.figure("score_rate", "各一级指标得分率"),
         Heading(2, "（二）综合评价结论"),
         Paragraph(f"经评价，本项目总得分{ctx.num(ev.total)}分，评价等级为“{ev.grade}”。"),
@@ -463,7 +518,7 @@ def _part_four(ctx: _Ctx) -> Part:
             continue
         level2 = _unique(rows["level2"])
         blocks.append(Paragraph(
-            f"项目{level.name}类指标包括{join_cn(level2)}{cn_number(len(level2))}方面的内容，"
+            f"项目{level.name}类指标包括{join_cn(level2)}{cn_count(len(level2))}方面的内容，"
             f"由{len(rows)}个三级指标构成，权重分为{ctx.num(level.weight)}分，实际得分"
             f"{ctx.num(level.score)}分，得分率为{ctx.pct(level.score_rate)}。"))
         blocks += [Paragraph(_indicator_sentence(ctx, n, r))
@@ -507,7 +562,8 @@ def _part_five(ctx: _Ctx) -> Part:
         blocks.append(Table(
             "deviations", ctx.table_caption("绩效指标偏差及原因"),
             ("序号", "指标", "指标值", "实际完成值", "偏差率", "失分", "偏差原因", "改进措施"), rows,
-            (True, False, False, False, True, True, False, False)))
+            (True, False, False, False, True, True, False, False),
+            widths=(5, 19, 10, 10, 8, 6, 21, 21)))
     return Part("五", tuple(blocks))
 
 
@@ -555,8 +611,9 @@ def _scoring_table(ctx: _Ctx) -> Part:
     rows.append(("合计", "", "", *pad, ctx.num(weight), "", "", ctx.num(ev.total),
                  ctx.pct(ev.total / weight if weight else float("nan"))))
     numeric = (False, False, False, *((False,) if named else ()), True, False, False, True, True)
+    widths = (6, 7.5, 11, *((15,) if named else ()), 5, 10, 27, 6.5, 7.5)
     table = Table("scores", f"附表　{clean(ev.project.name)}项目绩效评价指标评分表", columns,
-                  tuple(rows), numeric, merge=2, strong=tuple(strong))
+                  tuple(rows), numeric, merge=2, strong=tuple(strong), widths=widths)
     return Part("附表", (Heading(1, "附表　绩效评价指标评分表"), table,
                          Paragraph(f"总得分{ctx.num(ev.total)}分，绩效等级“{ev.grade}”。", "note")))
 
@@ -578,7 +635,7 @@ def _appendix(ctx: _Ctx) -> Part:
     rows = tuple((str(n), SEVERITY_LABELS.get(r.severity, clean(r.severity)), clean(r.message),
                   clean(r.where)) for n, r in enumerate(ranked.itertuples(), start=1))
     blocks.append(Table("findings", ctx.table_caption("数据核查结果"), ("序号", "级别", "说明", "位置"),
-                        rows, (True, False, False, False)))
+                        rows, (True, False, False, False), widths=(5, 7, 63, 25)))
     return Part("附录", tuple(blocks))
 
 

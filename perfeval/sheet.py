@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import normalise
@@ -140,6 +141,16 @@ def is_sibling_csv(path: Path) -> bool:
     return len(parts) >= 3 and _canonical_sheet(parts[-2]) not in (None, "指标")
 
 
+def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet as a raw grid of cell values (calamine: fast, reads cached formula values)."""
+    book = CalamineWorkbook.from_path(str(path))
+    grids = {}
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        grids[name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+    return grids
+
+
 def read_workbook(path: str | Path) -> RawWorkbook:
     """Read every sheet of an .xlsx/.xlsm/.csv file as a raw grid. Raises SheetError."""
     path = Path(path)
@@ -165,8 +176,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                                       "不是有效的 Excel 工作簿（.xlsx）：文件内容不是 Excel 格式，"
                                       "请在 Excel 中另存为 .xlsx 后重试")])
         try:
-            grids = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
-                                  engine="calamine")
+            grids = _read_xlsx(path)
         except Exception as exc:  # calamine raises its own error types for damaged files
             raise SheetError([Problem(str(path), None, None, None, None,
                                       f"无法读取 Excel 工作簿：{exc}")]) from None

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import math
 import os
 import random
-import shutil
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -174,8 +175,10 @@ class SynthProject:
 # ----------------------------------------------------------------------------- numbers
 
 def _fmt(x: float, decimals: int = 2) -> str:
-    text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
-    return text or "0"
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def _split(total: float, parts: int, rng: random.Random, step: float = 1.0) -> list[float]:
@@ -184,7 +187,7 @@ def _split(total: float, parts: int, rng: random.Random, step: float = 1.0) -> l
     parts = min(parts, units)
     cuts = sorted(rng.sample(range(1, units), parts - 1)) if parts > 1 else []
     bounds = [0, *cuts, units]
-    return [(b - a) * step for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [(b - a) * step for a, b in itertools.pairwise(bounds)]
 
 
 def _round_target(x: float) -> float:
@@ -326,9 +329,10 @@ def make_project(rng: random.Random, index: int) -> SynthProject:
             rows.append({**_manual(rng, "决策", tpl, w), "weight": w})
         for tpl, w in zip(_PROCESS, _split(w_proc, len(_PROCESS), rng), strict=False):
             if tpl[2] is None:  # 资金到位率 / 预算执行率: computed from the amounts
+                rate = (allocated if tpl[1] == "资金到位率" else spent) / budget
                 rows.append({"level1": "过程", "level2": tpl[0], "level3": tpl[1], "name": tpl[1],
                              "weight": w, "target": rng.choice(("＝100%", "=100%", "≥100%")),
-                             "actual": f"{_fmt(100 * (allocated / budget if tpl[1] == '资金到位率' else spent / budget), 1)}%",
+                             "actual": f"{_fmt(100 * rate, 1)}%",
                              "method": tpl[1]})
             else:
                 rows.append({**_manual(rng, "过程", tpl, w), "weight": w})
@@ -366,9 +370,10 @@ def make_project(rng: random.Random, index: int) -> SynthProject:
     funding = {"本级财政资金": funding_local, "上级财政资金": round(budget - funding_local, 2),
                "上年结转资金": 0.0}
     name = f"{year}年度{rng.choice(_PROJECT_NAMES[sector])}"
+    uses = [str(r["name"]).split("（")[0] for r in rows if r["level1"] == "产出"][:3]
     narrative = {
         "项目背景": f"为落实{department}年度重点工作任务，{unit}申报实施{name}项目。",
-        "主要内容": f"项目预算{_fmt(budget)}万元，主要用于{'、'.join(str(r['name']).split('（')[0] for r in rows[-4:-1])}等。",
+        "主要内容": f"项目预算{_fmt(budget)}万元，主要用于{'、'.join(uses)}等。",
         "存在问题": rng.choice(("部分绩效指标设置不够细化，量化程度不高。", "项目资金拨付进度滞后于工程进度。",
                               "项目档案管理不够规范。")),
         "建议": rng.choice(("进一步细化量化绩效指标。", "加快预算执行进度，提高资金使用效益。",
@@ -441,8 +446,9 @@ def _break(s: SynthProject, how: str, rng: random.Random) -> SynthProject:
         ind.loc[i, "weight"] = float(ind.loc[i, "weight"]) + rng.choice((1.0, 2.0, -0.5))
     elif how == "notation":
         i = int(ind.index[ind["target"].astype(bool) & (ind["method"] == "")][0])
-        ind.loc[i, "target"] = rng.choice(("≈" + ind.loc[i, "target"].lstrip("≥≤=＝≧≦<>不低于少超过高达到"),
-                                            "约二十人左右", "2023年12月31日前"))
+        number = re.search(r"\d[\d.,]*\D*$", str(ind.loc[i, "target"]))
+        ind.loc[i, "target"] = rng.choice((f"≈{number.group(0) if number else '24人'}",
+                                            "2023年12月31日前"))
     elif how == "duplicate":
         ind = pd.concat([ind, ind.iloc[[-1]]], ignore_index=True)
         ind.loc[len(ind) - 1, "weight"] = 0.0
@@ -684,6 +690,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"✓ 已生成 {args.projects} 个合成项目（{shape}，其中 {n_broken} 个故意出错）：{out}")
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    shutil.get_terminal_size()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from perfeval.errors import Problem, SchemeError, SheetError
-from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
+from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import (
     is_empty,
     normalise,
@@ -193,7 +194,7 @@ def _ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None
     for column in columns:
         if column not in frame:
             continue
-        values = frame[column].map(lambda v: None if is_empty(v) else v)
+        values = _unique_map(frame[column], lambda v: None if is_empty(v) else v)
         if group and group in frame:
             frame[column] = values.groupby(frame[group].map(_cell)).ffill()
         else:
@@ -201,126 +202,154 @@ def _ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None
     return frame
 
 
-def _is_total_row(row: dict) -> bool:
-    for column in ("level1", "level2", "level3", "name"):
-        text = _cell(row.get(column)).replace(" ", "")
-        if text in TOTAL_ROW_NAMES or text.startswith("合计"):
-            return True
-    return False
+def _unique_map(series: pd.Series, func) -> pd.Series:
+    """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
+    uniques = pd.unique(series.to_numpy(dtype=object))
+    table = {u: func(u) for u in uniques}
+    return pd.Series([table[v] for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
 
 
-def _check_indicators(table: Table, file: str, scheme: Scheme, problems: list[Problem],
-                      declared: dict[str, tuple[float, int]]) -> pd.DataFrame:
-    """Validate indicator rows of one project; returns rows in `INDICATOR_COLUMNS` order."""
-    sheet = table.sheet
-    frame = table.frame
-    records = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for row in frame.to_dict(orient="records"):
-        excel_row = int(row["row"])
-        values = {c: row.get(c) for c in INDICATOR_HEADERS}
-        if all(is_empty(values[c]) for c in ("name", "level3", "weight", "target", "actual")):
+def _resolve_or_flag(value: object) -> str | None:
+    try:
+        return resolve_method(value)
+    except ValueError:
+        return "!"
+
+
+INVALID_TARGET = "无法识别的指标值写法；应为如 ≥24人、＝100%、≤33.46万元、80%-90%、3~5个 或 有效提升"
+INVALID_ACTUAL = "无法识别的实际完成值写法；应为数字加单位（如 24人、96%）或文字（如 达成预期指标）"
+
+
+@dataclass
+class CheckedIndicators:
+    """Validated indicator rows of one or many projects, with their problems, keyed by project."""
+
+    frame: pd.DataFrame  # INDICATOR_COLUMNS + "_key"
+    problems: list[tuple[str, Problem]]
+    declared: dict[str, dict[str, tuple[float, int]]]  # key -> level -> (weight in header, row)
+
+
+def _check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -> CheckedIndicators:
+    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows)."""
+    sheet, frame = table.sheet, table.frame
+    n = len(frame)
+
+    def raw(column: str) -> pd.Series:
+        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+
+    text = {c: _unique_map(raw(c), _cell) for c in INDICATOR_HEADERS if c != "project_id"}
+    blank = {c: text[c] == "" for c in text}
+    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
+    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
+    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                         for part in s.split("|")))
+    keep &= ~total_row.astype(bool)
+    frame, keys = frame[keep], keys[keep]
+    text = {c: v[keep] for c, v in text.items()}
+    rows = frame["row"].astype(int)
+    problems: list[tuple[str, Problem]] = []
+
+    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None) -> None:
+        header = table.headers.get(column, INDICATOR_LABELS[column])
+        shown = text[column] if value is None else value
+        for i in mask[mask].index:
+            message = expected(i) if callable(expected) else expected
+            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message)))
+
+    split1 = _unique_map(text["level1"], split_weight)
+    level1 = _unique_map(text["level1"], lambda v: scheme.level_of(v) if v else None)
+    bad(text["level1"] == "", "level1", "一级指标不能为空（合并单元格会自动向下继承）")
+    names = "、".join(lv.name for lv in scheme.levels)
+    bad((text["level1"] != "") & level1.isna(), "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
+    declared: dict[str, dict[str, tuple[float, int]]] = {}
+    header_weight = split1.map(lambda t: t[1])
+    for i in header_weight[header_weight.notna() & level1.notna()].index:
+        declared.setdefault(keys[i], {}).setdefault(level1[i], (float(header_weight[i]), int(rows[i])))
+    level2 = _unique_map(text["level2"], lambda v: split_weight(v)[0])
+    level3 = _unique_map(text["level3"], lambda v: split_weight(v)[0])
+    name = text["name"].where(text["name"] != "", level3)
+    bad(name == "", "name", "指标名称不能为空")
+    weight = pd.to_numeric(_unique_map(text["weight"], _number), errors="coerce").astype(float)
+    bad(weight.isna() | (weight < 0), "weight", "分值应为非负数字，如 10 或 4.5")
+    method = _unique_map(text["method"], _resolve_or_flag)
+    bad(method == "!", "method", lambda i: _method_error(text["method"][i]))
+    target = _unique_map(text["target"], parse_value)
+    actual = _unique_map(text["actual"], parse_value)
+    t_kind, a_kind = target.map(lambda m: m.kind), actual.map(lambda m: m.kind)
+    bad(t_kind == "invalid", "target", INVALID_TARGET)
+    bad(a_kind == "invalid", "actual", INVALID_ACTUAL)
+    combos = pd.Series(list(zip(name, level3, text["target"], text["actual"], strict=True)), index=name.index)
+    inferred = _unique_map(combos, lambda k: infer_rule(k[0], k[1], parse_value(k[2]), parse_value(k[3])))
+    rule = method.where(method.notna() & (method != "!"), inferred)
+    bad(rule.isin(RULES_NEEDING_TARGET) & (t_kind == "empty"), "target",
+        lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")
+    no_actual = rule.isin(RULES_NEEDING_ACTUAL) & (a_kind == "empty")
+    bad(no_actual, "actual", "实际完成值为空；请填写实际完成情况")
+    bad(~no_actual & rule.isin(NUMERIC_RULES) & target.map(lambda m: m.is_numeric) & (a_kind == "text"), "actual",
+        lambda i: f"指标值「{text['target'][i]}」是数值，实际完成值也应写数值（如 24人、96%）")
+    stated = pd.to_numeric(_unique_map(text["stated_score"], _number), errors="coerce").astype(float)
+    bad((text["stated_score"] != "") & stated.isna(), "stated_score", "报告得分应为数字")
+    deduction = pd.to_numeric(_unique_map(text["deduction"], _number), errors="coerce").astype(float)
+    bad((text["deduction"] != "") & (deduction.isna() | (deduction < 0)), "deduction", "扣分应为非负数字")
+    bad(deduction > weight, "deduction", lambda i: f"扣分不能超过该指标分值 {weight[i]:g}")
+    ident = pd.DataFrame({"k": keys, "l1": level1.fillna(""), "l2": level2, "n": name})
+    dup = ident.duplicated(keep="first") & (name != "")
+    first_row = rows.groupby([ident["k"], ident["l1"], ident["l2"], ident["n"]]).transform("first")
+    bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复",
+        value=name)
+
+    out = pd.DataFrame({
+        "row": rows, "level1": level1.where(level1.notna(), split1.map(lambda t: t[0])).astype(object),
+        "level2": level2.astype(object), "level3": level3.astype(object), "name": name.astype(object),
+        "weight": weight, "target": text["target"].astype(object), "actual": text["actual"].astype(object),
+        "method": method.where(method.notna() & (method != "!"), "").astype(object),
+        "stated_score": stated, "deduction": deduction,
+        "deduction_reason": text["deduction_reason"].astype(object), "reason": text["reason"].astype(object),
+        "measure": text["measure"].astype(object), "_key": keys,
+    })
+    return CheckedIndicators(out.reset_index(drop=True), problems, declared)
+
+
+def _method_error(value: str) -> str:
+    try:
+        resolve_method(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
+                   declared: dict[str, dict[str, tuple[float, int]]], weight_label: str) -> list[tuple[str, Problem]]:
+    """Weights of many projects (`_key` column): declared level weights and the total."""
+    problems: list[tuple[str, Problem]] = []
+    unusable = set(frame.loc[frame["weight"].isna(), "_key"])
+    valid = frame[~frame["_key"].isin(unusable)]
+    sums = valid.groupby(["_key", "level1"], sort=False)["weight"].sum()
+    for key, levels in declared.items():
+        if key in unusable:
             continue
-        if _is_total_row(row):
-            continue
-
-        def bad(column: str, value: object, expected: str, _row: int = excel_row) -> None:
-            problems.append(Problem(file, sheet, _row, table.headers.get(column, INDICATOR_LABELS[column]),
-                                    _cell(value), expected))
-
-        level1_raw = values["level1"]
-        level1_name, level1_weight = split_weight(level1_raw)
-        level1 = scheme.level_of(level1_raw) if not is_empty(level1_raw) else None
-        if is_empty(level1_raw):
-            bad("level1", level1_raw, "一级指标不能为空（合并单元格会自动向下继承）")
-        elif level1 is None:
-            names = "、".join(lv.name for lv in scheme.levels)
-            bad("level1", level1_raw, f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
-        elif level1_weight is not None:
-            declared.setdefault(level1, (level1_weight, excel_row))
-        level2, _ = split_weight(values["level2"])
-        level3, _ = split_weight(values["level3"])
-        name = _cell(values["name"]) or level3
-        if not name:
-            bad("name", values["name"], "指标名称不能为空")
-        weight = _number(values["weight"])
-        if weight is None or weight < 0:
-            bad("weight", values["weight"], "分值应为非负数字，如 10 或 4.5")
-        try:
-            method = resolve_method(values["method"])
-        except ValueError as exc:
-            bad("method", values["method"], str(exc))
-            method = None
-        target = parse_value(_cell(values["target"]))
-        actual = parse_value(_cell(values["actual"]))
-        if target.kind == "invalid":
-            bad("target", values["target"],
-                "无法识别的指标值写法；应为如 ≥24人、＝100%、≤33.46万元、80%-90%、3~5个 或 有效提升")
-        if actual.kind == "invalid":
-            bad("actual", values["actual"],
-                "无法识别的实际完成值写法；应为数字加单位（如 24人、96%）或文字（如 达成预期指标）")
-        rule = method or infer_rule(name, level3, target, actual)
-        if rule in RULES_NEEDING_TARGET and target.kind == "empty":
-            bad("target", values["target"], f"评分方法「{rule}」需要指标值（目标值）")
-        if rule in RULES_NEEDING_ACTUAL and actual.kind == "empty":
-            bad("actual", values["actual"], "实际完成值为空；请填写实际完成情况")
-        elif rule in NUMERIC_RULES and target.is_numeric and actual.kind == "text":
-            bad("actual", values["actual"],
-                f"指标值「{_cell(values['target'])}」是数值，实际完成值也应写数值（如 24人、96%）")
-        stated = _number(values["stated_score"])
-        if not is_empty(values["stated_score"]) and stated is None:
-            bad("stated_score", values["stated_score"], "报告得分应为数字")
-        deduction = _number(values["deduction"])
-        if not is_empty(values["deduction"]) and (deduction is None or deduction < 0):
-            bad("deduction", values["deduction"], "扣分应为非负数字")
-        elif deduction is not None and weight is not None and deduction > weight:
-            bad("deduction", values["deduction"], f"扣分不能超过该指标分值 {weight:g}")
-        key = (level1 or "", level2, name)
-        if name and key in seen:
-            bad("name", name, f"指标重复：与第{seen[key]}行的同一指标（{level1}/{level2}/{name}）重复")
-        elif name:
-            seen[key] = excel_row
-        records.append({
-            "row": excel_row, "level1": level1 or _cell(level1_name), "level2": level2,
-            "level3": level3, "name": name, "weight": weight, "target": _cell(values["target"]),
-            "actual": _cell(values["actual"]), "method": method or "",
-            "stated_score": stated, "deduction": deduction,
-            "deduction_reason": _cell(values["deduction_reason"]),
-            "reason": _cell(values["reason"]), "measure": _cell(values["measure"]),
-        })
-    out = pd.DataFrame.from_records(records, columns=list(INDICATOR_COLUMNS))
-    for column in ("weight", "stated_score", "deduction"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    out["row"] = out["row"].astype(int)
-    return out
-
-
-def _check_weights(indicators: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
-                   declared: dict[str, tuple[float, int]], weight_label: str,
-                   problems: list[Problem]) -> None:
-    if indicators.empty or indicators["weight"].isna().any():
-        return
-    sums = indicators.groupby("level1", sort=False)["weight"].sum()
-    for level, (weight, row) in declared.items():
-        got = float(sums.get(level, 0.0))
-        if abs(got - weight) > 1e-6:
-            problems.append(Problem(file, sheet, row, "一级指标", f"{level}({weight:g}分)",
-                                    f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分"))
-    total = float(indicators["weight"].sum())
-    if abs(total - scheme.total_weight) > 1e-6:
-        # point at the first level whose items do not add up to its weight, when it has rows
-        culprit_rows = indicators["row"]
+        for level, (weight, row) in levels.items():
+            got = float(sums.get((key, level), 0.0))
+            if abs(got - weight) > 1e-6:
+                message = f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分"
+                problems.append((key, Problem(file, sheet, row, "一级指标", f"{level}({weight:g}分)", message)))
+    totals = valid.groupby("_key", sort=False)["weight"].sum()
+    off = totals[(totals - scheme.total_weight).abs() > 1e-6]
+    for key, rows in valid[valid["_key"].isin(off.index)].groupby("_key", sort=False):
+        # point at the first level whose items do not add up to its weight
+        culprit = rows["row"]
         for level in scheme.levels:
-            got = float(sums.get(level.name, 0.0))
-            rows = indicators.loc[indicators["level1"] == level.name, "row"]
-            if abs(got - declared.get(level.name, (level.weight, 0))[0]) > 1e-6 and len(rows):
-                culprit_rows = rows
+            level_rows = rows.loc[rows["level1"] == level.name, "row"]
+            expected = declared.get(key, {}).get(level.name, (level.weight, 0))[0]
+            if abs(float(sums.get((key, level.name), 0.0)) - expected) > 1e-6 and len(level_rows):
+                culprit = level_rows
                 break
-        detail = "、".join(f"{lv.name}{float(sums.get(lv.name, 0.0)):g}" for lv in scheme.levels)
-        problems.append(Problem(file, sheet, int(culprit_rows.iloc[-1]), weight_label,
-                                f"合计 {total:g}",
-                                f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:g} 分"
-                                f"（各一级指标合计：{detail}）"))
+        total = float(off[key])
+        detail = "、".join(f"{lv.name}{float(sums.get((key, lv.name), 0.0)):g}" for lv in scheme.levels)
+        problems.append((key, Problem(file, sheet, int(culprit.iloc[-1]), weight_label, f"合计 {total:g}",
+                                      f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:g} 分"
+                                      f"（各一级指标合计：{detail}）")))
+    return problems
 
 
 # ---------------------------------------------------------------- 报告数值 / 文字
@@ -338,42 +367,55 @@ def _canonical_item(text: str, scheme: Scheme) -> tuple[str, str] | None:
     return None
 
 
-def _check_stated(table: Table | None, file: str, scheme: Scheme,
-                  problems: list[Problem]) -> pd.DataFrame:
-    records = []
-    if table is not None:
-        for row in table.frame.to_dict(orient="records"):
-            item_raw, text = _cell(row.get("item")), row.get("text")
-            if not item_raw and is_empty(text):
-                continue
-            excel_row = int(row["row"])
-            found = _canonical_item(item_raw, scheme)
-            if found is None:
-                levels = "、".join(f"{lv.name}得分" for lv in scheme.levels)
-                problems.append(Problem(file, table.sheet, excel_row, "数据项", item_raw,
-                                        f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
-                                        f"资金到位率、偏差率 或 {levels}（及相应得分率）"))
-                continue
-            item, kind = found
-            value: float | None
-            if kind == "amount":
-                value, err = parse_amount(text)
-            elif kind == "rate":
-                value = parse_rate(text)
-                err = "" if value is not None else "应为百分比，如 95.6%"
-            elif kind == "score":
-                value = _number(text)
-                err = "" if value is not None else "应为分数，如 99 或 19.78"
-            else:
-                value, err = math.nan, ("" if not is_empty(text) else "等级不能为空")
-            if err:
-                problems.append(Problem(file, table.sheet, excel_row, "报告值", _cell(text), err))
-                continue
-            records.append({"item": item, "value": value, "text": _cell(text),
-                            "where": _cell(row.get("where")) or f"{table.sheet}第{excel_row}行"})
-    out = pd.DataFrame.from_records(records, columns=list(STATED_COLUMNS))
-    out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
-    return out
+def _stated_value(kind: str, text: object) -> tuple[float, str]:
+    """(value, error) of one stated figure of the given kind."""
+    if kind == "amount":
+        value, err = parse_amount(text)
+        return (math.nan if value is None else value), (err or ("" if value is not None else "应为金额（万元）"))
+    if kind == "rate":
+        value = parse_rate(text)
+        return (math.nan, "应为百分比，如 95.6%") if value is None else (value, "")
+    if kind == "score":
+        value = _number(text)
+        return (math.nan, "应为分数，如 99 或 19.78") if value is None else (value, "")
+    return math.nan, ("" if not is_empty(text) else "等级不能为空")
+
+
+def _check_stated(table: Table, file: str, scheme: Scheme,
+                  keys: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Problem]]]:
+    """Stated figures of many projects (vectorised over rows); returns STATED_COLUMNS + `_key`."""
+    frame = table.frame
+    n = len(frame)
+
+    def raw(column: str) -> pd.Series:
+        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+
+    item_raw, text, where = (_unique_map(raw(c), _cell) for c in ("item", "text", "where"))
+    keep = (item_raw != "") | (text != "")
+    found = _unique_map(item_raw, lambda t: _canonical_item(t, scheme))
+    rows = frame["row"].astype(int)
+    problems: list[tuple[str, Problem]] = []
+    levels = "、".join(f"{lv.name}得分" for lv in scheme.levels)
+    for i in (keep & found.isna())[lambda m: m].index:
+        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "数据项", item_raw[i],
+                                          f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
+                                          f"资金到位率、偏差率 或 {levels}（及相应得分率）")))
+    keep &= found.notna()
+    found, text, where, rows, keys = found[keep], text[keep], where[keep], rows[keep], keys[keep]
+    pairs = pd.Series(list(zip(found.map(lambda f: f[1]), text, strict=True)), index=found.index, dtype=object)
+    parsed = _unique_map(pairs, lambda kt: _stated_value(*kt))
+    errors = parsed.map(lambda v: v[1])
+    for i in errors[errors != ""].index:
+        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "报告值", text[i], errors[i])))
+    ok = errors == ""
+    out = pd.DataFrame({
+        "item": found[ok].map(lambda f: f[0]).astype(object),
+        "value": parsed[ok].map(lambda v: v[0]).astype(float),
+        "text": text[ok].astype(object),
+        "where": where[ok].where(where[ok] != "", rows[ok].map(lambda r: f"{table.sheet}第{r}行")).astype(object),
+        "_key": keys[ok],
+    })
+    return out.reset_index(drop=True), problems
 
 
 def _narrative(table: Table | None) -> dict[str, str]:
@@ -410,6 +452,13 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
     return table
 
 
+def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{key: rows of that key without the `_key` column}, one pass over the frame."""
+    body = frame.drop(columns="_key")
+    return {k: body.take(idx).reset_index(drop=True)
+            for k, idx in frame.groupby("_key", sort=False).indices.items()}
+
+
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[ProjectRead]:
     """Read every project in a file; problems are kept per project so one bad project
     in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable."""
@@ -428,7 +477,8 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
         for column in missing:
             problems.append(Problem(file, ind.sheet, ind.header_row, INDICATOR_LABELS[column], None,
                                     f"缺少必需的列「{INDICATOR_LABELS[column]}」"))
-        if not missing and ind.frame.drop(columns="row").map(is_empty).all(axis=None):
+        cells = ind.frame.drop(columns="row").to_numpy().ravel()
+        if not missing and all(is_empty(v) for v in cells):
             problems.append(Problem(file, ind.sheet, None, None, None, "指标表没有任何指标行"))
     if problems:
         raise SheetError(problems)
@@ -440,40 +490,75 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
 
     ind_frame = _ffill_merged(ind.frame, ("level1", "level2", "level3"),
                               "project_id" if is_portfolio else None)
-    reads: list[ProjectRead] = []
+    heads = []  # (key, info, problems, scheme | None)
     for rec in records:
         p: list[Problem] = []
         info = _build_info(rec, file, info_sheet, p)
-        key = info.get("id") or f"{raw.path.stem}"
+        key = info.get("id") or raw.path.stem
         try:
             chosen = load_scheme(scheme if scheme is not None else (info.get("method") or None))
         except SchemeError as exc:
-            row = rec["_rows"].get("评价方式")
-            p.append(Problem(file, info_sheet, row, "评价方式", info.get("method"), str(exc)))
+            p.append(Problem(file, info_sheet, rec["_rows"].get("评价方式"), "评价方式", info.get("method"),
+                             str(exc)))
+            chosen = None
+        heads.append((key, info, p, chosen))
+
+    def keys_of(frame: pd.DataFrame) -> pd.Series:
+        if not is_portfolio:
+            return pd.Series(heads[0][0] if heads else "", index=frame.index, dtype=object)
+        if "project_id" not in frame:
+            return pd.Series("", index=frame.index, dtype=object)
+        return _unique_map(frame["project_id"], _cell)
+
+    ind_keys = keys_of(ind_frame)
+    stated_keys = keys_of(stated_t.frame) if stated_t is not None else None
+    checked: dict[str, pd.DataFrame] = {}
+    stated_by: dict[str, pd.DataFrame] = {}
+    row_problems: dict[str, list[Problem]] = {}
+    by_scheme: dict[int, tuple[Scheme, set[str]]] = {}
+    for key, _, _, chosen in heads:
+        if chosen is not None:
+            by_scheme.setdefault(id(chosen), (chosen, set()))[1].add(key)
+    for chosen, members in by_scheme.values():
+        mask = ind_keys.isin(members)
+        result = _check_indicators(Table(ind.sheet, ind_frame[mask], ind.header_row, ind.headers), file, chosen,
+                                   ind_keys[mask])
+        found = result.problems + _check_weights(result.frame, file, ind.sheet, chosen, result.declared,
+                                                 ind.headers.get("weight", "分值"))
+        checked.update(_split_by_key(result.frame))
+        if stated_t is not None and stated_keys is not None:
+            smask = stated_keys.isin(members)
+            stated_frame, stated_problems = _check_stated(
+                Table(stated_t.sheet, stated_t.frame[smask], stated_t.header_row, stated_t.headers), file, chosen,
+                stated_keys[smask])
+            found += stated_problems
+            stated_by.update(_split_by_key(stated_frame))
+        for k, problem in found:
+            row_problems.setdefault(k, []).append(problem)
+    known = {h[0] for h in heads}
+    orphans = sorted(set(ind_keys[ind_keys != ""]) - known) if is_portfolio else []
+
+    def split(table: Table | None) -> dict[str, Table]:
+        if table is None:
+            return {}
+        keys = keys_of(table.frame)
+        return {k: Table(table.sheet, g, table.header_row, table.headers)
+                for k, g in table.frame.groupby(keys, sort=False)}
+
+    text_by = split(text_t)
+    empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
+    reads: list[ProjectRead] = []
+    for key, info, p, chosen in heads:
+        if chosen is None:
             reads.append(ProjectRead(key, None, p))
             continue
-
-        def rows_for(frame: pd.DataFrame | None, _key: str = key) -> pd.DataFrame | None:
-            if frame is None or not is_portfolio:
-                return frame
-            if "project_id" not in frame:
-                return frame.iloc[0:0]
-            return frame[frame["project_id"].map(_cell) == _key]
-
-        sub = Table(ind.sheet, rows_for(ind_frame), ind.header_row, ind.headers)
-        declared: dict[str, tuple[float, int]] = {}
-        indicators = _check_indicators(sub, file, chosen, p, declared)
-        if indicators.empty and not any(q.sheet == ind.sheet for q in p):
+        p.extend(row_problems.get(key, []))
+        indicators = checked.get(key)
+        if indicators is None and not row_problems.get(key):
             p.append(Problem(file, ind.sheet, None, "项目编号" if is_portfolio else None, key,
                              "该项目没有任何指标行"))
-        _check_weights(indicators, file, ind.sheet, chosen, declared,
-                       ind.headers.get("weight", "分值"), p)
-        st = None if stated_t is None else Table(stated_t.sheet, rows_for(stated_t.frame),
-                                                 stated_t.header_row, stated_t.headers)
-        stated = _check_stated(st, file, chosen, p)
-        tx = None if text_t is None else Table(text_t.sheet, rows_for(text_t.frame),
-                                               text_t.header_row, text_t.headers)
-        if p:
+        stated = stated_by.get(key, empty_stated)
+        if p or indicators is None:
             reads.append(ProjectRead(key, None, p))
             continue
         reads.append(ProjectRead(key, Project(
@@ -481,11 +566,15 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
             unit=info.get("unit") or "", year=info["year"], method=info.get("method") or chosen.name,
             scheme_id=chosen.id, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
-            narrative=_narrative(tx), source=raw.path, sha256=raw.sha256, info=info["info"],
+            narrative=_narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
         )))
+    for key in orphans:
+        first = int(ind_frame.loc[ind_keys == key, "row"].iloc[0])
+        reads.append(ProjectRead(key, None, [Problem(file, ind.sheet, first, "项目编号", key,
+                                                     "该项目编号在「项目信息」中不存在")]))
     if is_portfolio:
-        ids = [r.key for r in reads]
-        for dup in {i for i in ids if ids.count(i) > 1}:
+        counts = Counter(r.key for r in reads)
+        for dup in {key for key, n in counts.items() if n > 1}:
             for r in reads:
                 if r.key == dup:
                     r.problems.append(Problem(file, info_sheet, None, "项目编号", dup, "项目编号重复"))

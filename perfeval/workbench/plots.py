@@ -7,6 +7,7 @@ static exports. Single-project charts come from `perfeval.charts` when it is ins
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from perfeval.evaluate import Evaluation
 from perfeval.workbench.portfolio import GRADES
@@ -51,19 +53,14 @@ def chart_style() -> Iterator[None]:
         yield
 
 
-def to_png(fig: Figure, dpi: int = DPI) -> bytes:
-    buffer = io.BytesIO()
-    with chart_style():
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-def render(build: Callable[..., Figure], *args: object, **kwargs: object) -> bytes:
-    """Build a figure in the chart style and return its PNG."""
+def render(build: Callable[..., Figure], *args: object, tight: bool = False,
+           **kwargs: object) -> bytes:
+    """Build a figure in the chart style and return its PNG. Our own figures lay themselves
+    out (fixed margins: a tight bounding box or a layout engine costs an extra draw)."""
     with chart_style():
         fig = build(*args, **kwargs)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
     return buffer.getvalue()
 
 
@@ -76,7 +73,8 @@ def _empty(ax, text: str = "无符合条件的项目") -> None:
 def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
     """Grade counts, the distribution of totals, and the mean total of the largest departments
     — for the projects currently shown."""
-    fig = Figure(figsize=(10.5, 3.0), layout="constrained")
+    fig = Figure(figsize=(10.5, 3.0))
+    fig.subplots_adjust(left=0.05, right=0.97, top=0.88, bottom=0.16, wspace=0.45)
     ax_grade, ax_total, ax_dept = fig.subplots(1, 3, width_ratios=[1, 1.4, 1.6])
     n = len(frame)
     counts = frame["grade"].value_counts()
@@ -85,7 +83,8 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
     ax_grade.bar_label(bars, labels=[str(v) for v in values], fontsize=8)
     ax_grade.set_title(f"等级分布（{n} 个项目）")
     ax_grade.set_ylabel("项目数")
-    ax_grade.set_ylim(0, max(values + [1]) * 1.2)
+    ax_grade.set_ylim(0, max([*values, 1]) * 1.2)
+    ax_grade.yaxis.set_major_locator(MaxNLocator(integer=True))
 
     totals = frame["total"].dropna().to_numpy(dtype=float)
     if len(totals):
@@ -97,6 +96,7 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
                 ax_total.axvline(bound, color="#999999", lw=0.8, ls="--")
         ax_total.set_xlabel("总分")
         ax_total.set_ylabel("项目数")
+        ax_total.yaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         _empty(ax_total)
     ax_total.set_title("总分分布")
@@ -119,45 +119,62 @@ def _short(text: str, width: int = 10) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def whatif_figure(base: Evaluation, ev: Evaluation) -> Figure:
-    """Score rate of each 一级指标, original beside scenario."""
-    fig = Figure(figsize=(6.0, 2.6), layout="constrained")
-    ax = fig.subplots()
+def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
+    """Score rate of each 一级指标, original beside scenario, as an HTML bar chart.
+
+    HTML rather than a PNG so the chart follows every what-if edit without a re-render
+    (a matplotlib render alone takes about half of the 100 ms an edit may take); the same
+    markup shows in static exports."""
     names = base.levels["name"].tolist()
-    before = base.levels["score_rate"].to_numpy(dtype=float) * 100
-    after = ev.levels.set_index("name")["score_rate"].reindex(names).to_numpy(dtype=float) * 100
-    x = np.arange(len(names))
-    ax.bar(x - 0.2, before, 0.4, color=BEFORE, label=f"原始（{base.total:g} 分，{base.grade}）")
-    bars = ax.bar(x + 0.2, after, 0.4, color=AFTER, label=f"情景（{ev.total:g} 分，{ev.grade}）")
-    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in after], fontsize=7)
-    ax.set_xticks(x, names)
-    low = float(np.nanmin(np.concatenate([before, after]))) if len(names) else 0.0
-    ax.set_ylim(max(0.0, min(low - 10, 80.0)), 105)
-    ax.set_ylabel("得分率（%）")
-    ax.set_title("一级指标得分率：原始与情景")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
-    return fig
+    before = base.levels["score_rate"].to_numpy(dtype=float)
+    after = ev.levels.set_index("name")["score_rate"].reindex(names).to_numpy(dtype=float)
+    finite = np.concatenate([before, after])
+    finite = finite[np.isfinite(finite)]
+    low = max(0.0, min(0.8, float(finite.min()) - 0.05)) if len(finite) else 0.0
+
+    def bar(rate: float, colour: str) -> str:
+        share = 0.0 if not np.isfinite(rate) else (min(rate, 1.0) - low) / (1.0 - low)
+        label = "—" if not np.isfinite(rate) else f"{rate * 100:.1f}%"
+        return (f'<div style="display:flex;align-items:center;height:14px">'
+                f'<div style="background:{colour};height:11px;width:{max(share, 0.0) * 260:.1f}px"></div>'
+                f'<span style="font-size:11px;margin-left:4px">{label}</span></div>')
+
+    rows = "".join(
+        f'<tr><td style="padding-right:8px;white-space:nowrap">{html.escape(str(name))}</td>'
+        f"<td>{bar(b, BEFORE)}{bar(a, AFTER)}</td></tr>"
+        for name, b, a in zip(names, before, after, strict=True))
+    legend = (f'<span style="color:{BEFORE}">■</span> 原始（{base.total:g} 分，{base.grade}）　'
+              f'<span style="color:{AFTER}">■</span> 情景（{ev.total:g} 分，{ev.grade}）')
+    return (f'<div class="perfeval-whatif-chart" style="font-size:12px"><b>一级指标得分率：原始与情景</b>'
+            f'<table style="border-collapse:collapse">{rows}</table>'
+            f'<div style="font-size:11px">{legend}（横轴自 {low * 100:.0f}% 起）</div></div>')
 
 
 def monte_carlo_figure(totals: np.ndarray, base_total: float,
-                       bands: tuple[tuple[str, float], ...]) -> Figure:
+                       bands: tuple[tuple[str, float], ...], spread: float) -> Figure:
     """Histogram of simulated totals, with grade boundaries and the evaluated total."""
-    fig = Figure(figsize=(6.0, 2.6), layout="constrained")
+    fig = Figure(figsize=(6.0, 2.6))
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.88, bottom=0.18)
     ax = fig.subplots()
     low, high = float(totals.min()), float(totals.max())
-    pad = max(0.5, (high - low) * 0.1)
-    ax.hist(totals, bins=40, color="#7986CB", edgecolor="white")
+    pad = max(0.05, (high - low) * 0.1)
+    # totals lie on the 0.01 grid: bins as wide as a whole number of grid steps leave no gaps
+    step = max(1, int(np.ceil((high - low) / 0.01 / 40))) * 0.01
+    ax.hist(totals, bins=np.arange(low - 0.005, high + step, step), color="#7986CB",
+            edgecolor="white", linewidth=0.3)
     for grade, lower in bands:
         if low - pad <= lower <= high + pad and lower > 0:
             ax.axvline(lower, color=GRADE_COLOURS.get(grade, "#999999"), lw=1, ls="--")
             ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{lower:g}", fontsize=7,
-                    color=GRADE_COLOURS.get(grade, "#999999"), va="top")
+                    color=GRADE_COLOURS.get(grade, "#999999"), va="top",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.axvline(base_total, color="#000000", lw=1.2)
-    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {base_total:g}", fontsize=7, va="top")
+    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {base_total:g}", fontsize=7, va="top",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("总分")
     ax.set_ylabel("抽样次数")
-    ax.set_title(f"权重扰动下的总分分布（{len(totals)} 次抽样）")
+    ax.set_title(f"权重 ±{spread * 100:g}% 扰动下的总分分布（{len(totals)} 次抽样）")
     return fig
 
 
@@ -180,11 +197,11 @@ def project_charts(ev: Evaluation) -> list[tuple[str, bytes]]:
     try:
         from perfeval import charts
     except ImportError:
-        return [("一级指标得分率", render(level_rate_figure, ev))]
+        return [("一级指标得分率", render(level_rate_figure, ev, tight=True))]
     out = []
     for title, name in (("一级指标得分率", "score_rate_chart"), ("预算执行", "budget_chart"),
                         ("失分指标", "points_lost_chart")):
         build = getattr(charts, name, None)
         if build is not None:
-            out.append((title, render(build, ev)))
-    return out or [("一级指标得分率", render(level_rate_figure, ev))]
+            out.append((title, render(build, ev, tight=True)))
+    return out or [("一级指标得分率", render(level_rate_figure, ev, tight=True))]

@@ -421,8 +421,7 @@ def sort_summary(frame: pd.DataFrame, by: str = "total", ascending: bool = False
 
 def filter_choices(summary: pd.DataFrame) -> dict[str, list]:
     """Values each filter offers: years, departments and grades present in the portfolio."""
-    grades = [g for g in GRADES if g in set(summary["grade"])]
-    grades += sorted(set(summary["grade"]) - set(GRADES))
+    grades = list(GRADES) + sorted(set(summary["grade"]) - set(GRADES))
     return {
         "years": sorted({int(y) for y in summary["year"]}),
         "departments": sorted(set(summary["department"])),

@@ -12,16 +12,17 @@ SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 TABLE_CSS = """
 <style>
-.perfeval-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
-.perfeval-table th { background: #DDEBF7; border: 1px solid #B4C6E7; padding: 2px 6px; position: sticky; top: 0; }
-.perfeval-table td { border: 1px solid #D9D9D9; padding: 2px 6px; vertical-align: top; }
-.perfeval-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.perfeval-table tr.changed td { background: #FFF2CC; }
+table.perfeval-table { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
+table.perfeval-table th { background: #DDEBF7; border: 1px solid #B4C6E7; padding: 2px 6px;
+  text-align: left; white-space: nowrap; position: sticky; top: 0; }
+table.perfeval-table td { border: 1px solid #D9D9D9; padding: 2px 6px; vertical-align: top;
+  text-align: left; }
+table.perfeval-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.perfeval-table tr.changed td { background: #FFF2CC; }
 .perfeval-up { color: #2E7D32; } .perfeval-down { color: #C62828; }
 .perfeval-note { color: #666; font-size: 12px; }
 </style>
 """
-
 
 def num(x: object, places: int = 2) -> str:
     """12.50 -> '12.5', 20.0 -> '20', NaN/None -> '—'."""

@@ -1,0 +1,14 @@
+"""Batch runs over a portfolio: parallel reports, failure isolation, resume, one summary.
+
+    from perfeval.batch import run_batch
+    result = run_batch(["项目文件夹/"], "reports", formats=("html",))
+
+Modules: `discover` (inputs → validated, scored, hashed projects), `manifest` (fingerprints,
+records, atomic writes), `worker` (one project in its own process), `runner` (local process
+pool or Dask), `pipeline` (plan, run, summarise), `summary` (summary.xlsx, index.html),
+`portfolio_charts`, `faults` (test-only fault injection), `command` (CLI).
+"""
+
+from perfeval.batch.pipeline import BatchResult, ProjectStatus, run_batch
+
+__all__ = ["BatchResult", "ProjectStatus", "run_batch"]

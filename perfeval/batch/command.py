@@ -1,0 +1,140 @@
+"""`perfeval batch INPUT... --out DIR`: the CLI plugin (registered through `perfeval.cli.PLUGINS`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from perfeval.errors import PerfevalError
+
+DEFAULT_TIMEOUT_S = 900.0
+
+
+class Progress:
+    """A tqdm bar (done / failed, ETA) on a terminal; one line per failure either way."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.bar = None
+        self.done = self.failed = 0
+
+    def planned(self, jobs: int, settled: list) -> None:
+        for status in settled:
+            if status.status == "失败":
+                note = "（沿用上次结果）" if status.cached else ""
+                self._line(f"✗ {status.entry.key}（{status.stage}）：{status.reason.splitlines()[0]}{note}")
+        if jobs == 0:
+            return
+        from tqdm import tqdm
+
+        tqdm.monitor_interval = 0  # no monitor thread
+        self.bar = tqdm(total=jobs, desc="生成报告", unit="个", file=self.stream, dynamic_ncols=True,
+                        disable=not self.stream.isatty(), mininterval=0.5,
+                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
+        self.bar.set_postfix_str("完成 0 · 失败 0")
+
+    def outcome(self, outcome: dict) -> None:
+        if outcome["status"] == "ok":
+            self.done += 1
+        else:
+            self.failed += 1
+            first = (outcome.get("reason") or "").splitlines()[0] if outcome.get("reason") else ""
+            self._line(f"✗ {outcome['key']}（{outcome.get('stage', '')}）：{first}")
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"完成 {self.done} · 失败 {self.failed}", refresh=False)
+            self.bar.update(1)
+
+    def _line(self, line: str) -> None:
+        if self.bar is not None and not self.bar.disable:
+            self.bar.write(line, file=self.stream)
+        else:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为正数（秒）：{text}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"应为正数（秒）：{text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "batch", help="批量评价：一批指标表 → 每个项目的报告 + 汇总（index.html、summary.xlsx）",
+        description="批量评价项目组合。输入可以是指标表文件、文件夹或项目组合工作簿（每行一个项目）；"
+                    "报告写入 DIR/<年度>/<项目编号>/，汇总写入 DIR/index.html 和 DIR/summary.xlsx。"
+                    "重新运行只处理输入有变化或缺少报告的项目。退出码：0 全部成功，1 有项目失败，2 参数或输入错误。")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help=".xlsx/.csv 指标表、文件夹或项目组合工作簿")
+    p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
+    p.add_argument("--format", default="html,pdf,docx", metavar="FORMATS",
+                   help="报告格式，逗号分隔：html、pdf、docx（默认全部）；none 只评分并生成汇总")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help=f"本机并行进程数（默认 CPU 核数：{os.cpu_count()}）")
+    p.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                   help=f"单个项目的时限（秒，默认 {DEFAULT_TIMEOUT_S:g}）；超时的项目记为失败")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="在 Dask 分布式集群上运行，如 tcp://127.0.0.1:8786（输出文件夹须对各节点可见）")
+    p.add_argument("--force", action="store_true", help="忽略上次结果，全部重新生成")
+    p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
+    p.add_argument("--kernel", metavar="NAME", help="运行报告笔记本的 Jupyter 内核（默认按笔记本）")
+    p.set_defaults(func=run)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    if text.strip().lower() in ("none", ""):
+        return ()
+    from perfeval.report.build import parse_formats
+
+    return parse_formats(text)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} 分 {secs} 秒" if minutes else f"{seconds:.1f} 秒"
+
+
+def run(args: argparse.Namespace) -> int:
+    from perfeval.batch.pipeline import run_batch
+
+    formats = _formats(args.format)
+    if args.scheduler and "://" not in args.scheduler:
+        raise PerfevalError(f"--scheduler 应为调度器地址，如 tcp://127.0.0.1:8786（收到「{args.scheduler}」）")
+    progress = Progress()
+    try:
+        result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
+                           timeout=args.timeout, scheduler=args.scheduler, force=args.force,
+                           scheme=args.scheme, kernel_name=args.kernel,
+                           on_planned=progress.planned, on_outcome=progress.outcome)
+    finally:
+        progress.close()
+    counts: dict[str, int] = {}
+    for status in result.statuses:
+        counts[status.status] = counts.get(status.status, 0) + 1
+    parts = [f"{label} {counts[label]} 个" for label in ("已生成", "已是最新", "仅评分", "失败") if counts.get(label)]
+    mark = "✗" if result.failed else "✓"
+    print(f"{mark} {len(result.statuses)} 个项目：{'，'.join(parts)}（用时 {_duration(result.elapsed)}）")
+    root = Path(args.out)
+    print(f"  汇总：{root / 'index.html'}　{root / 'summary.xlsx'}")
+    if result.failed:
+        print("  失败原因见 summary.xlsx「失败项目」工作表；修正后重新运行同一命令即可只处理这些项目")
+    return result.exit_code

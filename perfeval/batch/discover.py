@@ -1,0 +1,202 @@
+"""Inputs → projects: files, folders and portfolio workbooks, read and scored in chunks.
+
+`scan_chunk` is the unit of work (run locally, in a process pool or on Dask): it reads a few
+files, keeps every project's problems separately (one bad project in a portfolio does not stop
+the others), scores the valid ones in one vectorised pass (`evaluate_frames`) and hashes each
+project's content for resume. `discover` puts the chunks back together with global `pidx`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from perfeval.batch.manifest import STATE_DIR, project_digest
+from perfeval.errors import PerfevalError, SheetError
+
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+
+
+@dataclass
+class Entry:
+    """One project found in the inputs (valid or not)."""
+
+    key: str                      # 项目编号 (the file name when the file is unreadable)
+    source: Path
+    in_portfolio: bool = False    # the file holds several projects: select by 项目编号
+    year: int | None = None
+    name: str = ""
+    department: str = ""
+    unit: str = ""
+    scheme: str = ""
+    digest: str = ""
+    pidx: int | None = None       # row in the scored frames; None when invalid
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems and self.pidx is not None
+
+
+@dataclass
+class Scan:
+    entries: list[Entry]
+    frames: object | None  # perfeval.evaluate.PortfolioFrames over the valid entries
+
+
+def input_files(inputs: Iterable[str | Path], exclude: Path | None = None) -> list[Path]:
+    """Workbook files named directly or found (recursively) in folders, in a stable order.
+
+    Excel lock files (``~$…``), hidden files, the sibling sheets of a CSV set and anything under
+    `exclude` (the batch's own output folder) are skipped. Raises PerfevalError for a missing path.
+    """
+    from perfeval.sheet import is_sibling_csv
+
+    files: list[Path] = []
+    missing = []
+    for item in inputs:
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found = [p for p in sorted(path.rglob("*"))
+                     if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
+                     and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
+                     and not is_sibling_csv(p)]
+            if exclude is not None:
+                found = [p for p in found if not _inside(p, exclude)]
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(str(item))
+    if missing:
+        raise PerfevalError(f"找不到输入：{'、'.join(missing)}")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        resolved = f.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(resolved)
+    return unique
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def scan_chunk(files: Sequence[str], scheme: str | None = None) -> Scan:
+    """Read, validate, hash and score the projects in `files` (runs in a worker)."""
+    from perfeval.evaluate import evaluate_frames
+    from perfeval.validate import read_projects
+
+    entries: list[Entry] = []
+    projects = []
+    for name in files:
+        path = Path(name)
+        try:
+            reads = read_projects(path, scheme)
+        except SheetError as exc:
+            entries.append(Entry(key=path.stem, source=path,
+                                 problems=[str(p) for p in exc.problems]))
+            continue
+        except Exception as exc:  # an unreadable file must not stop the batch
+            entries.append(Entry(key=path.stem, source=path,
+                                 problems=[f"{path.name}：无法读取：{type(exc).__name__}：{exc}"]))
+            continue
+        many = len(reads) > 1
+        for read in reads:
+            project = read.project
+            if project is None or read.problems:
+                entries.append(Entry(key=read.key, source=path, in_portfolio=many,
+                                     problems=[str(p) for p in read.problems] or ["无法读取该项目"]))
+                continue
+            entries.append(Entry(
+                key=project.id, source=path, in_portfolio=many, year=project.year,
+                name=project.name, department=project.department, unit=project.unit,
+                scheme=project.scheme_id if scheme is None else str(scheme),
+                digest=project_digest(project), pidx=len(projects),
+            ))
+            projects.append(project)
+    frames = evaluate_frames(projects, scheme) if projects else None
+    if frames is not None:
+        scheme_of = frames.projects.set_index("pidx")["scheme"]
+        for entry in entries:
+            if entry.pidx is not None:
+                entry.scheme = str(scheme_of.loc[entry.pidx])
+    return Scan(entries, frames)
+
+
+def chunk_files(files: Sequence[Path], parts: int) -> list[list[str]]:
+    """Split files into about `parts` chunks of similar total size (a file is never split)."""
+    parts = max(1, min(parts, len(files)))
+    sizes = [(f.stat().st_size if f.exists() else 0, i, f) for i, f in enumerate(files)]
+    bins: list[tuple[int, list[tuple[int, Path]]]] = [(0, []) for _ in range(parts)]
+    for size, i, f in sorted(sizes, reverse=True):  # largest first into the lightest bin
+        k = min(range(parts), key=lambda b: bins[b][0])
+        bins[k] = (bins[k][0] + size, [*bins[k][1], (i, f)])
+    return [[str(f) for _, f in sorted(b)] for _, b in bins if b]
+
+
+def merge_scans(scans: Sequence[Scan]) -> Scan:
+    """One scan with global `pidx` from chunk scans (chunk order is kept)."""
+    from perfeval.evaluate import PortfolioFrames
+
+    entries: list[Entry] = []
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in
+                                             ("indicators", "levels", "projects", "findings", "stated")}
+    offset = 0
+    for scan in scans:
+        count = 0
+        for entry in scan.entries:
+            if entry.pidx is not None:
+                entry.pidx += offset
+                count += 1
+            entries.append(entry)
+        if scan.frames is not None:
+            for name, frames in parts.items():
+                frame = getattr(scan.frames, name)
+                if len(frame):
+                    frames.append(frame.assign(pidx=frame["pidx"] + offset))
+        offset += count
+    if not offset:
+        return Scan(entries, None)
+    merged = {name: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+              for name, frames in parts.items()}
+    return Scan(entries, PortfolioFrames(**merged))
+
+
+def discover(files: Sequence[Path], scheme: str | None = None, *,
+             executor: Executor | None = None, parts: int = 1,
+             on_chunk: Callable[[int], None] | None = None) -> Scan:
+    """Every project in `files`, validated and scored; chunks run on `executor` when given."""
+    chunks = chunk_files(files, parts if executor is not None else 1)
+    if executor is None or len(chunks) == 1:
+        scans = [scan_chunk(chunk, scheme) for chunk in chunks]
+    else:
+        futures = [executor.submit(scan_chunk, chunk, scheme) for chunk in chunks]
+        scans = []
+        for future in futures:
+            scans.append(future.result())
+            if on_chunk:
+                on_chunk(len(scans))
+    return merge_scans(scans)
+
+
+def parallel_scan_worth_it(files: Sequence[Path], workers: int) -> bool:
+    """Forking workers pays only for more than a few small files."""
+    if workers < 2 or len(files) < 2:
+        return False
+    total = sum(f.stat().st_size for f in files if f.exists())
+    return len(files) >= 32 or total >= 4 * 1024 * 1024
+
+
+__all__ = ["STATE_DIR", "Entry", "Scan", "chunk_files", "discover", "input_files", "merge_scans",
+           "parallel_scan_worth_it", "scan_chunk"]

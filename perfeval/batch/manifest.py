@@ -1,0 +1,210 @@
+"""What a batch remembers between runs, and how it writes without ever leaving half a file.
+
+* Every finished project folder ``DIR/<年度>/<项目编号>/`` carries a record (`RECORD_NAME`) with
+  the fingerprint of what produced it (project content, scheme, perfeval version, notebook,
+  formats, parameters) and the size of each output. A rerun skips the project when the
+  fingerprint is unchanged and every output is still there.
+* A project folder is built in a staging folder under ``DIR/.perfeval/staging`` and renamed into
+  place only when complete — the rename is the commit point, so an interrupted batch never
+  leaves a partial report where a reader looks. Stale staging folders are removed by the next run.
+* Failures whose cause is in the input (an invalid sheet, a failing cell) are remembered in
+  ``DIR/.perfeval/failures.json`` with their fingerprint, so a rerun does not redo them either;
+  timeouts and dead workers are retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from perfeval.errors import PerfevalError
+
+RECORD_NAME = ".perfeval.json"
+STATE_DIR = ".perfeval"
+FAILURES_NAME = "failures.json"
+#: failure stages that depend only on the input, so a rerun with the same fingerprint is skipped
+CACHEABLE_STAGES = frozenset({"笔记本"})
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write to a temporary name in the same folder, fsync, then rename into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, data: object) -> Path:
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------------------- fingerprints
+
+def _frame_digest(frame: pd.DataFrame) -> str:
+    """Content hash of a frame (column names, dtypes-independent values, row order)."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    if len(frame):
+        values = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        digest.update(values.tobytes())
+    return digest.hexdigest()
+
+
+def project_digest(project) -> str:
+    """A hash of everything a report is computed from (independent of where the file lives,
+    apart from its name, which the report shows)."""
+    head = {
+        "id": project.id, "name": project.name, "department": project.department,
+        "unit": project.unit, "year": project.year, "method": project.method,
+        "scheme_id": project.scheme_id, "budget": project.budget, "allocated": project.allocated,
+        "spent": project.spent, "funding": project.funding, "narrative": project.narrative,
+        "info": project.info, "file": project.source.name if project.source else None,
+        "indicators": _frame_digest(project.indicators), "stated": _frame_digest(project.stated),
+    }
+    return hashlib.sha256(json.dumps(head, ensure_ascii=False, sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(parts: Mapping[str, object]) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True,
+                                     default=str).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a batch writes under its output folder."""
+
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def staging(self) -> Path:
+        return self.state / "staging"
+
+    @property
+    def failures_file(self) -> Path:
+        return self.state / FAILURES_NAME
+
+    @property
+    def failed_notebooks(self) -> Path:
+        return self.root / "失败项目"
+
+    def project_dir(self, year: int | None, stem: str) -> Path:
+        return self.root / (str(year) if year else "未知年度") / stem
+
+
+def read_record(folder: Path) -> dict | None:
+    return read_json(folder / RECORD_NAME)
+
+
+def record_is_current(folder: Path, wanted: str) -> bool:
+    """True when `folder` holds a complete build with fingerprint `wanted`."""
+    record = read_record(folder)
+    if not record or record.get("fingerprint") != wanted:
+        return False
+    for item in record.get("outputs", {}).values():
+        path = folder / item["file"]
+        try:
+            if path.stat().st_size != item["size"]:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def commit_folder(staging: Path, final: Path, trash_root: Path) -> None:
+    """Move a complete staging folder to `final`, replacing whatever was there.
+
+    Each step is a rename; a crash between them leaves `final` absent (rebuilt next run),
+    never partial."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if final.exists():
+        trash_root.mkdir(parents=True, exist_ok=True)
+        old = trash_root / f"old-{uuid.uuid4().hex}"
+        os.rename(final, old)
+    os.rename(staging, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- failures cache
+
+def read_failures(layout: Layout) -> dict[str, dict]:
+    data = read_json(layout.failures_file)
+    return data if isinstance(data, dict) else {}
+
+
+def write_failures(layout: Layout, failures: Mapping[str, dict]) -> None:
+    write_json_atomic(layout.failures_file, dict(failures))
+
+
+# ----------------------------------------------------------------------------- run lock
+
+@contextlib.contextmanager
+def exclusive_run(layout: Layout) -> Iterator[None]:
+    """Hold the output folder for one batch at a time; clear what a killed run left behind."""
+    layout.state.mkdir(parents=True, exist_ok=True)
+    handle = (layout.state / "lock").open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PerfevalError(f"另一个 perfeval batch 正在写入 {layout.root}；请等它结束后再运行") from None
+        clear_leftovers(layout)
+        yield
+    finally:
+        handle.close()
+
+
+def clear_leftovers(layout: Layout) -> int:
+    """Remove staging folders and temporary files an interrupted run left; returns how many."""
+    removed = 0
+    for folder in (layout.staging, layout.state / "trash"):
+        if folder.exists():
+            removed += sum(1 for _ in folder.iterdir())
+            shutil.rmtree(folder, ignore_errors=True)
+    for tmp in layout.root.rglob(".*.tmp*"):
+        if STATE_DIR not in tmp.relative_to(layout.root).parts[:1] and tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,237 @@
+"""A whole batch: find and score projects, decide what to (re)build, run, summarise.
+
+    from perfeval.batch import run_batch
+    result = run_batch(["data/"], "reports", formats=("html",), workers=2)
+    result.exit_code   # 0 all succeeded, 1 some failed
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from perfeval.batch import discover as disc
+from perfeval.batch import manifest as mf
+from perfeval.batch.faults import planned as planned_faults
+from perfeval.errors import PerfevalError
+
+STATUS_BUILT, STATUS_CURRENT, STATUS_FAILED, STATUS_SCORED = "已生成", "已是最新", "失败", "仅评分"
+
+
+@dataclass
+class ProjectStatus:
+    """What happened to one project in this run."""
+
+    entry: disc.Entry
+    status: str
+    stage: str = ""          # 校验 | 笔记本 | 超时 | 进程 | 生成 | 重复
+    reason: str = ""
+    folder: Path | None = None
+    outputs: dict[str, str] = field(default_factory=dict)   # format -> path relative to DIR
+    notebook: str = ""       # kept notebook of a failed run, relative to DIR
+    cached: bool = False     # a failure carried over from an earlier run with the same inputs
+
+
+@dataclass
+class BatchResult:
+    root: Path
+    statuses: list[ProjectStatus]
+    scan: disc.Scan
+    run_at: str
+    built: int = 0
+    elapsed: float = 0.0
+    summary_files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[ProjectStatus]:
+        return [s for s in self.statuses if s.status == STATUS_FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+def run_time() -> str:
+    """Now (or SOURCE_DATE_EPOCH, the reproducible-builds convention) as report text."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (datetime.fromtimestamp(int(epoch), tz=UTC) if epoch.isdigit()
+              else datetime.now()).astimezone()
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
+def _stem(key: str) -> str:
+    from perfeval.report.build import file_stem
+
+    return file_stem(key)
+
+
+def _static_parts(formats: Sequence[str], scheme: str | None, extra: dict) -> dict[str, object]:
+    """The parts of every project's fingerprint that do not depend on the project."""
+    import perfeval
+    from perfeval.report.notebook import notebook_path
+
+    return {"perfeval": perfeval.__version__, "formats": sorted(formats),
+            "notebook": mf.file_digest(notebook_path()), "scheme_arg": scheme, "extra": extra}
+
+
+def _scheme_digest(scheme_id: str, cache: dict[str, str]) -> str:
+    if scheme_id not in cache:
+        from perfeval.scheme import load_scheme
+
+        cache[scheme_id] = mf.fingerprint({"scheme": repr(load_scheme(scheme_id))})
+    return cache[scheme_id]
+
+
+def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: str | None,
+         timeout: float | None, force: bool, kernel_name: str | None, run_at: str,
+         report_fn: str | None = None
+         ) -> tuple[list[ProjectStatus], list[dict], dict[str, disc.Entry]]:
+    """Statuses for projects that need no work, the jobs for the rest, and each job's entry
+    (by its slot ``<年度>/<项目编号>``)."""
+    faults = planned_faults()
+    static = _static_parts(formats, scheme, {}) if formats else {}
+    schemes: dict[str, str] = {}
+    cache = mf.read_failures(layout) if not force else {}
+    statuses: list[ProjectStatus] = []
+    jobs: list[dict] = []
+    seen: dict[str, disc.Entry] = {}
+    job_entries: dict[str, disc.Entry] = {}
+    for entry in scan.entries:
+        if not entry.valid:
+            statuses.append(ProjectStatus(entry, STATUS_FAILED, "校验", "\n".join(entry.problems)))
+            continue
+        folder = layout.project_dir(entry.year, _stem(entry.key))
+        slot = str(folder.relative_to(layout.root))
+        if slot in seen:
+            first = seen[slot]
+            statuses.append(ProjectStatus(
+                entry, STATUS_FAILED, "重复",
+                f"项目编号 {entry.key}（{entry.year}年度）重复：已由 {first.source.name} 中的同编号项目使用，"
+                f"本项目（{entry.source.name}）未生成报告"))
+            continue
+        seen[slot] = entry
+        if not formats:
+            statuses.append(ProjectStatus(entry, STATUS_SCORED, folder=None))
+            continue
+        fault = faults.get(entry.key)
+        wanted = mf.fingerprint({**static, "project": entry.digest,
+                                 "scheme": _scheme_digest(entry.scheme, schemes), "fault": fault})
+        if not force and mf.record_is_current(folder, wanted):
+            statuses.append(_done_status(entry, folder, layout, STATUS_CURRENT))
+            continue
+        old = cache.get(slot)
+        if old and old.get("fingerprint") == wanted and old.get("stage") in mf.CACHEABLE_STAGES:
+            statuses.append(ProjectStatus(entry, STATUS_FAILED, old["stage"], old["reason"],
+                                          notebook=old.get("notebook", ""), cached=True))
+            continue
+        job_entries[slot] = entry
+        jobs.append({
+            "key": entry.key, "slot": slot, "root": str(layout.root), "folder": str(folder),
+            "source": str(entry.source), "project_id": entry.key if entry.in_portfolio else None,
+            "formats": list(formats), "scheme": scheme, "timeout": timeout,
+            "kernel_name": kernel_name, "fault": fault, "report_fn": report_fn,
+            "extra_parameters": {"generated_at": run_at},
+            "record": {"fingerprint": wanted, "key": entry.key, "year": entry.year,
+                       "source": entry.source.name, "scheme": entry.scheme,
+                       "perfeval": static["perfeval"]},
+        })
+    return statuses, jobs, job_entries
+
+
+def _done_status(entry: disc.Entry, folder: Path, layout: mf.Layout, status: str) -> ProjectStatus:
+    record = mf.read_record(folder) or {}
+    outputs = {kind: str((folder / item["file"]).relative_to(layout.root))
+               for kind, item in sorted(record.get("outputs", {}).items())}
+    return ProjectStatus(entry, status, folder=folder, outputs=outputs)
+
+
+def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
+              formats: Sequence[str] = ("html", "pdf", "docx"), workers: int | None = None,
+              timeout: float | None = None, scheduler: str | None = None, force: bool = False,
+              scheme: str | None = None, kernel_name: str | None = None,
+              report_fn: str | None = None,
+              on_planned: Callable[[int, list[ProjectStatus]], None] | None = None,
+              on_outcome: Callable[[dict], None] | None = None) -> BatchResult:
+    """Run a batch into `out`; see `perfeval batch -h`. Raises PerfevalError for unusable input."""
+    started = time.monotonic()
+    root = Path(out).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise PerfevalError(f"输出位置 {root} 已存在且不是文件夹")
+    layout = mf.Layout(root)
+    files = disc.input_files(inputs, exclude=root)
+    if not files:
+        raise PerfevalError("输入中没有 .xlsx 或 .csv 指标表")
+    workers = max(1, workers or os.cpu_count() or 1)
+    run_at = run_time()
+    client = None
+    try:
+        if scheduler:
+            from perfeval.batch.runner import connect
+
+            client = connect(scheduler)
+        with mf.exclusive_run(layout):
+            scan = _scan(files, scheme, workers, client)
+            statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
+                                           force=force, kernel_name=kernel_name, run_at=run_at,
+                                           report_fn=report_fn)
+            if on_planned:
+                on_planned(len(jobs), statuses)
+            by_slot = {job["slot"]: job for job in jobs}
+            failures = mf.read_failures(layout)
+            results: list[ProjectStatus] = []
+
+            def record(outcome: dict) -> None:
+                job = by_slot[outcome["slot"]]
+                entry, folder = entries[job["slot"]], Path(job["folder"])
+                if outcome["status"] == "ok":
+                    results.append(_done_status(entry, folder, layout, STATUS_BUILT))
+                    if failures.pop(job["slot"], None) is not None:
+                        mf.write_failures(layout, failures)
+                else:
+                    results.append(ProjectStatus(entry, STATUS_FAILED, outcome["stage"],
+                                                 outcome["reason"], notebook=outcome.get("notebook", "")))
+                    failures[job["slot"]] = {"fingerprint": job["record"]["fingerprint"],
+                                             "stage": outcome["stage"], "reason": outcome["reason"],
+                                             "notebook": outcome.get("notebook", "")}
+                    mf.write_failures(layout, failures)
+                if on_outcome:
+                    on_outcome(outcome)
+
+            if jobs:
+                if client is not None:
+                    from perfeval.batch.runner import run_dask
+
+                    run_dask(jobs, client, record)
+                else:
+                    from perfeval.batch.runner import run_local
+
+                    run_local(jobs, workers, record)
+            done = {id(s.entry): s for s in [*statuses, *results]}
+            ordered = [done[id(e)] for e in scan.entries if id(e) in done]
+            result = BatchResult(root, ordered, scan, run_at, built=len(results),
+                                 elapsed=time.monotonic() - started)
+            from perfeval.batch.summary import write_summary
+
+            result.summary_files = write_summary(result)
+            return result
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _scan(files: Sequence[Path], scheme: str | None, workers: int, client) -> disc.Scan:
+    if client is not None:
+        executor = client.get_executor(pure=False)
+        threads = sum(client.nthreads().values()) or 1
+        return disc.discover(files, scheme, executor=executor, parts=2 * threads)
+    if not disc.parallel_scan_worth_it(files, workers):
+        return disc.discover(files, scheme)
+    from perfeval.batch.runner import local_context
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=local_context()) as pool:
+        return disc.discover(files, scheme, executor=pool, parts=2 * workers)

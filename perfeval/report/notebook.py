@@ -1,0 +1,84 @@
+"""Run the report notebook with papermill and read the report back from its outputs."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from perfeval.errors import PerfevalError
+from perfeval.narrative import (
+    Part,
+    Provenance,
+    ReportDoc,
+    part_from_dict,
+)
+from perfeval.report.view import MIME
+
+NOTEBOOK_NAME = "evaluation.ipynb"
+
+
+def notebook_path() -> Path:
+    """The parameterised report notebook: package data when installed, else the repository's
+    `notebooks/evaluation.ipynb`."""
+    packaged = resources.files("perfeval") / "notebooks" / NOTEBOOK_NAME
+    if packaged.is_file():
+        return Path(str(packaged))
+    repo = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+    if repo.is_file():
+        return repo
+    raise PerfevalError(f"找不到报告笔记本 {NOTEBOOK_NAME}（应随 perfeval 安装）")
+
+
+class NotebookFailed(PerfevalError):
+    """The report notebook stopped with an error (the executed notebook is kept for review)."""
+
+
+def execute(parameters: dict, output_path: Path, notebook: Path | None = None,
+            timeout: float | None = None, kernel_name: str | None = None, cwd: Path | None = None):
+    """Execute the notebook with `parameters`; the executed notebook is written to `output_path`
+    (also when a cell fails, with papermill's error banner) and returned."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    source = notebook or notebook_path()
+    with tempfile.TemporaryDirectory(prefix="perfeval-kernel-") as sockets:
+        # local IPC sockets instead of TCP ports: nothing listens on the network (and the kernel
+        # has no reason to print its unencrypted-TCP warning)
+        config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "k")}})
+        try:
+            return papermill.execute_notebook(
+                str(source), str(output_path), parameters=parameters, kernel_name=kernel_name,
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                execution_timeout=timeout, cwd=str(cwd) if cwd else None, config=config,
+            )
+        except PapermillExecutionError as exc:
+            raise NotebookFailed(f"报告笔记本第 {exc.exec_count} 个单元格执行出错："
+                                 f"{exc.ename}：{exc.evalue}") from None
+
+
+def read_report(nb) -> tuple[ReportDoc, dict[str, bytes]]:
+    """The report and chart PNGs as the executed notebook shows them, in output order."""
+    title, facts, provenance = "", (), None
+    parts: list[Part] = []
+    images: dict[str, bytes] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", ()):
+            payload = output.get("data", {}).get(MIME)
+            if not payload:
+                continue
+            kind = payload["kind"]
+            if kind == "cover":
+                title = payload["title"]
+                facts = tuple(tuple(f) for f in payload["facts"])
+                parts.append(part_from_dict(payload["part"]))
+            elif kind == "part":
+                parts.append(part_from_dict(payload["part"]))
+                images.update({k: base64.b64decode(v) for k, v in payload["images"].items()})
+            elif kind == "provenance":
+                provenance = Provenance(**payload["provenance"])
+    if provenance is None or not title:
+        raise PerfevalError("报告笔记本没有输出完整的报告（缺少封面或生成信息单元格）")
+    return ReportDoc(title, facts, tuple(parts), provenance), images
