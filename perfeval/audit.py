@@ -145,7 +145,8 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
             keys = pd.MultiIndex.from_arrays([out.loc[mask, "pidx"], item[mask].str.removesuffix(suffix)])
             computed[mask] = lv[column].reindex(keys).to_numpy(dtype=float)
     out["computed"] = computed
-    out["grade"] = h["grade"].reindex(out["pidx"]).to_numpy()
+    for column in ("grade", "total", "budget", "allocated", "spent"):
+        out[column] = h[column].reindex(out["pidx"]).to_numpy()
     places = out["text"].map(decimals_of).to_numpy() + np.where(
         np.isin(kind, ["rate", "level_rate"]) & out["text"].str.contains("%").to_numpy(), 2, 0)
     out["agrees"] = np.abs(out["computed"] - out["value"]) <= 0.5 * 10.0 ** -places.astype(float) + 1e-9
@@ -159,7 +160,6 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     out: list[dict] = []
     tolerance = 0.5 * 10.0 ** -options.decimals
     c = _computed(stated, levels, head)
-    h = head.set_index("pidx")
     differs = (c["computed"] - c["value"]).abs() > tolerance
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数", "偏差率": "1 − 预算执行率"}
@@ -172,14 +172,13 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
         f"报告总分 {r.text} 分，各指标得分合计为 {_fmt(r.computed)} 分（差 {_fmt(r.value - r.computed)} 分"
         + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
     add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
-        f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(h.at[r.pidx, 'total']))} 分应为「{r.grade}」"))
+        f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"))
     add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
         lambda r: f"报告{r.item} {_fmt(r.value, 4)} 万元，与项目信息中的{r.item} {_fmt(r.computed, 4)} 万元不符")
 
     def rate_message(r) -> str:
-        p = h.loc[r.pidx]
-        amounts = (f"执行数 {_fmt(float(p.spent), 4)}、到位数 {_fmt(float(p.allocated), 4)}、"
-                   f"预算数 {_fmt(float(p.budget), 4)} 万元")
+        amounts = (f"执行数 {_fmt(float(r.spent), 4)}、到位数 {_fmt(float(r.allocated), 4)}、"
+                   f"预算数 {_fmt(float(r.budget), 4)} 万元")
         return f"报告{r.item}为 {r.text}，按{how[r.item]}（{amounts}）计算为 {pct(r.computed)}"
 
     add(c[(c["kind"] == "rate") & ~c["agrees"]], "stated_rate", rate_message)

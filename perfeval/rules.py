@@ -101,13 +101,16 @@ def classify_text(text: str, target_text: str, scale: QualitativeScale) -> str |
     return None
 
 
-def qualitative_fractions(actual: pd.Series, target: pd.Series,
-                          scale: QualitativeScale) -> tuple[pd.Series, pd.Series]:
-    """(level, fraction) per row; each distinct (actual, target) pair is classified once."""
-    pairs = pd.MultiIndex.from_arrays([actual.to_numpy(), target.to_numpy()])
-    uniques = pairs.unique()
-    levels = {pair: classify_text(pair[0], pair[1], scale) for pair in uniques}
-    level = pd.Series([levels[p] for p in pairs], index=actual.index, dtype=object)
+def qualitative_fractions(actual: pd.Series, target: pd.Series, scale: QualitativeScale,
+                          mask: np.ndarray | None = None) -> tuple[pd.Series, pd.Series]:
+    """(level, fraction) per row (rows outside `mask` get None/NaN); each distinct
+    (actual, target) pair is classified once."""
+    rows = np.flatnonzero(mask) if mask is not None else np.arange(len(actual))
+    pairs = list(zip(actual.to_numpy()[rows], target.to_numpy()[rows], strict=True))
+    levels = {pair: classify_text(pair[0], pair[1], scale) for pair in set(pairs)}
+    values = np.full(len(actual), None, dtype=object)
+    values[rows] = [levels[p] for p in pairs]
+    level = pd.Series(values, index=actual.index, dtype=object)
     fraction = level.map(scale.fractions).astype(float)
     return level, fraction
 
@@ -166,7 +169,8 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
         checklist = _clamp(a) * manual
         execution = _clamp(frame["execution_rate"].to_numpy(dtype=float))
         arrival = _clamp(frame["arrival_rate"].to_numpy(dtype=float))
-    qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale)
+    qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale,
+                                                      rule == "qualitative")
     qualitative = np.nan_to_num(qual_fraction.to_numpy(dtype=float), nan=0.0)
 
     fraction = np.select(
