@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -126,6 +126,34 @@ def save_project(project: Project, path: str | Path) -> Path:
     """Write `project` as a workbook that `load_project` reads back to the same evaluation."""
     path = Path(path)
     _write(path, project, project.scheme_id, with_help=False, validation_rows=200)
+    return path
+
+
+def save_portfolio(projects: Sequence[Project], path: str | Path) -> Path:
+    """Write many projects into one portfolio workbook: 项目信息 as a table (one row per project) and the
+    指标 / 报告数值 / 文字 sheets keyed by 项目编号. `load_projects` reads it back."""
+    path = Path(path)
+    info, indicators, stated, text = [], [], [], []
+    for p in projects:
+        row = {label: getattr(p, attr) for label, attr in INFO_ORDER}
+        row.update(p.funding)
+        row.update(p.info)
+        info.append(row)
+        for values in _indicator_rows(p.indicators):
+            indicators.append([p.id, *values])
+        stated += [[p.id, r["item"], r["text"], r["where"]] for r in p.stated.to_dict(orient="records")]
+        text += [[p.id, k, v] for k, v in p.narrative.items()]
+    info_header = list(dict.fromkeys(k for row in info for k in row))
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "constant_memory": True})
+        _write_rows(book, "项目信息", info_header, [[row.get(k) for k in info_header] for row in info],
+                    [14] * len(info_header))
+        _write_rows(book, "指标", ["项目编号", *(INDICATOR_LABELS[c] for c in INDICATOR_ORDER)], indicators,
+                    [14, 10, 12, 14, 30, 6, 14, 14, 10, 6, 20, 8, 24, 24])
+        _write_rows(book, "报告数值", ["项目编号", "数据项", "报告值", "出处"], stated, [14, 14, 14, 20])
+        _write_rows(book, "文字", ["项目编号", "章节", "内容"], text, [14, 16, 100])
+        book.close()
     return path
 
 

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 import perfeval
 from perfeval.cli import main
@@ -158,38 +157,33 @@ def test_template_is_a_workbook_with_dropdowns(tmp_path):
     assert project is None
 
 
-@pytest.mark.parametrize("scheme", ["third_party", "self"])
-def test_portfolio_workbook_round_trip(tmp_path, reference_project, scheme):
-    """A portfolio workbook: 项目信息 as a table, 指标 keyed by 项目编号."""
-    import pandas as pd
+def test_portfolio_workbook_round_trip(tmp_path, reference_project):
+    """A portfolio workbook: 项目信息 as a table, the other sheets keyed by 项目编号."""
+    from perfeval.workbook import save_portfolio
 
     projects = [reference_project.replace(id=f"P{i}", name=f"项目{i}") for i in range(3)]
-    info = pd.DataFrame([{"项目编号": p.id, "项目名称": p.name, "年度": p.year, "评价方式": "部门评价",
-                          "预算数": p.budget, "到位数": p.allocated, "执行数": p.spent} for p in projects])
-    rows = []
-    for p in projects:
-        frame = p.indicators.drop(columns="row").copy()
-        frame.insert(0, "项目编号", p.id)
-        rows.append(frame)
-    ind = pd.concat(rows).rename(columns={
-        "level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "name": "指标名称",
-        "weight": "分值", "target": "指标值", "actual": "实际完成值", "method": "评分方法",
-        "stated_score": "报告得分", "deduction": "扣分", "deduction_reason": "扣分原因",
-        "reason": "偏差原因", "measure": "改进措施"})
-    ind["评分方法"] = ind["评分方法"].replace({"manual": "扣分", "execution": "预算执行率",
-                                               "arrival": "资金到位率"})
-    path = tmp_path / "portfolio.xlsx"
-    # a typed "=100%" must stay text here (Excel would store it as a formula with a cached value)
-    with pd.ExcelWriter(path, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False}}) as writer:
-        info.to_excel(writer, sheet_name="项目信息", index=False)
-        ind.to_excel(writer, sheet_name="指标", index=False)
+    path = save_portfolio(projects, tmp_path / "portfolio.xlsx")
     loaded = perfeval.load_projects(path)
     assert [p.id for p in loaded] == ["P0", "P1", "P2"]
-    evs = perfeval.evaluate_many(loaded)
-    assert [e.total for e in evs] == [98.94] * 3
+    messages = [list(e.findings["message"]) for e in perfeval.evaluate_many(loaded)]
+    assert messages == [list(perfeval.evaluate(reference_project).findings["message"])] * 3
+    wheres = perfeval.evaluate_many(loaded)[1].findings["where"]
+    assert wheres.str.contains("指标表第37行").any()  # rows point into the portfolio's 指标 sheet
+    assert [e.total for e in perfeval.evaluate_many(loaded)] == [98.94] * 3
     assert perfeval.load_project(path, project_id="P1").name == "项目1"
-    del scheme
+    assert loaded[2].narrative == reference_project.narrative
+
+
+def test_one_bad_project_in_a_portfolio_does_not_stop_the_others(tmp_path, reference_project):
+    from perfeval.workbook import save_portfolio
+
+    bad = reference_project.with_indicator(3, weight=7).replace(id="BAD")
+    path = save_portfolio([reference_project.replace(id="OK1"), bad, reference_project.replace(id="OK2")],
+                          tmp_path / "portfolio.xlsx")
+    reads = perfeval.read_projects(path)
+    assert [(r.key, r.project is not None) for r in reads] == [("OK1", True), ("BAD", False), ("OK2", True)]
+    (problem,) = reads[1].problems
+    assert problem.column == "分值" and "105" in problem.expected
 
 
 def test_text_actual_for_a_numeric_target(reference_copy):
