@@ -91,7 +91,8 @@ def normalise(text: object) -> str:
     if isinstance(text, bool):
         return "是" if text else "否"
     if isinstance(text, int | float):
-        return format(text, "g") if not float(text).is_integer() else str(int(text))
+        # 15 significant digits: what Excel itself keeps, and no exponent for ordinary amounts
+        return format(text, ".15g") if not float(text).is_integer() else str(int(text))
     return _fold(str(text))
 
 

@@ -347,7 +347,7 @@ def _check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
         total = float(off[key])
         detail = "、".join(f"{lv.name}{float(sums.get((key, lv.name), 0.0)):g}" for lv in scheme.levels)
         problems.append((key, Problem(file, sheet, int(culprit.iloc[-1]), weight_label, f"合计 {total:g}",
-                                      f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:g} 分"
+                                      f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:.10g} 分"
                                       f"（各一级指标合计：{detail}）")))
     return problems
 
@@ -452,6 +452,13 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
     return table
 
 
+def _scheme_beside(method: str | None, workbook: Path) -> str | None:
+    """A 评价方式 naming a .toml scheme file is read relative to the workbook's own folder."""
+    if method and method.lower().endswith(".toml") and not Path(method).is_absolute():
+        return str(workbook.parent / method)
+    return method or None
+
+
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{key: rows of that key without the `_key` column}, one pass over the frame."""
     body = frame.drop(columns="_key")
@@ -496,7 +503,7 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
         info = _build_info(rec, file, info_sheet, p)
         key = info.get("id") or raw.path.stem
         try:
-            chosen = load_scheme(scheme if scheme is not None else (info.get("method") or None))
+            chosen = load_scheme(scheme if scheme is not None else _scheme_beside(info.get("method"), raw.path))
         except SchemeError as exc:
             p.append(Problem(file, info_sheet, rec["_rows"].get("评价方式"), "评价方式", info.get("method"),
                              str(exc)))

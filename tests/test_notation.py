@@ -92,3 +92,12 @@ def test_header_weights_amounts_and_rates():
     assert parse_rate(0.956) == pytest.approx(0.956)
     assert parse_rate("abc") is None
     assert math.isnan(parse_value("有效提升").value)
+
+
+def test_numeric_cells_keep_their_digits():
+    from perfeval.notation import normalise
+
+    assert normalise(1234567.5) == "1234567.5"  # no exponent, no lost digits
+    assert normalise(28 / 3) == "9.33333333333333"
+    assert normalise(33.46) == "33.46" and normalise(0.1 + 0.2) == "0.3"
+    assert parse_amount(1234567.5)[0] == pytest.approx(1234567.5)
