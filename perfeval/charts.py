@@ -53,11 +53,11 @@ def score_rate_chart(evaluation: Evaluation, title: bool = True) -> Figure:
     names = list(levels["name"])
     rates = levels["score_rate"].to_numpy(dtype=float)
     shown = np.nan_to_num(rates) * 100
-    fig = _figure(0.55 * len(names) + 1.1)
+    fig = _figure(0.42 * len(names) + 0.9)
     ax = fig.add_subplot()
     y = np.arange(len(names))[::-1]
-    ax.barh(y, [100] * len(names), color=COLORS["light"], height=0.6)
-    ax.barh(y, shown, color=COLORS["main"], height=0.6)
+    ax.barh(y, [100] * len(names), color=COLORS["light"], height=0.55)
+    ax.barh(y, shown, color=COLORS["main"], height=0.55)
     for yi, row, rate in zip(y, levels.itertuples(), rates, strict=True):
         ax.text(101, yi, f"{fmt_num(row.score)}/{fmt_num(row.weight)}分（{fmt_pct(rate)}）",
                 va="center", ha="left", fontsize=9)

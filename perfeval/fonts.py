@@ -68,15 +68,18 @@ def register_cjk_font() -> str:
     tick labels never hit a missing glyph.
     """
     import matplotlib as mpl
-    from matplotlib import font_manager
+    from matplotlib import font_manager, ft2font
 
     with _lock:
-        if not any(entry.name == FAMILY for entry in font_manager.fontManager.ttflist):
-            font_manager.fontManager.addfont(str(font_path()))
+        entry = next((e for e in font_manager.fontManager.ttflist if e.name == FAMILY), None)
+        if entry is None:
+            font_manager.fontManager.addfont(str(font_path()))  # registers every face of the TTC
+            entry = next(e for e in font_manager.fontManager.ttflist if e.name == FAMILY)
+        face = ft2font.FT2Font(entry.fname, face_index=entry.index)
         sans = [name for name in mpl.rcParams["font.sans-serif"] if name != FAMILY]
         mpl.rcParams["font.sans-serif"] = [FAMILY, *sans]
         mpl.rcParams["font.family"] = ["sans-serif"]
-        mpl.rcParams["axes.unicode_minus"] = has_glyph("\u2212")
+        mpl.rcParams["axes.unicode_minus"] = 0x2212 in face.get_charmap()
     return FAMILY
 
 

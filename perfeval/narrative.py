@@ -227,7 +227,8 @@ class ReportDoc:
 
     def text(self) -> str:
         """All the words of the report (for font subsetting and searching)."""
-        words = [self.title, *(f"{k}{v}" for k, v in self.facts), self.provenance.text()]
+        words = [self.title, *(f"{k}{v}" for k, v in self.facts), self.provenance.text(),
+                 "".join(PART_KEYS), RENDERER_WORDS]
         for block in self.blocks():
             if isinstance(block, Table):
                 words += [block.caption, *block.columns, *("".join(r) for r in block.rows)]
@@ -261,6 +262,8 @@ def doc_from_dict(data: dict) -> ReportDoc:
 # ---------------------------------------------------------------- composition helpers
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+#: fixed words the renderers add around the blocks (headings, notes)
+RENDERER_WORDS = "生成信息（图表未生成）输入 SHA-256 … · 第 页 / 共 页"
 OUTLINE = ("一", "二", "三", "四", "五", "六", "七", "八")
 PART_KEYS = ("封面", *OUTLINE, "附表", "附录")
 
@@ -611,7 +614,7 @@ def _scoring_table(ctx: _Ctx) -> Part:
     rows.append(("合计", "", "", *pad, ctx.num(weight), "", "", ctx.num(ev.total),
                  ctx.pct(ev.total / weight if weight else float("nan"))))
     numeric = (False, False, False, *((False,) if named else ()), True, False, False, True, True)
-    widths = (6, 7.5, 11, *((15,) if named else ()), 5, 10, 27, 6.5, 7.5)
+    widths = (6, 7.5, 11, *((15,) if named else ()), 5.5, 10, 26.5, 6.5, 7.5)
     table = Table("scores", f"附表　{clean(ev.project.name)}项目绩效评价指标评分表", columns,
                   tuple(rows), numeric, merge=2, strong=tuple(strong), widths=widths)
     return Part("附表", (Heading(1, "附表　绩效评价指标评分表"), table,

@@ -82,69 +82,86 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     Returns {"ipynb": executed notebook, "html"/"pdf"/"docx": export} with file stems equal to
     the 项目编号. `extra_parameters` are further notebook parameters (e.g. {"options": {...}},
     {"generated_at": "2024-01-01 00:00:00+08:00"}); `timeout` limits each notebook cell (s).
-    Raises `SheetError` (nothing written) for an invalid sheet, `PerfevalError` otherwise.
+    Raises `SheetError` (nothing written, no kernel started) for an invalid sheet,
+    `PerfevalError` otherwise.
     """
     from perfeval.evaluate import evaluate
-    from perfeval.fonts import covers, font_face_css
     from perfeval.narrative import compose
     from perfeval.report import notebook as nbrun
-    from perfeval.report.docx import render_docx
-    from perfeval.report.html import export_html
-    from perfeval.report.pdf import render_pdf
     from perfeval.validate import load_project
 
     wanted = parse_formats(formats)
-    workbook = Path(workbook).expanduser().resolve()
+    source = notebook or nbrun.notebook_path()
     extra = dict(extra_parameters or {})
+    workbook = Path(workbook).expanduser().resolve()
     project = load_project(workbook, scheme, project_id)  # SheetError before any write
     evaluation = evaluate(project, scheme, extra.get("options") or None)
     generated_at = str(extra.get("generated_at") or
                        datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"))
-    doc_text = compose(evaluation, generated_at).text()
-
     out = Path(out_dir).expanduser().resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    stem = file_stem(project.id)
     parameters = {**extra, "workbook": str(workbook), "scheme": None if scheme is None else str(scheme),
                   "project_id": project_id, "generated_at": generated_at, "out_dir": str(out),
                   "formats": list(wanted), "export": False}
-    final = out / f"{stem}.ipynb"
-    executed = temp_path(final)
-    needs_page = "html" in wanted or "pdf" in wanted
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # subset the font while the kernel runs (fontTools releases little, the kernel is another
-        # process, so the two overlap on a 2-core machine)
-        font_css = pool.submit(_prepare, doc_text, wanted) if needs_page else None
-        try:
-            nb = nbrun.execute(parameters, executed, notebook=notebook, timeout=timeout,
-                               kernel_name=kernel_name)
-        except nbrun.NotebookFailed as exc:
-            if executed.exists():  # papermill saved the failed run with its error banner
-                kept = out / f"{stem}.failed.ipynb"
-                os.replace(executed, kept)
-                raise nbrun.NotebookFailed(f"{exc}（执行记录：{kept}）") from None
-            raise
-        except BaseException:
-            executed.unlink(missing_ok=True)
-            raise
-        try:
-            rendered: dict[str, bytes] = {}
-            report, images = nbrun.read_report(nb)
-            if needs_page:
-                css = font_css.result()  # type: ignore[union-attr]
-                page = export_html(nb, report.title, css)
-                if not covers(doc_text, page):  # the kernel wrote text the parent did not foresee
-                    css = font_face_css(doc_text + page)
-                    page = export_html(nb, report.title, css)
-                if "html" in wanted:
-                    rendered["html"] = page.encode("utf-8")
-                if "pdf" in wanted:
-                    rendered["pdf"] = render_pdf(page)
-            if "docx" in wanted:
-                rendered["docx"] = render_docx(report, images)
-        except BaseException:
-            executed.unlink(missing_ok=True)
-            raise
-    paths = {fmt: write_atomic(out / f"{stem}.{fmt}", rendered[fmt]) for fmt in wanted}
+    # the kernel boots (another process) while this one imports papermill
+    with nbrun.Kernel(kernel_name or nbrun.kernel_name_of(source)) as kernel:
+        import papermill  # noqa: F401  (on the critical path: load it before anything else)
+
+        out.mkdir(parents=True, exist_ok=True)
+        final = out / f"{file_stem(project.id)}.ipynb"
+        executed = temp_path(final)
+        doc_text = compose(evaluation, generated_at).text()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # font subset and exporter warm-up run here while the kernel executes the cells
+            prepared = pool.submit(_prepare, doc_text, wanted) if {"html", "pdf"} & set(wanted) \
+                else None
+            nb = _execute(parameters, executed, final, source, timeout, kernel)
+            try:
+                rendered = _render(nb, wanted, doc_text, prepared)
+            except BaseException:
+                executed.unlink(missing_ok=True)
+                raise
+    paths = {fmt: write_atomic(final.with_suffix(f".{fmt}"), rendered[fmt]) for fmt in wanted}
     os.replace(executed, final)
     return {"ipynb": final, **paths}
+
+
+def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, timeout: float | None,
+             kernel):
+    from perfeval.report import notebook as nbrun
+
+    try:
+        return nbrun.execute(parameters, executed, notebook=notebook, timeout=timeout,
+                             kernel=kernel)
+    except nbrun.NotebookFailed as exc:
+        if executed.exists():  # papermill saved the failed run with its error banner
+            kept = final.with_suffix(".failed.ipynb")
+            os.replace(executed, kept)
+            raise nbrun.NotebookFailed(f"{exc}（执行记录：{kept}）") from None
+        raise
+    except BaseException:
+        executed.unlink(missing_ok=True)
+        raise
+
+
+def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared) -> dict[str, bytes]:
+    """Every requested format as bytes, from the executed notebook."""
+    from perfeval.fonts import covers, font_face_css
+    from perfeval.report.docx import render_docx
+    from perfeval.report.html import export_html
+    from perfeval.report.notebook import read_report
+    from perfeval.report.pdf import render_pdf
+
+    rendered: dict[str, bytes] = {}
+    report, images = read_report(nb)
+    if prepared is not None:
+        css = prepared.result()
+        page = export_html(nb, report.title, css)
+        if not covers(doc_text, page):  # the kernel wrote text this process did not foresee
+            page = export_html(nb, report.title, font_face_css(doc_text + page))
+        if "html" in wanted:
+            rendered["html"] = page.encode("utf-8")
+        if "pdf" in wanted:
+            rendered["pdf"] = render_pdf(page)
+    if "docx" in wanted:
+        rendered["docx"] = render_docx(report, images)
+    return rendered

@@ -24,6 +24,8 @@ from perfeval.report.html import png_size
 
 BODY_FONT, HEADING_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 TABLE_STYLE = "表格文字"
+#: parts that start on a new page (the appendices)
+NEW_PAGE_PARTS = ("附表", "附录")
 CAPTION_STYLE = "Caption"
 #: A4 text width with the margins set in `_page` (210 − 25 − 22 mm)
 TEXT_WIDTH = Mm(163)
@@ -144,9 +146,12 @@ def _table(document, table: Table) -> None:
     fractions = table.fractions()
     if fractions:
         word.autofit = False
+        widths = [int(TEXT_WIDTH * fraction) for fraction in fractions]
+        for column, width in zip(word.columns, widths, strict=True):
+            column.width = width  # the table grid (LibreOffice and WPS read this)
         for row in rows:
-            for cell, fraction in zip(row.cells, fractions, strict=True):
-                cell.width = int(TEXT_WIDTH * fraction)
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = width  # each cell (Word reads this)
     spans, colspans = table.spans(), table.colspans()
     for i, values in enumerate(table.rows):
         row = rows[i + offset]
@@ -193,7 +198,9 @@ def render_docx(doc: ReportDoc, images: Mapping[str, bytes]) -> bytes:
     for part in doc.parts:
         for block in part.blocks:
             if isinstance(block, Heading):
-                document.add_heading(block.text, level=min(block.level, 3))
+                heading = document.add_heading(block.text, level=min(block.level, 3))
+                if part.key in NEW_PAGE_PARTS and block.level == 1:
+                    heading.paragraph_format.page_break_before = True
             elif isinstance(block, Paragraph):
                 _paragraph(document, block)
             elif isinstance(block, Table):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -35,28 +36,72 @@ class NotebookFailed(PerfevalError):
     """The report notebook stopped with an error (the executed notebook is kept for review)."""
 
 
+def kernel_name_of(notebook: Path) -> str:
+    """The kernel the notebook declares (its kernelspec), python3 if none."""
+    try:
+        meta = json.loads(notebook.read_text("utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return "python3"
+    return str(meta.get("kernelspec", {}).get("name") or "python3")
+
+
+class Kernel:
+    """A Jupyter kernel started before papermill needs it, so the kernel boots while this
+    process imports papermill and validates the sheet. It talks over local IPC sockets in a
+    private temporary folder (no TCP port is opened) and is shut down on exit."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.km = None
+        self._sockets: tempfile.TemporaryDirectory | None = None
+
+    def __enter__(self) -> Kernel:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._sockets = tempfile.TemporaryDirectory(prefix="perfeval-kernel-")
+        self.km = AsyncKernelManager(kernel_name=self.name, transport="ipc",
+                                     ip=str(Path(self._sockets.name) / "k"))
+        try:
+            run_sync(self.km.start_kernel)()
+        except Exception as exc:
+            self._sockets.cleanup()
+            raise PerfevalError(f"无法启动 Jupyter 内核「{self.name}」：{exc}") from None
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.km is not None and self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            if self._sockets is not None:
+                self._sockets.cleanup()
+
+
 def execute(parameters: dict, output_path: Path, notebook: Path | None = None,
-            timeout: float | None = None, kernel_name: str | None = None, cwd: Path | None = None):
-    """Execute the notebook with `parameters`; the executed notebook is written to `output_path`
-    (also when a cell fails, with papermill's error banner) and returned."""
+            timeout: float | None = None, kernel: Kernel | None = None,
+            cwd: Path | None = None):
+    """Execute the notebook with `parameters` (papermill) in `kernel` (or a fresh one); the
+    executed notebook is written to `output_path` (also when a cell fails, with papermill's
+    error banner) and returned."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
-    from traitlets.config import Config
 
     source = notebook or notebook_path()
-    with tempfile.TemporaryDirectory(prefix="perfeval-kernel-") as sockets:
-        # local IPC sockets instead of TCP ports: nothing listens on the network (and the kernel
-        # has no reason to print its unencrypted-TCP warning)
-        config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "k")}})
-        try:
-            return papermill.execute_notebook(
-                str(source), str(output_path), parameters=parameters, kernel_name=kernel_name,
-                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                execution_timeout=timeout, cwd=str(cwd) if cwd else None, config=config,
-            )
-        except PapermillExecutionError as exc:
-            raise NotebookFailed(f"报告笔记本第 {exc.exec_count} 个单元格执行出错："
-                                 f"{exc.ename}：{exc.evalue}") from None
+    if kernel is None:
+        with Kernel(kernel_name_of(source)) as fresh:
+            return execute(parameters, output_path, source, timeout, fresh, cwd)
+    try:
+        return papermill.execute_notebook(
+            str(source), str(output_path), parameters=parameters, kernel_name=kernel.name,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            execution_timeout=timeout, cwd=str(cwd) if cwd else None, km=kernel.km,
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookFailed(f"报告笔记本第 {exc.exec_count} 个单元格执行出错："
+                             f"{exc.ename}：{exc.evalue}") from None
 
 
 def read_report(nb) -> tuple[ReportDoc, dict[str, bytes]]:

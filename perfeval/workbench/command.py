@@ -64,7 +64,8 @@ def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], Pa
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("lab", help="在 JupyterLab 中打开绩效评价工作台（项目组合、明细、情景模拟、等级稳健性）")
+    parser = subparsers.add_parser(
+        "lab", help="在 JupyterLab 中打开绩效评价工作台（项目组合、明细、情景模拟、等级稳健性）")
     parser.add_argument("data", nargs="?", metavar="DATA",
                         help="项目文件夹、项目组合工作簿、单个指标表或 perfeval batch 输出文件夹（默认：内置参考项目）")
     parser.add_argument("--dir", metavar="FOLDER",

@@ -1,8 +1,8 @@
-"""Workbench charts: portfolio overview, what-if comparison, Monte-Carlo histogram (matplotlib).
+"""Workbench charts: portfolio overview, what-if comparison, Monte-Carlo histogram.
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot state, nothing to close) inside an
 rc context that selects the bundled CJK font, and rendered to PNG bytes for image widgets and
-static exports. Single-project charts come from `perfeval.charts` when it is installed.
+static exports. Single-project charts are the reports' own (`perfeval.charts`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import html
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,9 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from perfeval import charts
 from perfeval.evaluate import Evaluation
+from perfeval.fonts import register_cjk_font
 from perfeval.workbench.portfolio import GRADES
 
 GRADE_COLOURS = {"优": "#2E7D32", "良": "#1565C0", "中": "#EF6C00", "差": "#C62828"}
@@ -27,40 +28,24 @@ BEFORE, AFTER = "#B0BEC5", "#1565C0"
 DPI = 96
 
 
-@lru_cache(maxsize=1)
-def cjk_family() -> str:
-    """Register the bundled Noto Sans CJK face once; its family name."""
-    try:
-        from perfeval.fonts import register_cjk_font
-    except ImportError:
-        register_cjk_font = None
-    if register_cjk_font is not None:
-        name = register_cjk_font()
-        return name if isinstance(name, str) and name else "Noto Sans CJK SC"
-    import noto_cjk_sans_otc
-    from matplotlib import font_manager
-
-    font_manager.fontManager.addfont(noto_cjk_sans_otc.FONT_PATH)
-    return "Noto Sans CJK SC"
-
-
 @contextmanager
 def chart_style() -> Iterator[None]:
     with rc_context({"font.family": "sans-serif",
-                     "font.sans-serif": [cjk_family(), "DejaVu Sans"],
+                     "font.sans-serif": [register_cjk_font(), "DejaVu Sans"],
                      "axes.unicode_minus": False, "axes.spines.top": False,
-                     "axes.spines.right": False, "font.size": 9}):
+                     "axes.spines.right": False, "font.size": 9,
+                     # a fixed title height: placing it above the tick labels costs a layout pass
+                     "axes.titley": 1.03}):
         yield
 
 
-def render(build: Callable[..., Figure], *args: object, tight: bool = False,
-           **kwargs: object) -> bytes:
-    """Build a figure in the chart style and return its PNG. Our own figures lay themselves
-    out (fixed margins: a tight bounding box or a layout engine costs an extra draw)."""
+def render(build: Callable[..., Figure], *args: object, **kwargs: object) -> bytes:
+    """Build a figure in the chart style and return its PNG at screen resolution. (Our own
+    figures use fixed margins: a layout engine or a tight bounding box costs another draw.)"""
     with chart_style():
         fig = build(*args, **kwargs)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight" if tight else None)
+        fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     return buffer.getvalue()
 
 
@@ -112,6 +97,11 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
     else:
         _empty(ax_dept)
     ax_dept.set_title("主管部门平均总分")
+    # fixed axis-label positions: placing them beside the tick labels costs a layout pass
+    for ax in (ax_grade, ax_total, ax_dept):
+        ax.xaxis.set_label_coords(0.5, -0.13)
+    for ax in (ax_grade, ax_total):
+        ax.yaxis.set_label_coords(-0.16, 0.5)
     return fig
 
 
@@ -178,30 +168,8 @@ def monte_carlo_figure(totals: np.ndarray, base_total: float,
     return fig
 
 
-def level_rate_figure(ev: Evaluation) -> Figure:
-    """Score rate per 一级指标 (used when `perfeval.charts` is not installed)."""
-    fig = Figure(figsize=(5.0, 2.4), layout="constrained")
-    ax = fig.subplots()
-    rates = ev.levels["score_rate"].to_numpy(dtype=float) * 100
-    bars = ax.bar(ev.levels["name"], rates, color=AFTER)
-    ax.bar_label(bars, labels=[f"{r:.1f}%" for r in rates], fontsize=7)
-    ax.set_ylim(0, 110)
-    ax.set_ylabel("得分率（%）")
-    ax.set_title(f"{ev.project.name}：一级指标得分率")
-    return fig
-
-
 def project_charts(ev: Evaluation) -> list[tuple[str, bytes]]:
-    """(title, PNG) for one project: the shared single-project charts of `perfeval.charts`
-    (得分率, 预算执行, 失分) when available, else a score-rate chart of our own."""
-    try:
-        from perfeval import charts
-    except ImportError:
-        return [("一级指标得分率", render(level_rate_figure, ev, tight=True))]
-    out = []
-    for title, name in (("一级指标得分率", "score_rate_chart"), ("预算执行", "budget_chart"),
-                        ("失分指标", "points_lost_chart")):
-        build = getattr(charts, name, None)
-        if build is not None:
-            out.append((title, render(build, ev, tight=True)))
-    return out or [("一级指标得分率", render(level_rate_figure, ev, tight=True))]
+    """(title, PNG) for one project: the single-project charts the reports use."""
+    return [(title, render(build, ev)) for title, build in (
+        ("一级指标得分率", charts.score_rate_chart), ("预算执行", charts.budget_chart),
+        ("失分指标", charts.points_lost_chart))]

@@ -261,10 +261,10 @@ BATCH_HEADERS: dict[str, tuple[str, ...]] = {
     "arrival_rate": ("资金到位率", "到位率"),
     "budget": ("预算数", "预算数（万元）", "预算数(万元)"),
     "spent": ("执行数", "执行数（万元）", "执行数(万元)"),
-    "errors": ("错误", "错误数", "错误项", "核查错误"),
+    "errors": ("错误", "错误数", "错误项", "核查错误"),  # counts per project
     "warnings": ("警告", "警告数", "警告项", "核查警告"),
     "infos": ("提示", "提示数", "提示项"),
-    "file": ("文件", "源文件", "输入文件", "来源文件", "文件名"),
+    "file": ("来源文件", "文件", "源文件", "输入文件", "文件名"),
 }
 SEVERITY_WORDS = {"错误": "error", "警告": "warning", "提示": "info",
                   "error": "error", "warning": "warning", "info": "info"}
@@ -279,6 +279,13 @@ def _rename(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]]) -> pd.DataFra
                 names[column] = canon
                 break
     return frame.rename(columns=names)
+
+
+def _text(value: object) -> str:
+    """A cell as the batch wrote it (no normalisation: names are shown as written)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return str(value).strip()
 
 
 def _numbers(values: pd.Series, rate: bool = False) -> np.ndarray:
@@ -302,7 +309,9 @@ def load_batch_output(folder: str | Path) -> Portfolio:
     missing = [BATCH_HEADERS[c][0] for c in ("id", "total", "grade") if c not in raw.columns]
     if missing:
         raise PerfevalError(f"批量结果 {book} 工作表「项目汇总」缺少列：{'、'.join(missing)}")
-    text = lambda c: (raw[c].map(normalise) if c in raw else pd.Series("", index=raw.index))  # noqa: E731
+    # projects that failed have no total; they are listed in 失败项目
+    raw = raw.loc[np.isfinite(_numbers(raw["total"]))].reset_index(drop=True)
+    text = lambda c: (raw[c].map(_text) if c in raw else pd.Series("", index=raw.index))  # noqa: E731
     summary = pd.DataFrame({
         "id": text("id"), "name": text("name"), "department": text("department"),
         "unit": text("unit"), "scheme": text("scheme"), "grade": text("grade"), "file": text("file"),
@@ -331,10 +340,10 @@ def load_batch_output(folder: str | Path) -> Portfolio:
     failed = _batch_failed(sheets.get("失败项目"))
     files = {}
     for key, name in zip(summary["key"], summary["file"], strict=True):
-        if name:
-            candidate = Path(name) if Path(name).is_absolute() else folder / name
-            if candidate.is_file():
-                files[key] = candidate
+        if name:  # 来源文件 as the batch saw it: absolute, relative to where it ran, or to DIR
+            found = [c for c in (Path(name), folder / name, folder.parent / name) if c.is_file()]
+            if found:
+                files[key] = found[0].resolve()
     return Portfolio(summary, findings, failed, levels, str(folder), files=files)
 
 
@@ -349,9 +358,9 @@ def _batch_findings(frame: pd.DataFrame | None, summary: pd.DataFrame) -> pd.Dat
     if "id" not in frame:
         return pd.DataFrame(columns=columns)
     by_id = dict(zip(summary["id"], summary["key"], strict=False))
-    out = pd.DataFrame({c: frame[c].map(normalise) if c in frame else "" for c in columns[1:]})
+    out = pd.DataFrame({c: frame[c].map(_text) if c in frame else "" for c in columns[1:]})
     out["severity"] = out["severity"].map(lambda s: SEVERITY_WORDS.get(s, s))
-    out.insert(0, "key", frame["id"].map(normalise).map(by_id))
+    out.insert(0, "key", frame["id"].map(_text).map(by_id))
     return out.dropna(subset=["key"]).reset_index(drop=True)
 
 
@@ -360,7 +369,7 @@ def _batch_failed(frame: pd.DataFrame | None) -> pd.DataFrame:
         return pd.DataFrame(columns=list(FAILED_COLUMNS))
     frame = _rename(frame, {"file": ("文件", "源文件", "文件名"), "project": ("项目", "项目编号"),
                             "problem": ("问题", "原因", "错误", "说明")})
-    return pd.DataFrame({c: frame[c].map(normalise) if c in frame else "" for c in FAILED_COLUMNS})
+    return pd.DataFrame({c: frame[c].map(_text) if c in frame else "" for c in FAILED_COLUMNS})
 
 
 # ---------------------------------------------------------------- filtering and sorting

@@ -40,7 +40,7 @@ ALTERNATE: dict[str, dict[str, str]] = {
     "qualitative_scale": {"three_tier": "four_grade", "four_grade": "three_tier"},
     "execution_denominator": {"budget": "allocated", "allocated": "budget"},
 }
-ALTERNATIVE_COLUMNS = ("口径", "评分选项", "总分", "等级", "与基准相比", "等级变化")
+ALTERNATIVE_COLUMNS = ("口径", "评分选项（--option）", "总分", "等级", "与基准相比", "等级变化")
 
 
 def alternative_options(options: ScoringOptions) -> list[tuple[str, dict[str, object]]]:
@@ -63,7 +63,7 @@ def alternatives(project: Project, scheme: str | Scheme | None = None) -> pd.Dat
         ev = base if not changes else evaluate(project, base.scheme, base.options.updated(**changes))
         rows.append({
             "口径": label,
-            "评分选项": "、".join(f"{k}={v}" for k, v in changes.items()) or "—",
+            "评分选项（--option）": " ".join(f"{k}={v}" for k, v in changes.items()) or "—",
             "总分": ev.total,
             "等级": ev.grade,
             "与基准相比": round(ev.total - base.total, base.options.decimals),

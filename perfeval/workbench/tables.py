@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+#: cells longer than this many characters may wrap
+WRAP_AFTER = 12
 
 TABLE_CSS = """
 <style>
@@ -16,7 +18,8 @@ table.perfeval-table { border-collapse: collapse; font-size: 12px; margin: 4px 0
 table.perfeval-table th { background: #DDEBF7; border: 1px solid #B4C6E7; padding: 2px 6px;
   text-align: left; white-space: nowrap; position: sticky; top: 0; }
 table.perfeval-table td { border: 1px solid #D9D9D9; padding: 2px 6px; vertical-align: top;
-  text-align: left; }
+  text-align: left; white-space: nowrap; }
+table.perfeval-table td.wrap { white-space: normal; min-width: 9em; max-width: 30em; }
 table.perfeval-table td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.perfeval-table tr.changed td { background: #FFF2CC; }
 .perfeval-up { color: #2E7D32; } .perfeval-down { color: #C62828; }
@@ -70,13 +73,17 @@ def html_table(frame: pd.DataFrame, numeric: Iterable[str] = (), highlight: Sequ
     numeric, raw = set(numeric), set(raw_html)
     shown = frame if max_rows is None else frame.iloc[:max_rows]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    classes = [("num" if c in numeric else "") for c in shown.columns]
+    # short cells stay on one line (ids, figures); long texts wrap
+    long = {c for c in shown.columns
+            if len(shown) and shown[c].astype(str).str.len().max() > WRAP_AFTER}
+    classes = [(' class="num"' if c in numeric else ' class="wrap"' if c in long else "")
+               for c in shown.columns]
     rows = []
     columns = list(shown.columns)
     marks = list(highlight) if highlight is not None else [False] * len(frame)
     for i, values in enumerate(shown.itertuples(index=False, name=None)):
         cells = "".join(
-            f'<td class="{cls}">{v if col in raw else html.escape(str(v))}</td>'
+            f"<td{cls}>{v if col in raw else html.escape(str(v))}</td>"
             for v, cls, col in zip(values, classes, columns, strict=True))
         rows.append(f'<tr class="changed">{cells}</tr>' if marks[i] else f"<tr>{cells}</tr>")
     extra = f" {css_class}" if css_class else ""

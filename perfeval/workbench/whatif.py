@@ -8,6 +8,7 @@ score `perfeval score` gives for the saved workbook (`save_scenario` checks that
 from __future__ import annotations
 
 import tomllib
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,9 @@ SCALE_LABELS = {
 }
 #: the one value of the 评分方法 drop-down that means "infer from the target"
 AUTO_METHOD = ""
+#: weights are kept to hundredths: a sheet cell is read back with six significant digits, so
+#: a weight like 9.333333… would no longer add up to the level's weight after saving
+WEIGHT_DECIMALS = 2
 
 
 def method_label(rule: str) -> str:
@@ -74,8 +78,9 @@ class Scenario:
         return Scenario(self.base, tuple(changes), self.options)
 
     def set_weight(self, index: int, weight: float, keep_level: bool = True) -> Scenario:
-        """Change one weight. With `keep_level`, the other indicators of the same 一级指标 are
-        scaled so the level keeps its weight (and the sheet still adds up to 100)."""
+        """Change one weight (kept to hundredths). With `keep_level`, the other indicators of
+        the same 一级指标 are scaled so the level keeps its weight (and the sheet still adds up
+        to 100)."""
         weight = float(_checked("weight", weight))
         if not keep_level:
             return self.edit(index, weight=weight)
@@ -93,9 +98,16 @@ class Scenario:
             raise PerfevalError(f"一级指标「{level}」下没有其他有分值的指标可分摊，无法保持一级指标分值不变")
         scenario = self.edit(index, weight=weight)
         factor = rest_new / rest_old if rest_old > 1e-12 else 0.0
-        for i in members:
-            if i != index:
-                scenario = scenario.edit(i, weight=max(current[i] * factor, 0.0))
+        others = [i for i in members if i != index]
+        scaled = {i: round(current[i] * factor, WEIGHT_DECIMALS) for i in others}
+        # rounding leaves a few hundredths over or short: the largest other weight takes them,
+        # so the level (and the sheet's 100) add up exactly as `perfeval validate` requires
+        residual = round(rest_new - sum(scaled.values()), WEIGHT_DECIMALS)
+        if others and residual:
+            largest = max(others, key=lambda i: scaled[i])
+            scaled[largest] = max(round(scaled[largest] + residual, WEIGHT_DECIMALS), 0.0)
+        for i in others:
+            scenario = scenario.edit(i, weight=scaled[i])
         return scenario
 
     def with_options(self, **options: object) -> Scenario:
@@ -163,7 +175,7 @@ def _checked(column: str, value: object) -> object:
             raise PerfevalError(f"分值应为数字，而不是「{value}」") from None
         if not np.isfinite(weight) or weight < 0:
             raise PerfevalError(f"分值应为非负数字，而不是「{value}」")
-        return weight
+        return round(weight, WEIGHT_DECIMALS)
     if column == "method":
         text = "" if value is None else str(value)
         try:
@@ -231,8 +243,8 @@ def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
     """Write the scenario as an indicator workbook (read by `perfeval score/report/batch`).
 
     Changed scoring options cannot live in the workbook, so they go to a scheme file beside it
-    (``<name>.方案.toml``, passed with ``--scheme``). The saved files are read back and scored;
-    a different total than the scenario's raises instead of leaving a misleading file."""
+    (``<name>.方案.toml``, passed with ``--scheme``). The files are read back and scored before
+    they are moved into place; a different total raises and leaves nothing behind."""
     from perfeval.validate import load_project
     from perfeval.workbook import atomic_path, save_project
 
@@ -243,17 +255,21 @@ def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
     note = "；".join(scenario.describe()) or "无改动"
     project = project.replace(info={**project.info, "情景说明": note})
     expected = scenario.evaluate()
-    scheme_file = None
-    if scenario.options:
-        scheme_file = scheme_path_for(path)
-        text = scheme_toml(scenario.scheme, dict(scenario.options), note)
-        with atomic_path(scheme_file) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-    save_project(project, path)
-    reread = evaluate(load_project(path, scheme=scheme_file))
-    if abs(reread.total - expected.total) > 1e-9 or reread.grade != expected.grade:
-        raise PerfevalError(f"保存的情景 {path} 重新读取后总分为 {num(reread.total)}，与情景总分 "
-                            f"{num(expected.total)} 不一致；请检查修改的数值")
+    scheme_file = scheme_path_for(path) if scenario.options else None
+    with ExitStack() as stack:
+        # both files go to temporary names and are moved into place only after they read back
+        # to the scenario's score
+        book = stack.enter_context(atomic_path(path))
+        scheme_tmp = None
+        if scheme_file is not None:
+            scheme_tmp = stack.enter_context(atomic_path(scheme_file))
+            scheme_tmp.write_text(scheme_toml(scenario.scheme, dict(scenario.options), note),
+                                  encoding="utf-8")
+        save_project(project, book)
+        reread = evaluate(load_project(book, scheme=scheme_tmp), scheme_tmp)
+        if abs(reread.total - expected.total) > 1e-9 or reread.grade != expected.grade:
+            raise PerfevalError(f"情景 {path.name} 保存后重新读取的总分为 {num(reread.total)}，与情景总分 "
+                                f"{num(expected.total)} 不一致，未保存；请检查修改的数值")
     return SavedScenario(path, scheme_file, expected.total, expected.grade)
 
 

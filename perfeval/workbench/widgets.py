@@ -101,9 +101,9 @@ class PortfolioExplorer(Panel):
         self.department = w.SelectMultiple(options=choices["departments"], description="主管部门",
                                            rows=4, layout=w.Layout(width="260px"))
         self.grade = w.SelectMultiple(options=choices["grades"], description="等级", rows=4, layout=box)
-        self.score = w.FloatRangeSlider(value=(0.0, 100.0), min=0.0, max=100.0, step=0.5,
+        self.score = w.FloatRangeSlider(value=(0.0, 100.0), min=0.0, max=100.0, step=1.0,
                                         description="总分范围", continuous_update=False,
-                                        readout_format=".1f", layout=w.Layout(width="360px"))
+                                        readout_format=".0f", layout=w.Layout(width="380px"))
         self.findings = w.Dropdown(options=[(label, key) for key, label in FINDINGS_CHOICES.items()],
                                    value="all", description="核查发现", layout=w.Layout(width="240px"))
         self.search = w.Text(description="搜索", placeholder="项目编号或名称", continuous_update=False,
@@ -113,7 +113,7 @@ class PortfolioExplorer(Panel):
         self.order = w.ToggleButtons(options=[("降序", False), ("升序", True)], value=False,
                                      style={"button_width": "56px"})
         self.rows = w.Dropdown(options=ROW_CHOICES, value=50, description="显示",
-                               layout=w.Layout(width="140px"))
+                               layout=w.Layout(width="170px"))
         self.clear = w.Button(description="清除筛选", icon="times")
         self.status = w.HTML()
         self.table = w.HTML()
@@ -124,6 +124,7 @@ class PortfolioExplorer(Panel):
                         self.search, self.sort_by, self.order, self.rows):
             control.observe(self._changed, names="value")
         self.clear.on_click(lambda _: self.reset_filters())
+        self._holding = False  # True while several filters are reset at once
         self.shown = portfolio.summary
         self.table.add_class("perfeval-portfolio-table")
         self.status.add_class("perfeval-portfolio-status")
@@ -155,8 +156,6 @@ class PortfolioExplorer(Panel):
         finally:
             self._holding = False
         self.refresh()
-
-    _holding = False
 
     def _changed(self, _change: dict) -> None:
         if not self._holding:
@@ -242,7 +241,7 @@ class ProjectDrillDown(Panel):
         self.levels = w.HTML()
         self.indicators = w.HTML()
         self.findings = w.HTML()
-        self.charts = w.HBox()
+        self.charts = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.message = w.HTML()
         self.evaluation: Evaluation | None = None
         picker.observe(lambda _: self.refresh(), names="value")
@@ -324,9 +323,8 @@ class WhatIfPanel(Panel):
         self.changes = w.HTML()
         self.chart = w.HTML()
         self.message = w.HTML()
-        for name, css in (("indicator", "indicator"), ("actual", "actual"), ("weight", "weight"),
-                          ("method", "method"), ("scale", "scale"), ("total", "total")):
-            getattr(self, name).add_class(f"perfeval-whatif-{css}")
+        for name in ("indicator", "actual", "weight", "method", "scale", "total"):
+            getattr(self, name).add_class(f"perfeval-whatif-{name}")  # stable hooks for browser tests
         self._loading = False
         self.scenario: whatif.Scenario | None = None
         self.base: Evaluation | None = None
