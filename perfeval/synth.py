@@ -525,6 +525,9 @@ def _write_book(path: Path, build) -> None:
     """Write a workbook atomically (temp name in the same folder, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)  # an ordinary file, not mkstemp's owner-only one
     os.close(fd)
     try:
         book = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,

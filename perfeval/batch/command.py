@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
+import signal
 import sys
 from pathlib import Path
 
+from perfeval.batch.pipeline import default_workers
 from perfeval.errors import PerfevalError
 
 DEFAULT_TIMEOUT_S = 900.0
@@ -32,7 +33,7 @@ class Progress:
         tqdm.monitor_interval = 0  # no monitor thread
         self.bar = tqdm(total=jobs, desc="生成报告", unit="个", file=self.stream, dynamic_ncols=True,
                         disable=not self.stream.isatty(), mininterval=0.5,
-                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}] {postfix}")
+                        bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
         self.bar.set_postfix_str("完成 0 · 失败 0")
 
     def outcome(self, outcome: dict) -> None:
@@ -89,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="html,pdf,docx", metavar="FORMATS",
                    help="报告格式，逗号分隔：html、pdf、docx（默认全部）；none 只评分并生成汇总")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                   help=f"本机并行进程数（默认 CPU 核数：{os.cpu_count()}）")
+                   help=f"本机并行进程数（默认可用 CPU 核数：{default_workers()}）")
     p.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S, metavar="S",
                    help=f"单个项目的时限（秒，默认 {DEFAULT_TIMEOUT_S:g}）；超时的项目记为失败")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -113,6 +114,10 @@ def _duration(seconds: float) -> str:
     return f"{minutes} 分 {secs} 秒" if minutes else f"{seconds:.1f} 秒"
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     from perfeval.batch.pipeline import run_batch
 
@@ -120,12 +125,14 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler and "://" not in args.scheduler:
         raise PerfevalError(f"--scheduler 应为调度器地址，如 tcp://127.0.0.1:8786（收到「{args.scheduler}」）")
     progress = Progress()
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly, like Ctrl-C
     try:
         result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
                            timeout=args.timeout, scheduler=args.scheduler, force=args.force,
                            scheme=args.scheme, kernel_name=args.kernel,
                            on_planned=progress.planned, on_outcome=progress.outcome)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress.close()
     counts: dict[str, int] = {}
     for status in result.statuses:

@@ -125,13 +125,30 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None) -> Scan:
                 digest=project_digest(project), pidx=len(projects),
             ))
             projects.append(project)
-    frames = evaluate_frames(projects, scheme) if projects else None
+    frames = _slim(evaluate_frames(projects, scheme)) if projects else None
     if frames is not None:
         scheme_of = frames.projects.set_index("pidx")["scheme"]
         for entry in entries:
             if entry.pidx is not None:
                 entry.scheme = str(scheme_of.loc[entry.pidx])
     return Scan(entries, frames)
+
+
+#: indicator columns the summary uses (the rest are dropped before results cross processes)
+SUMMARY_INDICATOR_COLUMNS = ("pidx", "level1", "level2", "level3", "name", "weight", "target", "actual",
+                             "rule_label", "completion", "deviation", "score", "stated_score")
+
+
+def _slim(frames):
+    from perfeval.evaluate import PortfolioFrames
+
+    def by_project(frame):  # evaluate_frames groups rows by scheme; the summary wants input order
+        return frame.sort_values("pidx", kind="stable", ignore_index=True) if len(frame) else frame
+
+    keep = [c for c in SUMMARY_INDICATOR_COLUMNS if c in frames.indicators.columns]
+    return PortfolioFrames(by_project(frames.indicators.loc[:, keep]), by_project(frames.levels),
+                           by_project(frames.projects), by_project(frames.findings),
+                           frames.stated.iloc[0:0])
 
 
 def chunk_files(files: Sequence[Path], parts: int) -> list[list[str]]:
@@ -187,7 +204,31 @@ def discover(files: Sequence[Path], scheme: str | None = None, *,
             scans.append(future.result())
             if on_chunk:
                 on_chunk(len(scans))
-    return merge_scans(scans)
+    merged = merge_scans(scans)
+    return in_input_order(merged, files) if len(scans) > 1 else merged
+
+
+def in_input_order(scan: Scan, files: Sequence[Path]) -> Scan:
+    """Entries and `pidx` in the order of `files`, whatever the chunking was."""
+    from perfeval.evaluate import PortfolioFrames
+
+    order = {str(f): i for i, f in enumerate(files)}
+    scan.entries.sort(key=lambda e: order.get(str(e.source), len(order)))  # stable within a file
+    mapping: dict[int, int] = {}
+    for entry in scan.entries:
+        if entry.pidx is not None:
+            mapping[entry.pidx] = len(mapping)
+            entry.pidx = mapping[entry.pidx]
+    if scan.frames is None:
+        return scan
+    renumbered = {}
+    for name in ("indicators", "levels", "projects", "findings", "stated"):
+        frame = getattr(scan.frames, name)
+        if len(frame):
+            frame = frame.assign(pidx=frame["pidx"].map(mapping)).sort_values(
+                "pidx", kind="stable", ignore_index=True)
+        renumbered[name] = frame
+    return Scan(scan.entries, PortfolioFrames(**renumbered))
 
 
 def parallel_scan_worth_it(files: Sequence[Path], workers: int) -> bool:

@@ -37,10 +37,30 @@ FAILURES_NAME = "failures.json"
 CACHEABLE_STAGES = frozenset({"笔记本"})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: permissions of files we write (mkstemp would leave them readable by the owner only)
+FILE_MODE = 0o666 & ~_umask()
+
+
+def temp_beside(path: Path) -> Path:
+    """An empty temporary file in `path`'s folder, with ordinary file permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
+    os.close(fd)
+    return Path(tmp)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
     """Write to a temporary name in the same folder, fsync, then rename into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -68,12 +88,9 @@ def read_json(path: Path) -> dict | None:
 # ----------------------------------------------------------------------------- fingerprints
 
 def _frame_digest(frame: pd.DataFrame) -> str:
-    """Content hash of a frame (column names, dtypes-independent values, row order)."""
-    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
-    if len(frame):
-        values = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-        digest.update(values.tobytes())
-    return digest.hexdigest()
+    """Content hash of a small frame: column names and every value's repr, in row order."""
+    text = repr((list(frame.columns), frame.to_numpy(dtype=object).tolist()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def project_digest(project) -> str:

@@ -56,6 +56,14 @@ class BatchResult:
         return 1 if self.failed else 0
 
 
+def default_workers() -> int:
+    """The cores this process may run on (respects CPU affinity / container limits)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def run_time() -> str:
     """Now (or SOURCE_DATE_EPOCH, the reproducible-builds convention) as report text."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -94,7 +102,8 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     """Statuses for projects that need no work, the jobs for the rest, and each job's entry
     (by its slot ``<年度>/<项目编号>``)."""
     faults = planned_faults()
-    static = _static_parts(formats, scheme, {}) if formats else {}
+    static = _static_parts(formats, scheme, {"kernel": kernel_name, "report_fn": report_fn}) \
+        if formats else {}
     schemes: dict[str, str] = {}
     cache = mf.read_failures(layout) if not force else {}
     statuses: list[ProjectStatus] = []
@@ -166,7 +175,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
     files = disc.input_files(inputs, exclude=root)
     if not files:
         raise PerfevalError("输入中没有 .xlsx 或 .csv 指标表")
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or default_workers())
     run_at = run_time()
     client = None
     try:
@@ -175,7 +184,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
             client = connect(scheduler)
         with mf.exclusive_run(layout):
-            scan = _scan(files, scheme, workers, client)
+            scan = _scan(files, scheme, workers, client, reports=bool(formats))
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn)
@@ -202,29 +211,33 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
                 if on_outcome:
                     on_outcome(outcome)
 
-            if jobs:
-                if client is not None:
+            try:
+                if jobs and client is not None:
                     from perfeval.batch.runner import run_dask
 
                     run_dask(jobs, client, record)
-                else:
+                elif jobs:
                     from perfeval.batch.runner import run_local
 
                     run_local(jobs, workers, record)
+            except KeyboardInterrupt:
+                mf.clear_leftovers(layout)  # every job is stopped: drop their staging folders
+                raise
             done = {id(s.entry): s for s in [*statuses, *results]}
             ordered = [done[id(e)] for e in scan.entries if id(e) in done]
-            result = BatchResult(root, ordered, scan, run_at, built=len(results),
-                                 elapsed=time.monotonic() - started)
+            result = BatchResult(root, ordered, scan, run_at, built=len(results))
             from perfeval.batch.summary import write_summary
 
             result.summary_files = write_summary(result)
+            result.elapsed = time.monotonic() - started
             return result
     finally:
         if client is not None:
             client.close()
 
 
-def _scan(files: Sequence[Path], scheme: str | None, workers: int, client) -> disc.Scan:
+def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
+          reports: bool = True) -> disc.Scan:
     if client is not None:
         executor = client.get_executor(pure=False)
         threads = sum(client.nthreads().values()) or 1
@@ -233,5 +246,5 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client) -> di
         return disc.discover(files, scheme)
     from perfeval.batch.runner import local_context
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=local_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=local_context(reports=reports)) as pool:
         return disc.discover(files, scheme, executor=pool, parts=2 * workers)

@@ -64,10 +64,10 @@ def score_histogram(scored: pd.DataFrame) -> Figure:
     for cut in BANDS:
         if cut > low:
             ax.axvline(cut, color=COLORS["grey"], linestyle="--", linewidth=0.8)
-    for cut, grade in zip((low, *BANDS), ("差", "中", "良", "优"), strict=True):
-        upper = next((b for b in BANDS if b > cut), 100)
+    edges = (0, *BANDS, 100)
+    for lower, upper, grade in zip(edges, edges[1:], ("差", "中", "良", "优"), strict=False):
         if upper > low:
-            ax.text((max(cut, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
+            ax.text((max(lower, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
                     ha="center", va="top", color=COLORS["grey"], fontsize=9)
     mean = f"，平均 {scores.mean():.2f} 分" if len(scores) else ""
     ax.set_title(f"总分分布{mean}", fontsize=11)
@@ -100,7 +100,10 @@ def execution_vs_score(scored: pd.DataFrame) -> Figure:
     ax.set_xlabel("预算执行率（%）")
     ax.set_ylabel("总分")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(title="等级", fontsize=8, title_fontsize=8, loc="lower right", frameon=False)
+        legend = ax.legend(title="等级", fontsize=8, title_fontsize=8, loc="lower right", frameon=False,
+                           markerscale=max(1.0, 18 / size) ** 0.5)
+        for handle in legend.legend_handles:
+            handle.set_alpha(1.0)
     _tidy(ax)
     return fig
 

@@ -29,17 +29,21 @@ from perfeval.batch import worker
 
 #: extra seconds a job gets beyond --timeout to report its own cell timeout before it is killed
 KILL_GRACE_S = 5.0
+#: modules the forkserver imports once, so that forked job processes start warm
 PRELOAD = ("perfeval.batch.worker", "perfeval.report", "papermill", "nbconvert",
            "perfeval.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
+#: enough for reading and scoring (scoring-only batches never run a notebook)
+SCAN_PRELOAD = ("perfeval.batch.discover", "perfeval.validate", "perfeval.evaluate")
 
 Outcome = dict
 OnOutcome = Callable[[Outcome], None]
 
 
-def local_context() -> mp.context.BaseContext:
-    """A forkserver context whose server has imported the report stack once."""
+def local_context(reports: bool = True) -> mp.context.BaseContext:
+    """A forkserver context whose server has imported the report stack (or, for scoring only,
+    the scoring stack) once. The preload only counts before the server first starts."""
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(PRELOAD))
+    ctx.set_forkserver_preload(list(PRELOAD if reports else SCAN_PRELOAD))
     return ctx
 
 
@@ -150,7 +154,7 @@ def connect(address: str):
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise PerfevalError("未安装 dask.distributed，无法使用 --scheduler") from None
     try:
-        return Client(address, timeout="10s", set_as_default=False)
+        return Client(address, timeout="5s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise PerfevalError(f"无法连接 Dask 调度器 {address}：{exc}") from None
 
@@ -164,7 +168,7 @@ def run_dask(jobs: Iterable[dict], client, on_outcome: OnOutcome) -> None:
                              key=f"perfeval-{job['key']}-{os.urandom(4).hex()}"): job
                for job in jobs}
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             job = futures[future]
             try:
                 outcome = future.result()

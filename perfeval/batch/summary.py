@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from perfeval.batch.manifest import write_bytes_atomic
+from perfeval.batch.manifest import temp_beside, write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs
 
 SUMMARY_XLSX = "summary.xlsx"
@@ -27,6 +26,9 @@ INDEX_HTML = "index.html"
 CHART_DIR = "charts"
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记本"}
+#: what the summary shows for a project: the state of its reports, not what this run did
+#: (so rerunning an unchanged batch leaves the summary unchanged apart from its run time)
+SHOWN_STATUS = {"已生成": "成功", "已是最新": "成功", "失败": "失败", "仅评分": "仅评分"}
 #: xlsxwriter allows 65,530 hyperlinks per sheet; beyond that links are written as text
 MAX_LINKS = 65000
 
@@ -42,49 +44,59 @@ def _scheme_name(scheme_id: str) -> str:
         return scheme_id
 
 
+def _level_order(present) -> list[str]:
+    """一级指标 columns: the built-in schemes' levels in scheme order, then any others."""
+    from perfeval.scheme import load_scheme
+
+    known = [lv.name for sid in ("third_party", "self") for lv in load_scheme(sid).levels]
+    order = list(dict.fromkeys(known))
+    return [n for n in order if n in set(present)] + sorted(set(present) - set(order))
+
+
 def summary_frames(result) -> dict[str, pd.DataFrame]:
     """项目汇总 / 指标明细 / 核查发现 / 失败项目 as frames (also used by index.html)."""
     frames = result.scan.frames
     statuses = result.statuses
-    head = frames.projects.set_index("pidx") if frames is not None else pd.DataFrame()
-    level_order: list[str] = []
+    base = pd.DataFrame({
+        "项目编号": [s.entry.key for s in statuses], "项目名称": [s.entry.name for s in statuses],
+        "主管部门": [s.entry.department for s in statuses], "实施单位": [s.entry.unit for s in statuses],
+        "年度": pd.Series([s.entry.year for s in statuses], dtype=object),
+        "scheme": [s.entry.scheme for s in statuses],
+        "pidx": pd.array([s.entry.pidx for s in statuses], dtype="Int64"),
+    })
+    head = frames.projects.set_index("pidx") if frames is not None else pd.DataFrame(
+        columns=["total", "grade", "budget", "allocated", "spent", "execution_rate", "arrival_rate",
+                 "deviation_rate"])
+    at = base["pidx"]
+
+    def take(frame: pd.DataFrame, column: str) -> np.ndarray:
+        values = frame[column].reindex(at.fillna(-1).astype(int)).to_numpy()
+        return np.where(at.isna().to_numpy(), np.nan, values) if values.dtype.kind == "f" else values
+
+    names = {sid: _scheme_name(sid) for sid in base["scheme"].unique() if sid}
+    summary = base.drop(columns=["scheme", "pidx"])
+    summary["评价方案"] = base["scheme"].map(names).fillna("")
+    summary["总分"] = take(head, "total").astype(float)
+    summary["等级"] = pd.Series(take(head, "grade")).fillna("").to_numpy()
     if frames is not None and len(frames.levels):
-        level_order = list(dict.fromkeys(frames.levels["name"]))
-        level_scores = frames.levels.pivot_table(index="pidx", columns="name", values="score",
-                                                 aggfunc="first")
-    counts = pd.DataFrame()
-    if frames is not None and len(frames.findings):
-        counts = pd.crosstab(frames.findings["pidx"], frames.findings["severity"])
-    schemes: dict[str, str] = {}
-    rows = []
-    for s in statuses:
-        e = s.entry
-        row: dict[str, object] = {"项目编号": e.key, "项目名称": e.name, "主管部门": e.department,
-                                  "实施单位": e.unit, "年度": e.year, "评价方案": "", "总分": None,
-                                  "等级": ""}
-        scored = e.pidx is not None and frames is not None
-        if scored:
-            p = head.loc[e.pidx]
-            if e.scheme not in schemes:
-                schemes[e.scheme] = _scheme_name(e.scheme)
-            row.update({"评价方案": schemes[e.scheme], "总分": float(p["total"]), "等级": p["grade"]})
-        for level in level_order:
-            value = level_scores.at[e.pidx, level] if scored and e.pidx in level_scores.index else np.nan
-            row[f"{level}得分"] = None if pd.isna(value) else float(value)
-        for label, column in (("预算数（万元）", "budget"), ("到位数（万元）", "allocated"),
-                              ("执行数（万元）", "spent"), ("预算执行率", "execution_rate"),
-                              ("资金到位率", "arrival_rate"), ("偏差率", "deviation_rate")):
-            value = head.at[e.pidx, column] if scored else np.nan
-            row[label] = None if pd.isna(value) else float(value)
-        for label, severity in (("错误", "error"), ("警告", "warning"), ("提示", "info")):
-            has = scored and e.pidx in counts.index and severity in counts.columns
-            row[label] = int(counts.at[e.pidx, severity]) if has else (0 if scored else None)
-        row["状态"] = s.status
-        row["失败原因"] = f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else ""
-        row["报告"] = s.outputs
-        row["来源文件"] = str(e.source)
-        rows.append(row)
-    summary = pd.DataFrame(rows)
+        scores = frames.levels.pivot_table(index="pidx", columns="name", values="score",
+                                           aggfunc="first")
+        for level in _level_order(scores.columns):
+            summary[f"{level}得分"] = take(scores, level).astype(float)
+    for label, column in (("预算数（万元）", "budget"), ("到位数（万元）", "allocated"),
+                          ("执行数（万元）", "spent"), ("预算执行率", "execution_rate"),
+                          ("资金到位率", "arrival_rate"), ("偏差率", "deviation_rate")):
+        summary[label] = take(head, column).astype(float)
+    counts = (pd.crosstab(frames.findings["pidx"], frames.findings["severity"])
+              if frames is not None and len(frames.findings) else pd.DataFrame())
+    for label, severity in (("错误", "error"), ("警告", "warning"), ("提示", "info")):
+        column = counts[severity] if severity in counts else pd.Series(dtype=float)
+        values = column.reindex(at.fillna(-1).astype(int)).fillna(0).to_numpy(dtype=float)
+        summary[label] = np.where(at.isna().to_numpy(), np.nan, values)
+    summary["状态"] = [SHOWN_STATUS.get(s.status, s.status) for s in statuses]
+    summary["失败原因"] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
+    summary["报告"] = [s.outputs for s in statuses]
+    summary["来源文件"] = [str(s.entry.source) for s in statuses]
 
     key_of = {s.entry.pidx: s.entry.key for s in statuses if s.entry.pidx is not None}
     if frames is not None and len(frames.indicators):
@@ -109,9 +121,9 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     failed = pd.DataFrame([{
         "项目编号": s.entry.key, "年度": s.entry.year, "文件": str(s.entry.source), "阶段": s.stage,
         "原因": s.reason, "执行记录": s.notebook,
-        "说明": "沿用上次运行的结果（输入未变；--force 重新运行）" if s.cached else "",
     } for s in statuses if s.status == "失败"], columns=["项目编号", "年度", "文件", "阶段", "原因",
-                                                        "执行记录", "说明"])
+                                                        "执行记录"])
+    failed["年度"] = failed["年度"].astype(object)
     return {"项目汇总": summary, "指标明细": detail, "核查发现": findings, "失败项目": failed}
 
 
@@ -131,11 +143,9 @@ def write_xlsx(path: Path, frames: dict[str, pd.DataFrame], run_at: str) -> Path
     """summary.xlsx, written to a temporary name and renamed into place."""
     import xlsxwriter
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temp_beside(path)
     try:
-        book = xlsxwriter.Workbook(tmp, {"constant_memory": True, "strings_to_numbers": False,
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": False, "strings_to_numbers": False,
                                          "strings_to_formulas": False, "strings_to_urls": False})
         created = datetime.fromisoformat(run_at).replace(tzinfo=None)
         book.set_properties({"title": "绩效评价批量汇总", "author": "perfeval",
@@ -156,26 +166,36 @@ def write_xlsx(path: Path, frames: dict[str, pd.DataFrame], run_at: str) -> Path
             formats = [pct if c in pct_columns else num if c.endswith("得分") or c in ("总分", "分值")
                        else wrap if c in ("原因", "内容") else None for c in columns]
             report_col = columns.index("报告") if "报告" in columns else -1
-            for r, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-                for c, value in enumerate(values):
-                    if c == report_col:
+            for c, column in enumerate(columns):  # column by column: one type decision each
+                values = frame[column].tolist()
+                if c == report_col:
+                    for r, value in enumerate(values, start=1):
                         text = "；".join(f"{FORMAT_LABELS.get(k, k)} {v}" for k, v in value.items())
                         main = value.get("html") or value.get("pdf") or value.get("docx")
                         if main and links < MAX_LINKS:
-                            sheet.write_url(r, c, main.replace("\\", "/"), link, text)
+                            sheet.write_url(r, c, "external:" + main.replace("\\", "/"), link, text)
                             links += 1
-                        else:
+                        elif text:
                             sheet.write_string(r, c, text)
-                        continue
-                    value = _cell(value)
-                    if value is None or value == "":
-                        continue
+                    continue
+                fmt = formats[c]
+                if pd.api.types.is_numeric_dtype(frame[column].dtype):
+                    write_number = sheet.write_number
+                    for r, value in enumerate(values, start=1):
+                        if value == value and value is not None and abs(value) != math.inf:
+                            write_number(r, c, value, fmt)
+                    continue
+                write_string = sheet.write_string
+                for r, value in enumerate(values, start=1):
                     if isinstance(value, str):
-                        sheet.write_string(r, c, value, formats[c] if formats[c] is wrap else None)
+                        if value:
+                            write_string(r, c, value, fmt if fmt is wrap else None)
                     else:
-                        sheet.write_number(r, c, value, formats[c])
+                        value = _cell(value)
+                        if value is not None:
+                            sheet.write_number(r, c, value, fmt)
             widths = {"项目名称": 28, "内容": 70, "原因": 70, "来源文件": 40, "文件": 40, "报告": 40,
-                      "指标名称": 28, "失败原因": 40, "出处": 24, "执行记录": 30, "说明": 30}
+                      "指标名称": 28, "失败原因": 40, "出处": 24, "执行记录": 30}
             for c, column in enumerate(columns):
                 sheet.set_column(c, c, widths.get(column, 12))
             if len(frame):
@@ -190,12 +210,12 @@ def write_xlsx(path: Path, frames: dict[str, pd.DataFrame], run_at: str) -> Path
 # ----------------------------------------------------------------------------- index.html
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px;color:#222}
+body{font-family:"PerfevalCJK",sans-serif;margin:24px;color:#222}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#666;font-size:13px} .counts span{margin-right:16px}
 .charts img{max-width:32%;min-width:300px;margin:4px;border:1px solid #eee}
 .filters{margin:12px 0;display:flex;gap:12px;flex-wrap:wrap;align-items:center;font-size:14px}
-.filters input{padding:4px 8px;width:240px}
+.filters input{padding:4px 8px;width:240px} input,select{font:inherit}
 table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{border:1px solid #ddd;padding:4px 6px;vertical-align:top}
 th{background:#f0f4f8;cursor:pointer;position:sticky;top:0;white-space:nowrap}
@@ -268,7 +288,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
            f"汇总表：<a href=\"{SUMMARY_XLSX}\">{SUMMARY_XLSX}</a></p>",
            '<p class="counts">' + "".join(
                f"<span>{label} <b>{int(counts.get(label, 0))}</b></span>"
-               for label in ("已生成", "已是最新", "仅评分", "失败")) +
+               for label in ("成功", "仅评分", "失败")) +
            f"<span>共 <b>{len(summary)}</b> 个项目</span></p>"]
     if charts:
         out.append('<div class="charts">' + "".join(
@@ -279,7 +299,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
     years = sorted({str(int(y)) for y in summary.get("年度", []) if y is not None and y == y})
     out.append('<div class="filters"><label>筛选 <input id="q" type="search" placeholder="项目编号、名称、单位…">'
                "</label>")
-    for label, col, options in (("状态", 8, ("已生成", "已是最新", "仅评分", "失败")),
+    for label, col, options in (("状态", 8, ("成功", "仅评分", "失败")),
                                 ("等级", 5, ("优", "良", "中", "差")), ("年度", 3, years)):
         out.append(f'<label>{label} <select data-col="{col}"><option value="">全部</option>' +
                    "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options) +
@@ -316,17 +336,21 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
         out.append("<table><thead><tr><th>项目编号</th><th>年度</th><th>文件</th><th>阶段</th><th>原因</th>"
                    "<th>执行记录</th></tr></thead><tbody>")
         for row in map(_clean, failed.to_dict(orient="records")):
-            note = f"\n（{row['说明']}）" if row["说明"] else ""
             nb = f'<a href="{_href(row["执行记录"])}">{_e(Path(row["执行记录"]).name)}</a>' if row["执行记录"] else ""
             year = "" if row["年度"] is None else str(int(row["年度"]))
             out.append(f"<tr><td>{_e(row['项目编号'])}</td><td>{year}</td><td>{_e(Path(row['文件']).name)}</td>"
-                       f"<td>{_e(row['阶段'])}</td><td class=\"reason\">{_e(row['原因'] + note)}</td>"
+                       f"<td>{_e(row['阶段'])}</td><td class=\"reason\">{_e(row['原因'])}</td>"
                        f"<td>{nb}</td></tr>")
         out.append("</tbody></table>")
     else:
         out.append("<p>全部项目均已成功。</p>")
     out.append(f"<script>{_JS}</script></body></html>\n")
-    return write_bytes_atomic(path, "\n".join(out).encode("utf-8"))
+    page = "\n".join(out)
+    # embed the CJK face, cut down to the characters this page uses (never rely on system fonts)
+    from perfeval.fonts import font_face_css
+
+    page = page.replace("<style>", f"<style>{font_face_css(page)}\n", 1)
+    return write_bytes_atomic(path, page.encode("utf-8"))
 
 
 # ----------------------------------------------------------------------------- all

@@ -1,10 +1,10 @@
 """One project's report, in a process of its own (a forked child locally, a subprocess on Dask).
 
 The process gets a private working directory and Jupyter runtime directory (so connection files
-and relative paths never collide), serialises kernel *start-up* across processes on the machine
-(the window in which jupyter_client has picked TCP ports that the kernel has not bound yet —
-papermill#511, jupyter_client#487), retries once if a kernel still fails to start, builds the
-report in a staging folder and renames the folder into place when complete. It dies with its
+and relative paths never collide between concurrent jobs), retries once if its kernel fails to
+start, builds the report in a staging folder and renames the folder into place when complete.
+(`perfeval.report` talks to its kernel over IPC sockets in a private folder, so concurrent
+kernels never race for TCP ports — the papermill#511 / jupyter_client#487 failure mode.) It dies with its
 parent, taking its kernel with it. The outcome is a plain dict (JSON-safe).
 
 Run as ``python -m perfeval.batch.worker`` it reads a job (JSON) on stdin and prints the outcome.
@@ -13,7 +13,6 @@ Run as ``python -m perfeval.batch.worker`` it reads a job (JSON) on stdin and pr
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import importlib
 import json
 import os
@@ -24,16 +23,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 from perfeval.batch.manifest import RECORD_NAME, Layout, commit_folder, write_json_atomic
 
 OUTCOME_MARK = "PERFEVAL-OUTCOME "
-#: how long one process may hold the machine-wide kernel start-up lock
-START_GATE_MAX_S = 20.0
 _KERNEL_START_ERRORS = ("Kernel died before replying", "didn't respond", "Address already in use",
-                        "DeadKernelError", "Kernel didn't respond", "kernel_info")
+                        "DeadKernelError", "无法启动 Jupyter 内核")
 
 
 def _descendants() -> list:
@@ -52,63 +48,6 @@ def kill_descendants() -> None:
     for child in _descendants():
         with contextlib.suppress(psutil.Error):
             child.kill()
-
-
-def _kernel_listening() -> bool:
-    """Whether some descendant (the kernel) has bound its five ZMQ sockets."""
-    import psutil
-
-    for child in _descendants():
-        try:
-            listening = [c for c in child.net_connections("inet") if c.status == psutil.CONN_LISTEN]
-        except psutil.Error:
-            continue
-        if len(listening) >= 5:
-            return True
-    return False
-
-
-@contextlib.contextmanager
-def kernel_start_gate(lock_path: Path | None = None) -> Iterator[None]:
-    """Hold a machine-wide lock from before the kernel's ports are chosen until it has bound them.
-
-    A watcher thread releases the lock as soon as the kernel listens (or after
-    `START_GATE_MAX_S`), so only start-ups are serialised, never executions."""
-    path = lock_path or Path(tempfile.gettempdir()) / "perfeval-kernel-start.lock"
-    handle = path.open("a+")
-    released = threading.Event()
-    lock = threading.Lock()
-
-    def release() -> None:
-        with lock:
-            if not released.is_set():
-                released.set()
-                with contextlib.suppress(OSError, ValueError):
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-                handle.close()
-
-    deadline = time.monotonic() + START_GATE_MAX_S
-    while True:  # bounded wait: never hang a job on a stuck lock holder
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.02)
-
-    def watch() -> None:
-        while not released.is_set() and time.monotonic() < deadline + START_GATE_MAX_S:
-            if _kernel_listening():
-                break
-            time.sleep(0.02)
-        release()
-
-    threading.Thread(target=watch, name="perfeval-start-gate", daemon=True).start()
-    try:
-        yield
-    finally:
-        release()
 
 
 def _watch_parent() -> None:
@@ -170,11 +109,10 @@ def run_job(job: dict) -> dict:
         for attempt in (1, 2):
             staging.mkdir(parents=True, exist_ok=True)
             try:
-                with kernel_start_gate():
-                    paths = build(job["source"], staging, formats=tuple(job["formats"]),
-                                  scheme=job.get("scheme"), project_id=job.get("project_id"),
-                                  extra_parameters=job.get("extra_parameters") or None,
-                                  timeout=job.get("timeout"), kernel_name=kernel)
+                paths = build(job["source"], staging, formats=tuple(job["formats"]),
+                              scheme=job.get("scheme"), project_id=job.get("project_id"),
+                              extra_parameters=job.get("extra_parameters") or None,
+                              timeout=job.get("timeout"), kernel_name=kernel)
                 break
             except Exception as exc:
                 if attempt == 1 and _is_kernel_start_failure(exc):
@@ -214,12 +152,37 @@ def run_job(job: dict) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _quiet() -> Path:
+    """Send this process's (and its kernel's) stdout/stderr to a log file instead of the terminal."""
+    fd, log = tempfile.mkstemp(prefix="perfeval-job-", suffix=".log")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(fd, 2)
+    os.close(devnull)
+    os.close(fd)
+    return Path(log)
+
+
+def _with_log_tail(outcome: dict, log: Path, lines: int = 8) -> dict:
+    """Add the end of the job's stderr to failures that are not otherwise explained."""
+    try:
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        tail = []
+    finally:
+        log.unlink(missing_ok=True)
+    if outcome.get("status") == "failed" and outcome.get("stage") == "生成" and tail:
+        outcome = {**outcome, "reason": outcome["reason"] + "\n" + "\n".join(tail)}
+    return outcome
+
+
 def child_main(job: dict, conn) -> None:
     """Entry point of a local job process (forked from the forkserver)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
     _watch_parent()
+    log = _quiet()
     try:
-        conn.send(run_job(job))
+        conn.send(_with_log_tail(run_job(job), log))
     finally:
         conn.close()
 
@@ -228,9 +191,11 @@ def main() -> int:
     """Entry point of a job subprocess (Dask): job JSON on stdin, outcome on stdout."""
     _watch_parent()
     job = json.loads(sys.stdin.read())
-    outcome = run_job(job)
-    sys.stdout.write(OUTCOME_MARK + json.dumps(outcome, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")  # keep the real stdout for the outcome
+    log = _quiet()
+    outcome = _with_log_tail(run_job(job), log)
+    out.write(OUTCOME_MARK + json.dumps(outcome, ensure_ascii=False) + "\n")
+    out.flush()
     return 0
 
 
