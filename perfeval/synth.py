@@ -21,7 +21,6 @@ import math
 import os
 import random
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ import pandas as pd
 import xlsxwriter
 
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
+from perfeval.workbook import atomic_path, cell_value
 
 #: fixed document date so the same seed gives byte-identical workbooks
 _CREATED = dt.datetime(2024, 1, 1)
@@ -474,14 +474,6 @@ _FIXED_HEADERS = {"level1": "一级指标", "level2": "二级指标", "level3": 
                   "measure": "改进措施"}
 
 
-def _cell(value: object) -> object:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _indicator_rows(s: SynthProject) -> tuple[list[str], list[list[object]], list[str]]:
     """Header, body rows (merged-cell blanks applied) and the 一级 label of every row."""
     from perfeval.rules import RULE_LABELS
@@ -497,7 +489,7 @@ def _indicator_rows(s: SynthProject) -> tuple[list[str], list[list[object]], lis
             label = f"{label}指标({_fmt(level_weight[rec['level1']])}分)"
         labels.append(label)
         rec = {**rec, "level1": label, "method": RULE_LABELS.get(rec["method"], rec["method"])}
-        rows.append([_cell(rec[c]) for c in columns])
+        rows.append([cell_value(rec[c]) for c in columns])
     if s.style["merged"] != "repeat":  # blank the repeated 一级/二级 cells below the first
         for j in (1, 0):
             for i in range(len(rows) - 1, 0, -1):
@@ -523,22 +515,12 @@ def _info_rows(s: SynthProject) -> list[tuple[str, object]]:
 
 def _write_book(path: Path, build) -> None:
     """Write a workbook atomically (temp name in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.fchmod(fd, 0o666 & ~mask)  # an ordinary file, not mkstemp's owner-only one
-    os.close(fd)
-    try:
-        book = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                              "strings_to_urls": False})
         book.set_properties({"created": _CREATED, "author": "perfeval synth"})
         build(book)
         book.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_project_workbook(s: SynthProject, path: Path) -> Path:
@@ -556,7 +538,7 @@ def write_project_workbook(s: SynthProject, path: Path) -> Path:
             info = book.add_worksheet("基本信息" if s.style["sheet_alias"] else "项目信息")
             info.write_row(0, 0, ["字段", "值"], head)
             for i, (k, v) in enumerate(_info_rows(s), start=1):
-                info.write_row(i, 0, [k, _cell(v)])
+                info.write_row(i, 0, [k, cell_value(v)])
             info.set_column(0, 0, 14)
             info.set_column(1, 1, 40)
         sheet = book.add_worksheet("绩效指标" if s.style["sheet_alias"] else "指标")
@@ -598,7 +580,7 @@ def write_portfolio_workbook(projects: Sequence[SynthProject], path: Path) -> Pa
         info.write_row(0, 0, keys, head)
         for i, s in enumerate(projects, start=1):
             values = dict(_info_rows(s))
-            info.write_row(i, 0, [_cell(values.get(k, "")) for k in keys])
+            info.write_row(i, 0, [cell_value(values.get(k, "")) for k in keys])
         sheet = book.add_worksheet("指标")
         stated = book.add_worksheet("报告数值")
         text = book.add_worksheet("文字")

@@ -48,6 +48,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)  # an ordinary file, not mkstemp's owner-only one
     os.close(fd)
     try:
         yield Path(tmp)
@@ -57,7 +60,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def _value(x: object) -> object:
+def cell_value(x: object) -> object:
+    """A value as a worksheet cell takes it: '' for missing, 3 for 3.0."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     if isinstance(x, float) and x.is_integer():
@@ -72,7 +76,7 @@ def _write_rows(book: xlsxwriter.Workbook, name: str, header: list[str], rows: l
     sheet = book.add_worksheet(name)
     sheet.write_row(0, 0, header, bold)
     for i, row in enumerate(rows, start=1):
-        sheet.write_row(i, 0, [_value(v) for v in row], wrap)
+        sheet.write_row(i, 0, [cell_value(v) for v in row], wrap)
     for j, width in enumerate(widths):
         sheet.set_column(j, j, width)
     sheet.freeze_panes(1, 0)

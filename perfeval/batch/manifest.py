@@ -104,16 +104,7 @@ def project_digest(project) -> str:
         "info": project.info, "file": project.source.name if project.source else None,
         "indicators": _frame_digest(project.indicators), "stated": _frame_digest(project.stated),
     }
-    return hashlib.sha256(json.dumps(head, ensure_ascii=False, sort_keys=True,
-                                     default=str).encode()).hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return fingerprint(head)
 
 
 def fingerprint(parts: Mapping[str, object]) -> str:

@@ -19,6 +19,7 @@ from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
 from perfeval.batch.faults import planned as planned_faults
 from perfeval.errors import PerfevalError
+from perfeval.sheet import file_sha256
 
 STATUS_BUILT, STATUS_CURRENT, STATUS_FAILED, STATUS_SCORED = "已生成", "已是最新", "失败", "仅评分"
 
@@ -84,7 +85,7 @@ def _static_parts(formats: Sequence[str], scheme: str | None, extra: dict) -> di
     from perfeval.report.notebook import notebook_path
 
     return {"perfeval": perfeval.__version__, "formats": sorted(formats),
-            "notebook": mf.file_digest(notebook_path()), "scheme_arg": scheme, "extra": extra}
+            "notebook": file_sha256(notebook_path()), "scheme_arg": scheme, "extra": extra}
 
 
 def _scheme_digest(scheme_id: str, cache: dict[str, str]) -> str:
