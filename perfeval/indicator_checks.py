@@ -1,0 +1,180 @@
+"""The 指标 sheet: every indicator row checked column by column, and the weights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from perfeval.cells import cell_number, unique_map
+from perfeval.errors import Problem
+from perfeval.notation import is_empty, parse_value, plain_text, split_weight
+from perfeval.rules import (
+    NUMERIC_RULES,
+    RULES_NEEDING_ACTUAL,
+    RULES_NEEDING_TARGET,
+    infer_rule,
+    resolve_method,
+)
+from perfeval.scheme import Scheme
+from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
+
+TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
+
+
+def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None) -> pd.DataFrame:
+    """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards."""
+    frame = frame.copy()
+    for column in columns:
+        if column not in frame:
+            continue
+        values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
+        if group and group in frame:
+            frame[column] = values.groupby(frame[group].map(plain_text)).ffill()
+        else:
+            frame[column] = values.ffill()
+    return frame
+
+
+def _resolve_or_flag(value: object) -> str | None:
+    try:
+        return resolve_method(value)
+    except ValueError:
+        return "!"
+
+
+INVALID_TARGET = "无法识别的指标值写法；应为如 ≥24人、＝100%、≤33.46万元、80%-90%、3~5个 或 有效提升"
+INVALID_ACTUAL = "无法识别的实际完成值写法；应为数字加单位（如 24人、96%）或文字（如 达成预期指标）"
+
+
+@dataclass
+class CheckedIndicators:
+    """Validated indicator rows of one or many projects, with their problems, keyed by project."""
+
+    frame: pd.DataFrame  # INDICATOR_COLUMNS + "_key"
+    problems: list[tuple[str, Problem]]
+    declared: dict[str, dict[str, tuple[float, int]]]  # key -> level -> (weight in header, row)
+
+
+def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -> CheckedIndicators:
+    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows)."""
+    sheet, frame = table.sheet, table.frame
+    n = len(frame)
+
+    def raw(column: str) -> pd.Series:
+        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+
+    text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c != "project_id"}
+    blank = {c: text[c] == "" for c in text}
+    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
+    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
+    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                         for part in s.split("|")))
+    keep &= ~total_row.astype(bool)
+    frame, keys = frame[keep], keys[keep]
+    text = {c: v[keep] for c, v in text.items()}
+    rows = frame["row"].astype(int)
+    problems: list[tuple[str, Problem]] = []
+
+    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None) -> None:
+        header = table.headers.get(column, INDICATOR_LABELS[column])
+        shown = text[column] if value is None else value
+        for i in mask[mask].index:
+            message = expected(i) if callable(expected) else expected
+            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message)))
+
+    split1 = unique_map(text["level1"], split_weight)
+    level1 = unique_map(text["level1"], lambda v: scheme.level_of(v) if v else None)
+    bad(text["level1"] == "", "level1", "一级指标不能为空（合并单元格会自动向下继承）")
+    names = "、".join(lv.name for lv in scheme.levels)
+    bad((text["level1"] != "") & level1.isna(), "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
+    declared: dict[str, dict[str, tuple[float, int]]] = {}
+    header_weight = split1.map(lambda t: t[1])
+    for i in header_weight[header_weight.notna() & level1.notna()].index:
+        declared.setdefault(keys[i], {}).setdefault(level1[i], (float(header_weight[i]), int(rows[i])))
+    level2 = unique_map(text["level2"], lambda v: split_weight(v)[0])
+    level3 = unique_map(text["level3"], lambda v: split_weight(v)[0])
+    name = text["name"].where(text["name"] != "", level3)
+    bad(name == "", "name", "指标名称不能为空")
+    weight = pd.to_numeric(unique_map(text["weight"], cell_number), errors="coerce").astype(float)
+    bad(weight.isna() | (weight < 0), "weight", "分值应为非负数字，如 10 或 4.5")
+    method = unique_map(text["method"], _resolve_or_flag)
+    bad(method == "!", "method", lambda i: _method_error(text["method"][i]))
+    target = unique_map(text["target"], parse_value)
+    actual = unique_map(text["actual"], parse_value)
+    t_kind, a_kind = target.map(lambda m: m.kind), actual.map(lambda m: m.kind)
+    bad(t_kind == "invalid", "target", INVALID_TARGET)
+    bad(a_kind == "invalid", "actual", INVALID_ACTUAL)
+    combos = pd.Series(list(zip(name, level3, text["target"], text["actual"], strict=True)), index=name.index)
+    inferred = unique_map(combos, lambda k: infer_rule(k[0], k[1], parse_value(k[2]), parse_value(k[3])))
+    rule = method.where(method.notna() & (method != "!"), inferred)
+    bad(rule.isin(RULES_NEEDING_TARGET) & (t_kind == "empty"), "target",
+        lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")
+    no_actual = rule.isin(RULES_NEEDING_ACTUAL) & (a_kind == "empty")
+    bad(no_actual, "actual", "实际完成值为空；请填写实际完成情况")
+    bad(~no_actual & rule.isin(NUMERIC_RULES) & target.map(lambda m: m.is_numeric) & (a_kind == "text"), "actual",
+        lambda i: f"指标值「{text['target'][i]}」是数值，实际完成值也应写数值（如 24人、96%）")
+    stated = pd.to_numeric(unique_map(text["stated_score"], cell_number), errors="coerce").astype(float)
+    bad((text["stated_score"] != "") & stated.isna(), "stated_score", "报告得分应为数字")
+    deduction = pd.to_numeric(unique_map(text["deduction"], cell_number), errors="coerce").astype(float)
+    bad((text["deduction"] != "") & (deduction.isna() | (deduction < 0)), "deduction", "扣分应为非负数字")
+    bad(deduction > weight, "deduction", lambda i: f"扣分不能超过该指标分值 {weight[i]:g}")
+    ident = pd.DataFrame({"k": keys, "l1": level1.fillna(""), "l2": level2, "n": name})
+    dup = ident.duplicated(keep="first") & (name != "")
+    first_row = rows.groupby([ident["k"], ident["l1"], ident["l2"], ident["n"]]).transform("first")
+    bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复",
+        value=name)
+
+    out = pd.DataFrame({
+        "row": rows, "level1": level1.where(level1.notna(), split1.map(lambda t: t[0])).astype(object),
+        "level2": level2.astype(object), "level3": level3.astype(object), "name": name.astype(object),
+        "weight": weight, "target": text["target"].astype(object), "actual": text["actual"].astype(object),
+        "method": method.where(method.notna() & (method != "!"), "").astype(object),
+        "stated_score": stated, "deduction": deduction,
+        "deduction_reason": text["deduction_reason"].astype(object), "reason": text["reason"].astype(object),
+        "measure": text["measure"].astype(object), "_key": keys,
+    })
+    return CheckedIndicators(out.reset_index(drop=True), problems, declared)
+
+
+def _method_error(value: str) -> str:
+    try:
+        resolve_method(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
+                   declared: dict[str, dict[str, tuple[float, int]]], weight_label: str) -> list[tuple[str, Problem]]:
+    """Weights of many projects (`_key` column): declared level weights and the total."""
+    problems: list[tuple[str, Problem]] = []
+    unusable = set(frame.loc[frame["weight"].isna(), "_key"])
+    valid = frame[~frame["_key"].isin(unusable)]
+    sums = valid.groupby(["_key", "level1"], sort=False)["weight"].sum()
+    for key, levels in declared.items():
+        if key in unusable:
+            continue
+        for level, (weight, row) in levels.items():
+            got = float(sums.get((key, level), 0.0))
+            if abs(got - weight) > 1e-6:
+                message = f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分"
+                problems.append((key, Problem(file, sheet, row, "一级指标", f"{level}({weight:g}分)", message)))
+    totals = valid.groupby("_key", sort=False)["weight"].sum()
+    off = totals[(totals - scheme.total_weight).abs() > 1e-6]
+    for key, rows in valid[valid["_key"].isin(off.index)].groupby("_key", sort=False):
+        # point at the first level whose items do not add up to its weight
+        culprit = rows["row"]
+        for level in scheme.levels:
+            level_rows = rows.loc[rows["level1"] == level.name, "row"]
+            expected = declared.get(key, {}).get(level.name, (level.weight, 0))[0]
+            if abs(float(sums.get((key, level.name), 0.0)) - expected) > 1e-6 and len(level_rows):
+                culprit = level_rows
+                break
+        total = float(off[key])
+        detail = "、".join(f"{lv.name}{float(sums.get((key, lv.name), 0.0)):g}" for lv in scheme.levels)
+        problems.append((key, Problem(file, sheet, int(culprit.iloc[-1]), weight_label, f"合计 {total:g}",
+                                      f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:.10g} 分"
+                                      f"（各一级指标合计：{detail}）")))
+    return problems

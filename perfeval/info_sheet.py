@@ -1,0 +1,116 @@
+"""The 项目信息 sheet: key-value pairs (one project) or a table (a portfolio) → project facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from perfeval.cells import cell_number
+from perfeval.errors import Problem
+from perfeval.notation import is_empty, normalise, parse_amount, plain_text
+from perfeval.sheet import INFO_KEY_HEADERS, locate_table
+
+INFO_KEYS: dict[str, tuple[str, ...]] = {
+    "id": ("项目编号", "项目代码", "编号"),
+    "name": ("项目名称",),
+    "department": ("主管部门", "主管单位"),
+    "unit": ("实施单位", "项目单位", "预算单位"),
+    "year": ("年度", "评价年度", "预算年度", "项目年度"),
+    "method": ("评价方式", "评价类型", "评价方案"),
+    "budget": ("预算数", "全年预算数", "预算资金", "预算金额", "项目预算", "预算数（万元）"),
+    "allocated": ("到位数", "到位资金", "实际到位资金", "到位金额", "资金到位数"),
+    "spent": ("执行数", "全年执行数", "实际支出", "支出数", "执行金额", "实际支出资金"),
+}
+FUNDING_KEYS: dict[str, tuple[str, ...]] = {
+    "本级财政资金": ("本级财政资金", "本级财政拨款", "当年财政拨款", "本级资金", "本级"),
+    "上级财政资金": ("上级财政资金", "上级补助资金", "上级资金", "上级", "中央及上级财政资金"),
+    "上年结转资金": ("上年结转资金", "上年结转", "上年结余", "结转资金", "结转"),
+    "其他资金": ("其他资金", "其他"),
+}
+REQUIRED_INFO = ("id", "name", "year", "budget", "allocated", "spent")
+INFO_LABELS = {key: names[0] for key, names in INFO_KEYS.items()}
+
+def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict], bool]:
+    """Key-value rows -> one record; a table with 项目编号/项目名称 headers -> one record per row.
+
+    A record maps each key as written to its value ("_pairs") and to its Excel row ("_rows")."""
+    table = locate_table(grid, sheet, INFO_KEYS, scan_rows=5)
+    if table is not None and {"id", "name"} <= set(table.headers) and len(table.headers) >= 3:
+        header_cells = [normalise(c) for c in grid.iloc[table.header_row - 1].tolist()]
+        records = []
+        for excel_row in table.frame["row"]:
+            values = grid.iloc[int(excel_row) - 1].tolist()
+            if all(is_empty(v) for v in values):
+                continue
+            pairs = {key: value for key, value in zip(header_cells, values, strict=False) if key}
+            records.append({"_pairs": pairs, "_rows": dict.fromkeys(pairs, int(excel_row))})
+        return records, True
+    rec: dict = {"_rows": {}, "_pairs": {}}
+    for i, raw in enumerate(grid.itertuples(index=False)):
+        nonempty = [c for c in raw if normalise(c) != ""]
+        if not nonempty:
+            continue
+        key = normalise(nonempty[0]).rstrip(":：")
+        if key in INFO_KEY_HEADERS:
+            continue
+        rec["_pairs"][key] = nonempty[1] if len(nonempty) > 1 else None
+        rec["_rows"][key] = i + 1
+    return [rec], False
+
+
+def _lookup(pairs: dict, names: Iterable[str]) -> tuple[str | None, object]:
+    for name in names:
+        for key in (name, f"{name}（万元）", f"{name}(万元)"):
+            if key in pairs:
+                return key, pairs[key]
+    return None, None
+
+
+def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dict:
+    pairs, rows = rec["_pairs"], rec["_rows"]
+    out: dict = {"funding": {}, "info": {}}
+    used: set[str] = set()
+    for field_name, names in INFO_KEYS.items():
+        key, value = _lookup(pairs, names)
+        if key is not None:
+            used.add(key)
+        label = INFO_LABELS[field_name]
+        where = rows.get(key) if key else None
+        if key is None or is_empty(value):
+            if field_name in REQUIRED_INFO:
+                problems.append(Problem(file, sheet, where, label, None,
+                                        f"缺少必填项「{label}」"))
+            out[field_name] = None
+            continue
+        if field_name in ("budget", "allocated", "spent"):
+            amount, err = parse_amount(value)
+            if err:
+                problems.append(Problem(file, sheet, where, label, plain_text(value), err))
+            elif amount is not None and amount < 0:
+                problems.append(Problem(file, sheet, where, label, plain_text(value), "金额不能为负数"))
+            out[field_name] = amount
+        elif field_name == "year":
+            number = cell_number(value)
+            if number is None or not number.is_integer() or not 1990 <= number <= 2100:
+                problems.append(Problem(file, sheet, where, label, plain_text(value),
+                                        "应为四位年份，如 2022"))
+                out[field_name] = None
+            else:
+                out[field_name] = int(number)
+        else:
+            out[field_name] = plain_text(value)
+    for source, names in FUNDING_KEYS.items():
+        key, value = _lookup(pairs, names)
+        if key is None:
+            continue
+        used.add(key)
+        amount, err = parse_amount(value)
+        if err:
+            problems.append(Problem(file, sheet, rows.get(key), key, plain_text(value), err))
+        elif amount is not None:
+            out["funding"][source] = amount
+    for key, value in pairs.items():
+        if key not in used and not is_empty(value):
+            out["info"][key] = plain_text(value)
+    return out

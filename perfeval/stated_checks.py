@@ -1,0 +1,98 @@
+"""The 报告数值 sheet (figures the report states) and the 文字 sheet (narrative sections)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from perfeval.cells import cell_number, unique_map
+from perfeval.errors import Problem
+from perfeval.notation import is_empty, normalise, parse_amount, parse_rate, plain_text
+from perfeval.scheme import Scheme
+from perfeval.sheet import Table
+
+#: stated items: canonical name -> (kind, aliases)
+STATED_ITEMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "总分": ("score", ("总得分", "综合得分", "评价得分", "自评得分", "总分值")),
+    "等级": ("grade", ("绩效等级", "评价等级", "评级", "绩效评级")),
+    "预算数": ("amount", ("预算资金", "全年预算数", "项目预算")),
+    "到位数": ("amount", ("到位资金", "实际到位资金")),
+    "执行数": ("amount", ("实际支出", "执行金额", "支出数", "全年执行数")),
+    "预算执行率": ("rate", ("执行率", "资金执行率")),
+    "资金到位率": ("rate", ("到位率",)),
+    "偏差率": ("rate", ("预算偏差率", "执行偏差率")),
+}
+def canonical_item(text: str, scheme: Scheme) -> tuple[str, str] | None:
+    text = normalise(text).replace(" ", "")
+    for item, (kind, aliases) in STATED_ITEMS.items():
+        if text == item or text in aliases:
+            return item, kind
+    for suffix, kind in (("得分率", "rate"), ("得分", "score")):
+        if text.endswith(suffix):
+            level = scheme.level_of(text[: -len(suffix)].removesuffix("类指标").removesuffix("指标"))
+            if level:
+                return f"{level}{suffix}", kind
+    return None
+
+
+def stated_value(kind: str, text: object) -> tuple[float, str]:
+    """(value, error) of one stated figure of the given kind."""
+    if kind == "amount":
+        value, err = parse_amount(text)
+        return (math.nan if value is None else value), (err or ("" if value is not None else "应为金额（万元）"))
+    if kind == "rate":
+        value = parse_rate(text)
+        return (math.nan, "应为百分比，如 95.6%") if value is None else (value, "")
+    if kind == "score":
+        value = cell_number(text)
+        return (math.nan, "应为分数，如 99 或 19.78") if value is None else (value, "")
+    return math.nan, ("" if not is_empty(text) else "等级不能为空")
+
+
+def check_stated(table: Table, file: str, scheme: Scheme,
+                  keys: pd.Series) -> tuple[pd.DataFrame, list[tuple[str, Problem]]]:
+    """Stated figures of many projects (vectorised over rows); returns STATED_COLUMNS + `_key`."""
+    frame = table.frame
+    n = len(frame)
+
+    def raw(column: str) -> pd.Series:
+        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+
+    item_raw, text, where = (unique_map(raw(c), plain_text) for c in ("item", "text", "where"))
+    keep = (item_raw != "") | (text != "")
+    found = unique_map(item_raw, lambda t: canonical_item(t, scheme))
+    rows = frame["row"].astype(int)
+    problems: list[tuple[str, Problem]] = []
+    levels = "、".join(f"{lv.name}得分" for lv in scheme.levels)
+    for i in (keep & found.isna())[lambda m: m].index:
+        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "数据项", item_raw[i],
+                                          f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
+                                          f"资金到位率、偏差率 或 {levels}（及相应得分率）")))
+    keep &= found.notna()
+    found, text, where, rows, keys = found[keep], text[keep], where[keep], rows[keep], keys[keep]
+    pairs = pd.Series(list(zip(found.map(lambda f: f[1]), text, strict=True)), index=found.index, dtype=object)
+    parsed = unique_map(pairs, lambda kt: stated_value(*kt))
+    errors = parsed.map(lambda v: v[1])
+    for i in errors[errors != ""].index:
+        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "报告值", text[i], errors[i])))
+    ok = errors == ""
+    out = pd.DataFrame({
+        "item": found[ok].map(lambda f: f[0]).astype(object),
+        "value": parsed[ok].map(lambda v: v[0]).astype(float),
+        "text": text[ok].astype(object),
+        "where": where[ok].where(where[ok] != "", rows[ok].map(lambda r: f"{table.sheet}第{r}行")).astype(object),
+        "_key": keys[ok],
+    })
+    return out.reset_index(drop=True), problems
+
+
+def narrative(table: Table | None) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    if table is None:
+        return sections
+    for row in table.frame.to_dict(orient="records"):
+        section, content = plain_text(row.get("section")), plain_text(row.get("content"))
+        if section and content:
+            sections[section] = f"{sections[section]}\n{content}" if section in sections else content
+    return sections
