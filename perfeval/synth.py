@@ -28,8 +28,9 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from perfeval.atomic import atomic_path
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
-from perfeval.workbook import atomic_path, cell_value
+from perfeval.workbook import cell_value
 
 #: fixed document date so the same seed gives byte-identical workbooks
 _CREATED = dt.datetime(2024, 1, 1)

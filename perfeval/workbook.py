@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
 
+from perfeval.atomic import atomic_path
 from perfeval.model import Project
 from perfeval.rules import RULE_LABELS
 from perfeval.scheme import load_scheme
@@ -41,23 +39,6 @@ HELP_ROWS = (
              "同一数据项在报告不同位置出现几次就填几行。"),
     ("文字", "章节 | 内容：项目背景、主要内容、实施情况、总体目标、经验做法、存在问题、建议、其他需要说明的问题 等。"),
 )
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; move it into place only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.fchmod(fd, 0o666 & ~mask)  # an ordinary file, not mkstemp's owner-only one
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cell_value(x: object) -> object:

@@ -17,6 +17,7 @@ import pytest
 
 import perfeval
 from perfeval import synth
+from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
 from perfeval.batch.discover import input_files
@@ -35,7 +36,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
     total = perfeval.evaluate(project, scheme).total
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return {fmt: mf.write_bytes_atomic(out / f"{project.id}.{fmt}",
+    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}",
                                        f"{project.id} {total} {extra_parameters}".encode())
             for fmt in formats}
 

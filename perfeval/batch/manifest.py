@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfeval.atomic import write_bytes_atomic
 from perfeval.errors import PerfevalError
 
 RECORD_NAME = ".perfeval.json"
@@ -35,42 +35,6 @@ STATE_DIR = ".perfeval"
 FAILURES_NAME = "failures.json"
 #: failure stages that depend only on the input, so a rerun with the same fingerprint is skipped
 CACHEABLE_STAGES = frozenset({"笔记本"})
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-#: permissions of files we write (mkstemp would leave them readable by the owner only)
-FILE_MODE = 0o666 & ~_umask()
-
-
-def temp_beside(path: Path) -> Path:
-    """An empty temporary file in `path`'s folder, with ordinary file permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
-    os.close(fd)
-    return Path(tmp)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write to a temporary name in the same folder, fsync, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json_atomic(path: Path, data: object) -> Path:

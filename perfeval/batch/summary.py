@@ -18,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from perfeval.batch.manifest import temp_beside, write_bytes_atomic
+from perfeval.atomic import temp_beside, write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs
 
 SUMMARY_XLSX = "summary.xlsx"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+from perfeval.atomic import temp_beside, write_bytes_atomic
 from perfeval.errors import PerfevalError
 
 FORMATS = ("html", "pdf", "docx")
@@ -35,24 +35,6 @@ def file_stem(project_id: str) -> str:
     """A file name from a 项目编号 (characters Windows forbids become '_')."""
     stem = _UNSAFE.sub("_", str(project_id)).strip(" .")
     return stem or "report"
-
-
-def temp_path(path: Path) -> Path:
-    """A fresh hidden name beside `path` with the same suffix (`.AKT-001.3f9a….html`)."""
-    return path.with_name(f".{path.stem}.{secrets.token_hex(6)}{path.suffix}")
-
-
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "xb") as handle:  # mode from the umask, like any new file
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _prepare(doc_text: str, wanted: tuple[str, ...]) -> str:
@@ -108,7 +90,7 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
 
         out.mkdir(parents=True, exist_ok=True)
         final = out / f"{file_stem(project.id)}.ipynb"
-        executed = temp_path(final)
+        executed = temp_beside(final)
         doc_text = compose(evaluation, generated_at).text()
         with ThreadPoolExecutor(max_workers=1) as pool:
             # font subset and exporter warm-up run here while the kernel executes the cells
@@ -120,7 +102,7 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
             except BaseException:
                 executed.unlink(missing_ok=True)
                 raise
-    paths = {fmt: write_atomic(final.with_suffix(f".{fmt}"), rendered[fmt]) for fmt in wanted}
+    paths = {fmt: write_bytes_atomic(final.with_suffix(f".{fmt}"), rendered[fmt]) for fmt in wanted}
     os.replace(executed, final)
     return {"ipynb": final, **paths}
 

@@ -245,8 +245,9 @@ def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
     Changed scoring options cannot live in the workbook, so they go to a scheme file beside it
     (``<name>.方案.toml``, passed with ``--scheme``). The files are read back and scored before
     they are moved into place; a different total raises and leaves nothing behind."""
+    from perfeval.atomic import atomic_path
     from perfeval.validate import load_project
-    from perfeval.workbook import atomic_path, save_project
+    from perfeval.workbook import save_project
 
     path = Path(path).expanduser()
     if path.suffix.lower() != ".xlsx":
