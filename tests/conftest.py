@@ -37,3 +37,17 @@ def reference_copy(tmp_path: Path) -> Path:
     target = tmp_path / REFERENCE_XLSX.name
     shutil.copy(REFERENCE_XLSX, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The reference project read from its CSV set (the workbench tests edit copies of it)."""
+    import perfeval
+
+    return perfeval.load_project(REFERENCE_CSV)
+
+
+def index_of(project, name: str) -> int:
+    """Row index of the indicator called `name`."""
+    ind = project.indicators
+    return int(ind.index[ind["name"] == name][0])

@@ -14,20 +14,10 @@ from perfeval.errors import PerfevalError
 from perfeval.workbench import portfolio as pf
 from perfeval.workbench import robustness, whatif
 from perfeval.workbook import save_project
+from tests.conftest import REFERENCE_CSV, index_of
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_CSV = ROOT / "data" / "reference" / "csv" / "AKT2022-001.csv"
 DEPARTMENTS = ("县教育局", "县卫生健康委员会", "县农业农村局")
-
-
-@pytest.fixture(scope="module")
-def reference() -> perfeval.Project:
-    return perfeval.load_project(REFERENCE_CSV)
-
-
-def index_of(project: perfeval.Project, name: str) -> int:
-    ind = project.indicators
-    return int(ind.index[ind["name"] == name][0])
 
 
 def varied(reference: perfeval.Project, n: int = 12) -> list[perfeval.Project]:

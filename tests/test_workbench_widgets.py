@@ -14,21 +14,11 @@ from perfeval.errors import PerfevalError
 from perfeval.workbench import portfolio as pf
 from perfeval.workbench.tables import num
 from perfeval.workbench.widgets import Workbench
+from tests.conftest import REFERENCE_CSV, index_of
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_CSV = ROOT / "data" / "reference" / "csv" / "AKT2022-001.csv"
 NOTEBOOK = ROOT / "notebooks" / "explore.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-@pytest.fixture(scope="module")
-def reference() -> perfeval.Project:
-    return perfeval.load_project(REFERENCE_CSV)
-
-
-def index_of(project: perfeval.Project, name: str) -> int:
-    ind = project.indicators
-    return int(ind.index[ind["name"] == name][0])
 
 
 @pytest.fixture(scope="module")
