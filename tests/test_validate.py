@@ -153,8 +153,9 @@ def test_template_is_a_workbook_with_dropdowns(tmp_path):
     assert "决策" in formulas and "正向" in formulas and "定性" in formulas
     assert sheet.cell(2, 4).value  # one filled example row
     assert main(["template", str(out)]) == 2  # never overwrites without --force
-    project = perfeval.load_projects(out) if False else None
-    assert project is None
+    # the example row is read like any sheet; only its weights (10 of 100) are incomplete
+    (problem,) = perfeval.validate_paths([out])
+    assert problem.column == "分值" and "应为 100 分" in problem.expected
 
 
 def test_portfolio_workbook_round_trip(tmp_path, reference_project):
