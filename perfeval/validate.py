@@ -63,6 +63,12 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
     return table
 
 
+def _missing_info_hint(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return f"缺少项目信息：CSV 指标表旁应有同名的「{path.stem}.项目信息.csv」（字段 | 值）"
+    return "缺少工作表「项目信息」（新建模板：perfeval template 模板.xlsx）"
+
+
 def _scheme_beside(method: str | None, workbook: Path) -> str | None:
     """A 评价方式 naming a .toml scheme file is read relative to the workbook's own folder."""
     if method and method.lower().endswith(".toml") and not Path(method).is_absolute():
@@ -87,7 +93,7 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
     info_grid = raw.sheets.get("项目信息")
     if info_grid is None:
         problems.append(Problem(file, "项目信息", None, None, None,
-                                "缺少工作表「项目信息」（新建模板：perfeval template 模板.xlsx）"))
+                                _missing_info_hint(raw.path)))
     if ind is not None:
         missing = [c for c in ("weight", "target", "actual") if c not in ind.headers]
         if "name" not in ind.headers and "level3" not in ind.headers:

@@ -192,3 +192,12 @@ def test_text_actual_for_a_numeric_target(reference_copy):
     (p,) = _problems(reference_copy)
     assert (p.row, p.column, p.value) == (13, "实际完成值", "达成预期指标")
     assert "也应写数值" in p.expected
+
+
+def test_csv_without_its_project_sheet_names_the_file_it_needs(tmp_path):
+    from tests.conftest import REFERENCE_CSV
+
+    lonely = tmp_path / "lonely.csv"
+    lonely.write_bytes(REFERENCE_CSV.read_bytes())
+    (p,) = _problems(lonely)
+    assert "lonely.项目信息.csv" in p.expected
