@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perfeval.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.audit import audit
 from perfeval.budget import Budget, rates
 from perfeval.model import Project
@@ -16,8 +17,7 @@ from perfeval.notation import parse_series, parse_value, unit_factor
 from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 
-LEVEL_COLUMNS = ("name", "weight", "score", "score_rate")
-FINDING_COLUMNS = ("code", "severity", "message", "where")
+FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,6 @@ class Evaluation:
     def findings_by_severity(self) -> dict[str, int]:
         counts = self.findings["severity"].value_counts()
         return {s: int(counts.get(s, 0)) for s in ("error", "warning", "info")}
-
-    def level(self, name: str) -> pd.Series:
-        return self.levels.set_index("name").loc[name]
 
     def to_dict(self) -> dict:
         """The `perfeval score --json` object (rates are fractions)."""
@@ -151,6 +148,7 @@ class PortfolioFrames:
     projects: pd.DataFrame  # pidx, total, grade, budget columns, rates
     findings: pd.DataFrame
     stated: pd.DataFrame
+    setups: dict[int, tuple[Scheme, ScoringOptions]] = field(default_factory=dict)  # pidx -> choices used
 
 
 def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Scheme,
@@ -196,26 +194,27 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
     """Score many projects and return tidy frames keyed by `pidx` (no per-project objects).
 
     Projects are grouped by scheme (the one given, or each project's own 评价方式)."""
-    groups: dict[str, tuple[Scheme, list[int]]] = {}
+    given = load_scheme(scheme) if scheme is not None else None  # a scheme file is read once
+    groups: dict[str, list[int]] = {}
     for i, project in enumerate(projects):
-        chosen = load_scheme(scheme if scheme is not None else project.scheme_id)
-        groups.setdefault(chosen.id + chosen.source, (chosen, []))[1].append(i)
-    parts = [
-        (_score_group([projects[i] for i in idx], idx, chosen, _options(chosen, options)), chosen)
-        for chosen, idx in groups.values()
-    ]
-    if not parts:
+        groups.setdefault(given.spec if given else project.scheme_id, []).append(i)
+    setups: dict[int, tuple[Scheme, ScoringOptions]] = {}
+    frames = []
+    for spec, idx in groups.items():
+        chosen = given or load_scheme(spec)
+        opts = _options(chosen, options)
+        frames.append(_score_group([projects[i] for i in idx], idx, chosen, opts))
+        setups.update(dict.fromkeys(idx, (chosen, opts)))
+    if not frames:
         empty = pd.DataFrame()
         return PortfolioFrames(empty, empty, empty, empty, empty)
-    frames = [p for p, _ in parts]
-    schemes = pd.Series({i: s.id for p, s in parts for i in p.projects["pidx"]})
 
     def cat(attr: str) -> pd.DataFrame:
         return pd.concat([getattr(f, attr) for f in frames], ignore_index=True)
 
     head = cat("projects").sort_values("pidx", ignore_index=True)
-    head["scheme"] = schemes.reindex(head["pidx"]).to_numpy()
-    return PortfolioFrames(cat("indicators"), cat("levels"), head, cat("findings"), cat("stated"))
+    head["scheme"] = [setups[i][0].id for i in head["pidx"]]
+    return PortfolioFrames(cat("indicators"), cat("levels"), head, cat("findings"), cat("stated"), setups)
 
 
 def evaluate_many(projects: Sequence[Project], scheme: str | Path | Scheme | None = None,
@@ -232,8 +231,7 @@ def evaluate_many(projects: Sequence[Project], scheme: str | Path | Scheme | Non
     empty_findings = pd.DataFrame(columns=[*FINDING_COLUMNS, "pidx"])
     for row in frames.projects.itertuples():
         project = projects[row.pidx]
-        chosen = load_scheme(scheme if scheme is not None else project.scheme_id)
-        opts = _options(chosen, options)
+        chosen, opts = frames.setups[row.pidx]
         budget = Budget(project.budget, project.allocated, project.spent, row.execution_rate,
                         row.arrival_rate, row.deviation_rate, opts.execution_denominator,
                         dict(project.funding))

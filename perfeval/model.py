@@ -20,11 +20,6 @@ TEXT_COLUMNS = ("level1", "level2", "level3", "name", "target", "actual", "metho
 #: columns of `Project.stated`
 STATED_COLUMNS = ("item", "value", "text", "where")
 
-#: narrative sections, in report order (key = heading in the 文字 sheet)
-NARRATIVE_SECTIONS = (
-    "项目背景", "主要内容", "实施情况", "项目实施主体", "总体目标", "阶段性目标", "评价目的", "评价工作过程",
-    "综合评价结论", "经验做法", "存在问题", "建议", "其他需要说明的问题",
-)
 
 
 @dataclass(frozen=True)
@@ -37,7 +32,7 @@ class Project:
     unit: str
     year: int
     method: str
-    scheme_id: str
+    scheme_id: str  # what `load_scheme` takes: a built-in id or a scheme file's path
     budget: float
     allocated: float
     spent: float

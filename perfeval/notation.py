@@ -121,7 +121,7 @@ def _number(text: str) -> float:
 
 @lru_cache(maxsize=65536)
 def parse_value(raw: str) -> Measure:
-    """Parse one 指标值 / 实际完成值 text (already a str; use `parse_cell` for any cell)."""
+    """Parse one 指标值 / 实际完成值 text (already a str; `normalise` any other cell first)."""
     text = normalise(raw)
     if text.lower() in EMPTY_TOKENS:
         return Measure("empty")
@@ -161,10 +161,6 @@ def parse_value(raw: str) -> Measure:
         # an operator we do not know, or a known operator followed by something that is not a number
         return Measure("invalid", text=text)
     return Measure("text", text=text)
-
-
-def parse_cell(value: object) -> Measure:
-    return parse_value(normalise(value))
 
 
 def parse_series(values: pd.Series) -> pd.DataFrame:

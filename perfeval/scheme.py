@@ -81,6 +81,11 @@ class Scheme:
     source: str = ""
 
     @property
+    def spec(self) -> str:
+        """What `load_scheme` takes to load this scheme again: a built-in id or the TOML path."""
+        return self.id if self.source == f"perfeval/schemes/{self.id}.toml" else self.source
+
+    @property
     def total_weight(self) -> float:
         return sum(level.weight for level in self.levels)
 

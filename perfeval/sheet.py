@@ -65,7 +65,6 @@ NARRATIVE_HEADERS: dict[str, tuple[str, ...]] = {
     "content": ("内容", "正文", "文字"),
 }
 INFO_KEY_HEADERS = ("字段", "项目", "名称", "键")
-INFO_VALUE_HEADERS = ("值", "内容", "数值")
 
 
 @dataclass

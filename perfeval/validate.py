@@ -188,7 +188,7 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
         reads.append(ProjectRead(key, Project(
             id=info["id"], name=info["name"], department=info.get("department") or "",
             unit=info.get("unit") or "", year=info["year"], method=info.get("method") or chosen.name,
-            scheme_id=chosen.id, budget=info["budget"], allocated=info["allocated"],
+            scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
             narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
         )))

@@ -38,6 +38,21 @@ def test_custom_scheme_file_with_other_cut_points(tmp_path, reference_project):
         load_scheme(path)
 
 
+def test_scheme_file_named_in_the_sheet_is_read_beside_the_workbook(tmp_path, reference_project):
+    """评价方式 may name a .toml file next to the workbook; evaluate() and batch reload it from there."""
+    from perfeval.workbook import save_project
+
+    text = (perfeval.scheme.resources.files("perfeval") / "schemes" / "third_party.toml").read_text(
+        encoding="utf-8").replace('{ grade = "优", lower = 90 }', '{ grade = "优", lower = 99 }')
+    (tmp_path / "strict.toml").write_text(text.replace('id = "third_party"', 'id = "strict"'), encoding="utf-8")
+    path = save_project(reference_project.replace(method="strict.toml"), tmp_path / "p.xlsx")
+    project = perfeval.load_project(path)
+    assert project.scheme_id == str(tmp_path / "strict.toml")
+    evs = perfeval.evaluate_many([project, reference_project])
+    assert [(e.scheme.id, e.grade) for e in evs] == [("strict", "良"), ("third_party", "优")]
+    assert load_scheme("third_party").spec == "third_party"
+
+
 def test_self_evaluation_scheme(reference_project):
     """A 自评表: 预算执行率 10 scored from the amounts, 产出 50, 效益 30, 满意度 10."""
     import pandas as pd
