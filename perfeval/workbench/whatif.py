@@ -67,14 +67,15 @@ def reading_problem(name: str, level3: str, target: object, actual: object, meth
     a, t = parse_value(a_text), parse_value(t_text)
     rule = method or infer_rule(name, level3, t, a)
     label = RULE_LABELS.get(rule, rule)
-    if a.kind == "invalid":
-        return f"无法识别「{a_text}」：应为数字加单位，如 {number_examples(t.unit)}，或文字（如 达成预期指标）"
+    needs_number = rule in NUMERIC_RULES and t.is_numeric
+    if rule == "checklist" and a.kind not in ("checklist", "number", "empty"):
+        return f"无法识别「{a_text}」：按「{label}」评分时应写 完成要点数/要点总数，如 4/5"
+    if a.kind == "invalid" or (needs_number and a.kind == "text"):
+        or_text = "" if needs_number else "，或文字（如 达成预期指标）"
+        what = "数字加单位" if t.unit else "数字"
+        return f"无法识别「{a_text}」：应为{what}，如 {number_examples(t.unit)}{or_text}"
     if rule in RULES_NEEDING_ACTUAL and a.kind == "empty":
         return f"实际完成值不能为空：该指标按「{label}」评分，需要实际完成值"
-    if rule == "checklist" and a.kind not in ("checklist", "number"):
-        return f"无法识别「{a_text}」：按「{label}」评分时应写 完成要点数/要点总数，如 4/5"
-    if rule in NUMERIC_RULES and t.is_numeric and a.kind == "text":
-        return f"无法识别「{a_text}」：应为数字加单位，如 {number_examples(t.unit)}"
     if check_target and rule in NUMERIC_RULES and not t.is_numeric:
         return (f"评分方法「{label}」需要数值指标值，而指标值「{t_text or '（空）'}」不是数值；"
                 "可改用 定性、扣分 或 按指标值自动判断")
