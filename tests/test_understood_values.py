@@ -221,7 +221,7 @@ def test_scenario_accepts_text_where_text_is_scored(reference) -> None:
     assert scenario.evaluate().total == perfeval.evaluate(
         reference.with_indicator(social, actual="基本达到").with_indicator(basis, actual="已说明")).total
     # a notation nothing reads is refused there too, and text is offered as an alternative
-    with pytest.raises(whatif.UnreadableValue, match="无法识别「≈3」：应为数字，.*或文字（如 达成预期指标）"):
+    with pytest.raises(whatif.UnreadableValue, match=r"无法识别「≈3」：应为数字，.*或文字（如 达成预期指标）"):
         whatif.Scenario(reference).edit(social, actual="≈3")
 
 
