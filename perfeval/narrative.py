@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from perfeval.understood import for_evaluation
+
 if TYPE_CHECKING:
     from perfeval.evaluate import Evaluation
 
@@ -593,32 +595,37 @@ def _part_simple(key: str, heading: str, *sections: str):
 def _scoring_table(ctx: _Ctx) -> Part:
     ev = ctx.ev
     ind = ev.indicators
+    read = for_evaluation(ev, sep="\n")["understood"]
     named = bool((ind["name"].map(clean) != ind["level3"].map(clean)).any())
     columns = ("一级指标", "二级指标", "三级指标", *(("指标名称",) if named else ()),
-               "分值", "指标值", "实际完成值", "得分", "得分率")
+               "分值", "指标值", "实际完成值", "解读", "得分", "得分率")
     rows: list[tuple[str, ...]] = []
     strong: list[int] = []
     pad = ("",) if named else ()
     for level in ev.levels.itertuples():
-        for r in ind[ind["level1"] == level.name].itertuples():
+        members = ind["level1"] == level.name
+        for r, understood in zip(ind[members].itertuples(), read[members], strict=True):
             rate = r.score / r.weight if r.weight else float("nan")
             rows.append((clean(r.level1), clean(r.level2), clean(r.level3),
                          *((clean(r.name),) if named else ()), ctx.num(r.weight),
-                         clean(r.target) or "—", clean(r.actual) or "—", ctx.num(r.score),
-                         ctx.pct(rate)))
+                         clean(r.target) or "—", clean(r.actual) or "—", understood or "—",
+                         ctx.num(r.score), ctx.pct(rate)))
         strong.append(len(rows))
-        rows.append((f"{level.name}小计", "", "", *pad, ctx.num(level.weight), "", "",
+        rows.append((f"{level.name}小计", "", "", *pad, ctx.num(level.weight), "", "", "",
                      ctx.num(level.score), ctx.pct(level.score_rate)))
     weight = float(ev.levels["weight"].sum())
     strong.append(len(rows))
-    rows.append(("合计", "", "", *pad, ctx.num(weight), "", "", ctx.num(ev.total),
+    rows.append(("合计", "", "", *pad, ctx.num(weight), "", "", "", ctx.num(ev.total),
                  ctx.pct(ev.total / weight if weight else float("nan"))))
-    numeric = (False, False, False, *((False,) if named else ()), True, False, False, True, True)
-    widths = (6, 7.5, 11, *((15,) if named else ()), 5.5, 10, 26.5, 6.5, 7.5)
+    numeric = (False, False, False, *((False,) if named else ()), True, False, False, False, True, True)
+    widths = (5.5, 7, 10, *((13,) if named else ()), 5, 9, 17.5, 17.5, 6, 7)
     table = Table("scores", f"附表　{clean(ev.project.name)}项目绩效评价指标评分表", columns,
                   tuple(rows), numeric, merge=2, strong=tuple(strong), widths=widths)
+    note = ("“解读”列为评分所依据的读数：目标与实际完成值按所写数值、单位换算后的结果，"
+            "定性指标的判定等级，扣分指标的扣分，以及按资金计算的执行率、到位率。")
     return Part("附表", (Heading(1, "附表　绩效评价指标评分表"), table,
-                         Paragraph(f"总得分{ctx.num(ev.total)}分，绩效等级“{ev.grade}”。", "note")))
+                         Paragraph(f"总得分{ctx.num(ev.total)}分，绩效等级“{ev.grade}”。", "note"),
+                         Paragraph(note, "note")))
 
 
 def _appendix(ctx: _Ctx) -> Part:

@@ -6,6 +6,7 @@ import unicodedata
 
 from perfeval.audit import pct
 from perfeval.evaluate import Evaluation
+from perfeval.understood import for_evaluation
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
@@ -42,10 +43,14 @@ def summary_text(ev: Evaluation) -> str:
                   [[r.name, _n(r.weight), _n(r.score), pct(r.score_rate)] for r in ev.levels.itertuples()],
                   {1, 2, 3})
     out.append("")
-    rows = [[r.level1, r.name, _n(r.weight), r.target or "—", r.actual or "—", r.rule_label,
-             _n(r.score), _n(r.stated_score)] for r in ev.indicators.itertuples()]
-    out += _table(["一级", "指标名称", "分值", "指标值", "实际完成值", "评分方法", "得分", "报告得分"],
-                  rows, {2, 6, 7})
+    read = for_evaluation(ev)
+    rows = [[r.level1, r.name, _n(r.weight), r.target or "—", r.actual or "—", t or "—", a or "—", r.rule_label,
+             pct(r.completion), _n(r.score), _n(r.stated_score)]
+            for r, t, a in zip(ev.indicators.itertuples(), read["target_understood"], read["actual_understood"],
+                               strict=True)]
+    out += _table(["一级", "指标名称", "分值", "指标值", "实际完成值", "指标值解读", "实际值解读", "评分方法",
+                   "完成率", "得分", "报告得分"], rows, {2, 8, 9, 10})
+    out.append("（指标值解读、实际值解读：perfeval 读到并用于评分的数值与单位；可换算的单位已换算到指标值的单位）")
     out.append("")
     counts = ev.findings_by_severity
     out.append(f"数据核查：错误 {counts['error']} 项，警告 {counts['warning']} 项，提示 {counts['info']} 项")

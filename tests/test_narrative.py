@@ -94,14 +94,22 @@ def test_targets_list_the_performance_indicators(doc):
 def test_scoring_table_matches_the_evaluation(doc, ev):
     table = doc.tables()["scores"]
     assert table.columns == ("一级指标", "二级指标", "三级指标", "指标名称", "分值", "指标值", "实际完成值",
-                             "得分", "得分率")
+                             "解读", "得分", "得分率")
     body = [r for i, r in enumerate(table.rows) if i not in table.strong]
     assert len(body) == len(ev.indicators)
     for row, ind in zip(body, ev.indicators.itertuples(), strict=True):
         assert row[3] == ind.name
         assert row[4] == n.fmt_num(ind.weight)
-        assert row[7] == n.fmt_num(ind.score)
-        assert row[8] == n.fmt_pct(ind.score / ind.weight)
+        assert row[8] == n.fmt_num(ind.score)
+        assert row[9] == n.fmt_pct(ind.score / ind.weight)
+    readings = {r[3]: r[7] for r in body}
+    assert readings["社保金缴费（万元）"] == "目标 ≥33.46 万元\n实际 31.98 万元"
+    assert readings["社会化人员社保金缴费人数（人）"] == "目标 ≥24 次\n实际 24 人"  # the unit mismatch shows
+    assert readings["社保金缴费资金及时发放率（%）"] == "目标 =100%\n实际 96%"
+    assert readings["预算执行率"] == "执行率 95.58%\n（执行数/预算数）"
+    assert readings["提升基层工会工作人员业务能力"] == "判定为「达成」"
+    assert readings["立项依据充分性"] == "未扣分"
+    assert all(r[7] == "" for i, r in enumerate(table.rows) if i in table.strong)
     assert table.rows[-1][0] == "合计" and table.rows[-1][-2:] == ("98.94", "98.9%")
     subtotals = {r[0]: r[-2] for i, r in enumerate(table.rows) if i in table.strong}
     assert subtotals == {"决策小计": "20", "过程小计": "19.78", "产出小计": "39.16", "效益小计": "20",

@@ -103,7 +103,7 @@ def test_docx_content(built):
     assert headings[:8] == ["一、基本情况", "二、绩效评价工作开展情况", "三、综合评价情况及评价结论",
                             "四、绩效评价指标分析", "五、预算执行进度与绩效指标偏差",
                             "六、主要经验及做法、存在的问题及原因分析", "七、有关建议", "八、其他需要说明的问题"]
-    scores = next(t for t in word.tables if len(t.columns) == 9)
+    scores = next(t for t in word.tables if len(t.columns) == 10)
     last = [c.text for c in scores.rows[-1].cells]
     assert last[0] == "合计" and last[-2:] == ["98.94", "98.9%"]
     text = "\n".join(p.text for p in word.paragraphs)

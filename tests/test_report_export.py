@@ -141,11 +141,12 @@ def test_docx_outline_tables_and_images(word):
     assert headings[0] == "一、基本情况" and headings[7] == "八、其他需要说明的问题"
     assert "附录\u3000数据核查" in headings
     scores = next(t for t in word.tables if t.rows[0].cells[0].text == "一级指标"
-                  and len(t.columns) == 9)
+                  and len(t.columns) == 10)
     rows = [[c.text for c in r.cells] for r in scores.rows]
     assert rows[0][:3] == ["一级指标", "二级指标", "三级指标"]
     by_name = {r[3]: r for r in rows[1:]}
-    assert by_name["预算执行率"][4:] == ["5", "＝100%", "95.6%", "4.78", "95.6%"]
+    assert by_name["预算执行率"][4:] == ["5", "＝100%", "95.6%", "执行率 95.58%\n（执行数/预算数）", "4.78", "95.6%"]
+    assert by_name["社保金缴费（万元）"][7] == "目标 ≥33.46 万元\n实际 31.98 万元"
     assert rows[-1][0] == "合计" and rows[-1][-2:] == ["98.94", "98.9%"]
     assert len(word.inline_shapes) == 3
     section = word.sections[0]

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from perfeval.evaluate import Evaluation
+from perfeval.understood import for_evaluation
 from perfeval.workbench.tables import SEVERITY_LABELS, num, pct, signed
 
 INDICATOR_HEADERS = ("行", "一级指标", "二级指标", "三级指标", "指标名称", "分值", "指标值", "实际完成值",
-                     "评分方法", "得分", "失分", "完成率", "偏差率", "偏差原因/扣分原因")
+                     "指标值解读", "实际值解读", "评分方法", "得分", "失分", "完成率", "偏差率", "偏差原因/扣分原因")
 INDICATOR_NUMERIC = ("行", "分值", "得分", "失分", "完成率", "偏差率")
 
 
@@ -56,9 +57,11 @@ def level_table(ev: Evaluation, base: Evaluation | None = None) -> pd.DataFrame:
 
 
 def indicator_table(ev: Evaluation) -> pd.DataFrame:
-    """One row per 三级 indicator: target, actual, rule, score, points lost, completion,
-    deviation, and the reason given (偏差原因 or 扣分原因)."""
+    """One row per 三级 indicator: target and actual as written and as understood (the parsed
+    value and unit the score used), rule, score, points lost, completion, deviation, and the
+    reason given (偏差原因 or 扣分原因)."""
     ind = ev.indicators
+    read = for_evaluation(ev)
     reason = [" ".join(x for x in (str(r or ""), str(d or "")) if x and x != "nan")
               for r, d in zip(ind["reason"], ind["deduction_reason"], strict=True)]
     return pd.DataFrame({
@@ -70,6 +73,8 @@ def indicator_table(ev: Evaluation) -> pd.DataFrame:
         "分值": [num(w) for w in ind["weight"]],
         "指标值": [t or "—" for t in ind["target"].fillna("")],
         "实际完成值": [a or "—" for a in ind["actual"].fillna("")],
+        "指标值解读": [t or "—" for t in read["target_understood"]],
+        "实际值解读": [a or "—" for a in read["actual_understood"]],
         "评分方法": ind["rule_label"].to_numpy(),
         "得分": [num(s) for s in ind["score"]],
         "失分": [num(x) for x in ind["lost"]],

@@ -19,7 +19,8 @@ import pandas as pd
 from perfeval.errors import PerfevalError, SchemeError
 from perfeval.evaluate import Evaluation, evaluate
 from perfeval.model import Project
-from perfeval.rules import RULE_LABELS, resolve_method
+from perfeval.notation import MONEY_UNITS, normalise, parse_value
+from perfeval.rules import NUMERIC_RULES, RULE_LABELS, RULES_NEEDING_ACTUAL, infer_rule, resolve_method
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.workbench.tables import num, signed
 
@@ -39,6 +40,46 @@ WEIGHT_DECIMALS = 2
 
 def method_label(rule: str) -> str:
     return "按指标值自动判断" if rule == AUTO_METHOD else RULE_LABELS.get(rule, rule)
+
+
+class UnreadableValue(PerfevalError):
+    """A scenario edit that would leave a value perfeval cannot score (it is refused, never scored 0)."""
+
+
+def number_examples(unit: str) -> str:
+    """Two spellings of a number in `unit` that perfeval reads, for error messages."""
+    if unit == "%":
+        return "96% 或 0.96"
+    if unit in MONEY_UNITS:
+        return "33.46万元 或 334600元"
+    return f"36500{unit} 或 3.65万{unit}"
+
+
+def reading_problem(name: str, level3: str, target: object, actual: object, method: str,
+                    check_target: bool = False) -> str | None:
+    """Why an indicator row cannot be scored as it stands (None when it can).
+
+    The actual is read by perfeval's own parser; a rule that needs a number (正向, 反向, 等于, 区间,
+    零目标 against a numeric target, 评价要点) gets one or the row is refused; a rule that needs an
+    actual gets one. With `check_target`, a numeric rule also needs a numeric target (used when the
+    rule itself is changed)."""
+    a_text, t_text = normalise(actual), normalise(target)
+    a, t = parse_value(a_text), parse_value(t_text)
+    rule = method or infer_rule(name, level3, t, a)
+    label = RULE_LABELS.get(rule, rule)
+    needs_number = rule in NUMERIC_RULES and t.is_numeric
+    if rule == "checklist" and a.kind not in ("checklist", "number", "empty"):
+        return f"无法识别「{a_text}」：按「{label}」评分时应写 完成要点数/要点总数，如 4/5"
+    if a.kind == "invalid" or (needs_number and a.kind == "text"):
+        or_text = "" if needs_number else "，或文字（如 达成预期指标）"
+        what = "数字加单位" if t.unit else "数字"
+        return f"无法识别「{a_text}」：应为{what}，如 {number_examples(t.unit)}{or_text}"
+    if rule in RULES_NEEDING_ACTUAL and a.kind == "empty":
+        return f"实际完成值不能为空：该指标按「{label}」评分，需要实际完成值"
+    if check_target and rule in NUMERIC_RULES and not t.is_numeric:
+        return (f"评分方法「{label}」需要数值指标值，而指标值「{t_text or '（空）'}」不是数值；"
+                "可改用 定性、扣分 或 按指标值自动判断")
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,7 +116,19 @@ class Scenario:
             changes = [(i, c, v) for i, c, v in changes if not (i == index and c == column)]
             if not _same(value, self._original(index, column)):
                 changes.append((index, column, value))
-        return Scenario(self.base, tuple(changes), self.options)
+        edited = Scenario(self.base, tuple(changes), self.options)
+        if {"actual", "method"} & values.keys():
+            problem = edited.reading_problem(index, check_target="method" in values)
+            if problem:
+                raise UnreadableValue(problem)
+        return edited
+
+    def reading_problem(self, index: int, check_target: bool = False) -> str | None:
+        """Why indicator `index` cannot be scored with this scenario's values (None when it can)."""
+        row = self.base.indicators.loc[index]
+        return reading_problem(str(row["name"]), str(row["level3"]), row["target"],
+                               self.current(index, "actual"), str(self.current(index, "method") or ""),
+                               check_target)
 
     def set_weight(self, index: int, weight: float, keep_level: bool = True) -> Scenario:
         """Change one weight (kept to hundredths). With `keep_level`, the other indicators of

@@ -20,8 +20,9 @@ import pandas as pd
 
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation
-from perfeval.notation import parse_value
+from perfeval.notation import unit_factor
 from perfeval.rules import RULE_LABELS
+from perfeval.understood import for_evaluation
 from perfeval.workbench import drilldown, plots, robustness, whatif
 from perfeval.workbench.portfolio import (
     FAILED_LABELS,
@@ -306,6 +307,7 @@ class WhatIfPanel(Panel):
         self.indicator = w.Dropdown(description="指标", layout=w.Layout(width="520px"))
         self.actual = w.Text(description="实际完成值", continuous_update=False,
                              layout=w.Layout(width="300px"))
+        self.actual_status = w.HTML(layout=w.Layout(width="300px"))  # the reading, or why it was refused
         self.weight = w.BoundedFloatText(description="分值", min=0.0, max=100.0, step=0.5,
                                          layout=w.Layout(width="180px"))
         self.keep_level = w.Checkbox(value=True, description="同级其他指标按比例调整（保持一级指标分值）",
@@ -323,13 +325,14 @@ class WhatIfPanel(Panel):
         self.changes = w.HTML()
         self.chart = w.HTML()
         self.message = w.HTML()
-        for name in ("indicator", "actual", "weight", "method", "scale", "total"):
+        for name in ("indicator", "actual", "actual_status", "weight", "method", "scale", "total"):
             getattr(self, name).add_class(f"perfeval-whatif-{name}")  # stable hooks for browser tests
         self._loading = False
         self.scenario: whatif.Scenario | None = None
         self.base: Evaluation | None = None
         self.evaluation: Evaluation | None = None
         self.saved: whatif.SavedScenario | None = None
+        self.refused: str | None = None  # why the actual typed last was not scored
 
         picker.observe(lambda _: self.load(), names="value")
         self.indicator.observe(lambda _: self._show_indicator(), names="value")
@@ -342,7 +345,7 @@ class WhatIfPanel(Panel):
         self.widget = w.VBox([
             w.HTML(TABLE_CSS + "<b>情景模拟</b>"), picker,
             w.HBox([self.indicator]),
-            w.HBox([self.actual, self.weight, self.method]),
+            w.HBox([w.VBox([self.actual, self.actual_status]), self.weight, self.method]),
             w.HBox([self.keep_level]),
             w.HBox([self.scale, self.reset_button]),
             self.message, self.total, w.HBox([self.levels, self.chart]), self.changes,
@@ -385,6 +388,35 @@ class WhatIfPanel(Panel):
             self.method.value = str(self.scenario.current(i, "method") or whatif.AUTO_METHOD)
         finally:
             self._loading = False
+        self.refused = None
+        self._show_reading()
+
+    def _show_reading(self) -> None:
+        """Under the actual-value box: how perfeval read the selected indicator and what it
+        scored, or — in red — why the value typed last was refused (the score shown is then
+        still that of the last readable scenario)."""
+        self.actual_status.value = self._refused_html() if self.refused else self._reading_html()
+
+    def _refused_html(self) -> str:
+        kept = "—"
+        if self.scenario is not None and self.indicator.value is not None:
+            kept = str(self.scenario.current(self.indicator.value, "actual") or "（空）")
+        return (f'<span class="perfeval-whatif-refused" style="color:#C62828">{html.escape(self.refused or "")}'
+                f"。未计分：情景得分仍按上一个有效值「{html.escape(kept)}」计算</span>")
+
+    def _reading_html(self) -> str:
+        ev, index = self.evaluation, self.indicator.value
+        if ev is None or index is None or index not in ev.project.indicators.index:
+            return ""
+        pos = ev.project.indicators.index.get_loc(index)
+        row = ev.indicators.iloc[pos]
+        reading = for_evaluation(ev)["understood"].iat[pos]
+        note = ""
+        a_unit, t_unit = str(row["actual_unit"] or ""), str(row["target_unit"] or "")
+        if row["actual_kind"] == "number" and unit_factor(a_unit, t_unit) is None:
+            note = f"；注意：实际值单位「{a_unit}」与指标值单位「{t_unit}」不同，按数值直接比较"
+        return (f'<span class="perfeval-note">解读：{html.escape(reading)}；'
+                f"得分 {num(row['score'])}/{num(row['weight'])}{html.escape(note)}</span>")
 
     def _apply(self, scenario: whatif.Scenario) -> None:
         self.scenario = scenario
@@ -395,11 +427,16 @@ class WhatIfPanel(Panel):
         if self._loading or self.scenario is None:
             return
         text = str(change["new"]).strip()
-        if parse_value(text).kind == "invalid":
-            self._show_indicator()
-            raise PerfevalError(f"无法识别的实际完成值「{text}」；"
-                                "应为数字加单位（如 24人、96%）或文字（如 达成预期指标）")
-        self._apply(self.scenario.edit(self.indicator.value, actual=text))
+        try:
+            scenario = self.scenario.edit(self.indicator.value, actual=text)
+        except whatif.UnreadableValue as exc:
+            # not scored: the typed text stays in the box with the reason beside it, and the
+            # score, grade and tables keep showing the last readable scenario
+            self.refused = str(exc)
+            self._show_reading()
+            return
+        self.refused = None
+        self._apply(scenario)
 
     @_guarded
     def _on_weight(self, change: dict) -> None:
@@ -417,7 +454,12 @@ class WhatIfPanel(Panel):
     def _on_method(self, change: dict) -> None:
         if self._loading or self.scenario is None:
             return
-        self._apply(self.scenario.edit(self.indicator.value, method=change["new"]))
+        try:
+            scenario = self.scenario.edit(self.indicator.value, method=change["new"])
+        except PerfevalError:
+            self._show_indicator()
+            raise
+        self._apply(scenario)
 
     @_guarded
     def _on_scale(self, change: dict) -> None:
@@ -453,6 +495,7 @@ class WhatIfPanel(Panel):
                                        numeric=("分值", "得分", "得分率", "原得分", "变化"))
         self.changes.value = self._changes_html(base, ev)
         self.chart.value = plots.whatif_bars_html(base, ev)
+        self._show_reading()
         if self.scenario.changed:
             self.show_message("")
 
@@ -487,6 +530,7 @@ class WhatIfPanel(Panel):
             return "<p>没有可模拟的项目</p>"
         base, ev = self.base, self.evaluation
         return (f"<h4>情景模拟：{html.escape(base.project.name)}</h4>{self._total_html(base, ev)}"
+                f"<p>{self.actual_status.value}</p>"
                 f"{html_table(drilldown.level_table(ev, base))}{self.chart.value}"
                 f"{self._changes_html(base, ev)}")
 
