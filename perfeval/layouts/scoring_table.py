@@ -95,9 +95,10 @@ class ParsedTable:
     stated: list[dict[str, object]]  # STATED_COLUMNS
     frame: pd.DataFrame  # indicator rows: row, level1..name (folded), weight, target, actual, stated_score, …
     headers: dict[str, str]  # canonical -> header as written
-    levels: list[tuple[str, float]]  # 一级 as printed, with weight (label, else items' sum)
+    levels: list[tuple[str, float]]  # 一级 names (folded), with weight (label, else items' sum)
     problems: list[Problem] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
+    printed: dict[str, float] = field(default_factory=dict)  # 一级 name -> weight printed in its label
     checked: pd.DataFrame | None = None  # the indicator rows as `check_indicators` returns them
 
 
@@ -405,6 +406,7 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
     parsed.frame = _frame(records)
     _unscored(parsed, file)
     parsed.levels = _levels(records)
+    parsed.printed = {name: w for r in records for name, w in [split_label(r["level1"])] if w is not None}
     if not any(r["weight_from"] in ("", "bad") for r in records):
         _declared_subtotals(records, sheet, parsed)
     return parsed
@@ -595,7 +597,9 @@ def read(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list[Sc
         chosen = load_scheme(scheme)
     except SchemeError as exc:
         return [ScoringTableRead(raw.path.stem, None, [Problem(file, None, None, None, str(scheme), str(exc))])]
-    used, why = choose_scheme(parsed.levels, chosen)
+    labels = [(f"{name}({parsed.printed[name]:g}分)" if name in parsed.printed else name, weight)
+              for name, weight in parsed.levels]
+    used, why = choose_scheme(labels, chosen)
     if why:
         notes.insert(0, _note("table_scheme", "info", why, f"{parsed.sheet}一级指标"))
     frame = parsed.frame.drop(columns="rule")
