@@ -388,3 +388,19 @@ def test_published_24_weights_in_labels():
     ev = evaluate(project, scheme_from_spec(project.scheme_id))
     assert ev.total == reviewer["items_sum"]
     assert "nan" not in summary_text(ev).lower()
+
+
+def test_footer_after_the_total_row_is_not_read(tmp_path):
+    rows = [*OWN_SYSTEM, ["评价结论", "项目完成良好，自评 94 分", None, None, None],
+            ["项目负责人:", None, None, "财务负责人:", None]]
+    with_footer = load_project(_xlsx(tmp_path / "农田.xlsx", rows, OWN_MERGES))
+    assert list(with_footer.indicators["row"]) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16]
+    assert with_footer.scheme_id == "table:项目决策=20;项目管理=10;项目绩效=70"
+
+
+def test_published_self_evaluation_tables_are_left_to_their_reader():
+    folders = sorted(PUBLISHED.glob("[01][0-9]_*")) if PUBLISHED.is_dir() else []
+    if not folders:
+        pytest.skip("published transcriptions not available")
+    for folder in folders:
+        assert scoring_table.read(read_workbook(folder / "table.csv")) is None, folder.name

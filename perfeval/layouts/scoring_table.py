@@ -263,7 +263,8 @@ def _segment_rows(cells: list[list[str]], header: int, stop: int, roles: dict[st
         out.append({
             "row": i + 1, **{k: labels.get(k, "") for k in ("level1", "level2", "level3")},
             "name": row[names] if names < len(row) else "",
-            "own_labels": own,
+            "own_labels": own, "total_label": next((c for c in row if normalise(c).replace(" ", "") in TOTAL_ROW_NAMES),
+                                                   ""),
             "weight_text": get(row, "weight"), "target": get(row, "target"), "actual": get(row, "actual"),
             "score_text": get(row, "stated_score"), "review_text": get(row, "review"),
             "reason": get(row, "reason"), "has_weight_column": bool(roles.get("weight")),
@@ -272,7 +273,8 @@ def _segment_rows(cells: list[list[str]], header: int, stop: int, roles: dict[st
 
 
 def _is_total(rec: dict) -> bool:
-    return any(normalise(t).replace(" ", "") in TOTAL_ROW_NAMES for t in rec["own_labels"])
+    """A 总分/合计 row (the word may stand in any cell of the row, e.g. left of the 一级指标 column)."""
+    return bool(rec["total_label"])
 
 
 def _own_weights(records: list[dict]) -> None:
@@ -388,6 +390,8 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
         for rec in _segment_rows(cells, i, stop, roles):
             rec["segment"] = n
             records.append(rec)
+            if _is_total(rec):  # what follows a block's 总分/合计 row is the table's footer (评价结论, signatures)
+                break
         for role, cols in roles.items():
             key = "name" if role == "hier" else role
             parsed.headers.setdefault(key, cells[i][cols[-1] if role == "hier" else cols[0]])
@@ -442,7 +446,7 @@ def _totals(records: list[dict], file: str, sheet: str, parsed: ParsedTable) -> 
                                                parsed.headers.get("stated_score", "得分"), text, "总分应为数字"))
             else:
                 parsed.stated.append({"item": "总分", "value": value, "text": text,
-                                      "where": f"{sheet}第{rec['row']}行（{rec['own_labels'][0]}）"})
+                                      "where": f"{sheet}第{rec['row']}行（{rec['total_label']}）"})
         rec["total_weight"] = cell_number(rec["weight_text"])
 
 
@@ -588,7 +592,7 @@ def read(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list[Sc
     if parsed is None or not parsed.levels:
         return None
     self_scheme = load_scheme("self")
-    if all(self_scheme.level_of(name) for name, _ in parsed.levels):
+    if all(self_scheme.level_of(name.replace(" ", "")) for name, _ in parsed.levels):
         return None
     file = str(raw.path)
     problems = list(parsed.problems)
