@@ -404,3 +404,21 @@ def test_published_self_evaluation_tables_are_left_to_their_reader():
         pytest.skip("published transcriptions not available")
     for folder in folders:
         assert scoring_table.read(read_workbook(folder / "table.csv")) is None, folder.name
+
+
+def test_review_score_is_used_only_without_a_self_score(tmp_path):
+    def table(score_header: str, rows: list[list[object]]) -> list[list[object]]:
+        return [["某项目绩效评分表(2021年)", None, None, None, None, None],
+                ["一级指标", "二级指标", "三级指标", "分值", score_header, "复核分"], *rows]
+
+    only_review = table("备注", [["项目决策(40分)", "立项", "依据", 40, None, 36],
+                                ["项目绩效(60分)", "产出", "数量", 60, None, 60]])
+    (read,) = read_projects(_xlsx(tmp_path / "复核.xlsx", only_review))
+    assert read.problems == [] and list(read.project.indicators["stated_score"]) == [36, 60]
+    both = table("自评分", [["项目决策(40分)", "立项", "依据", 40, 40, 36],
+                           ["项目绩效(60分)", "产出", "数量", 60, 60, 60]])
+    (read,) = read_projects(_xlsx(tmp_path / "自评.xlsx", both))
+    assert list(read.project.indicators["stated_score"]) == [40, 60]
+    assert list(read.project.indicators["level3"]) == ["依据", "数量"]
+    (note,) = [n for n in read.notes if n["code"] == "table_review"]
+    assert "2 个指标填写了复核分" in note["message"] and note["severity"] == "info"

@@ -69,6 +69,8 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 #: '一' alone in a value cell is a dash read by OCR or typed for '—'
 _DASHES = frozenset({"一", "一一"})
+#: the first header row of a scoring table stands within these rows (title, header block and funds above it)
+HEADER_SCAN_ROWS = 60
 
 
 @dataclass
@@ -229,7 +231,7 @@ def _funds(cells: list[list[str]], end: int, path: Path, sheet: str, parsed: Par
                                                    cells[k][budget_col], err))
                 elif budget is not None:
                     parsed.budget = budget * scale
-            if rate_col is not None and cells[k][rate_col]:
+            if rate_col is not None and not _is_blank(cells[k][rate_col]):
                 rate = parse_rate(cells[k][rate_col])
                 if rate is None:
                     parsed.problems.append(Problem(str(path), sheet, k + 1, cells[i][rate_col], cells[k][rate_col],
@@ -377,6 +379,8 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
     grid = raw.sheets["指标"]
     sheet = raw.sheet_names.get("指标", "指标")
     file = str(raw.path)
+    if not any(_header_columns(row) is not None for row in _texts(grid.iloc[:HEADER_SCAN_ROWS])):
+        return None
     cells = _texts(grid)
     headers = [(i, roles) for i, row in enumerate(cells) if (roles := _header_columns(row)) is not None]
     if not headers:
@@ -499,7 +503,7 @@ def _frame(records: list[dict]) -> pd.DataFrame:
         target, actual = _value(rec["target"]), _value(rec["actual"])
         stated = cell_number(rec["score_text"]) if rec["score_text"] else None
         name, _ = split_label(rec["name"])
-        level3 = split_label(rec["level3"])[0]
+        level3 = split_label(rec["level3"])[0] or name  # a 三级 column that is also the name column
         weight = rec["weight"]
         rule = infer_rule(name, level3, parse_value(normalise(target)), parse_value(normalise(actual)))
         deduction, reason = "", ""  # text, as a sheet cell (check_indicators parses it)
@@ -581,7 +585,6 @@ def _project(raw: RawWorkbook, parsed: ParsedTable, scheme: Scheme, problems: li
         unit=str(info.get("unit") or ""), year=int(year), method=scheme.name, scheme_id=scheme.spec,
         budget=parsed.budget, allocated=math.nan, spent=parsed.spent, indicators=parsed.checked,
         stated=stated, source=raw.path, sha256=raw.sha256,
-        info={"指标体系": scheme.name} if scheme.id.startswith("table:") else {},
     )
 
 
