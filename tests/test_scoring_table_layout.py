@@ -372,6 +372,7 @@ def test_published_23_garbled_header_is_a_located_error(tmp_path):
     assert (parsed.budget, parsed.spent, parsed.info["year"]) == (stated["budget"], stated["spent"], 2021)
     assert {s["item"]: s["value"] for s in parsed.stated} == {"总分": stated["total"],
                                                              "预算执行率": stated["execution_rate"]}
+    assert any(p.row == 26 and p.value == "M.8万元" and p.column == "指标值(八)" for p in parsed.problems)
     row = parsed.frame.set_index("name").loc["预算执行率"]
     assert (row["weight"], row["stated_score"]) == (stated["execution_weight"], "9")
 

@@ -426,10 +426,17 @@ def _unknown_headers(row: list[str], roles: dict[str, list[int]]) -> list[str]:
 
 
 def _unscored(parsed: ParsedTable, file: str) -> None:
-    """An item judged by the evaluator (no 指标值/实际完成值) with a 分值 but no 得分 cannot be scored."""
+    """An item judged by the evaluator (no 指标值/实际完成值) with a 分值 but no 得分 cannot be scored; a 指标值
+    with digits that is not a number (OCR 'M.8万元') beside a numeric 实际完成值 cannot be compared."""
     frame = parsed.frame
     if frame.empty:
         return
+    for r in frame.itertuples():
+        target, actual = parse_value(normalise(r.target)), parse_value(normalise(r.actual))
+        if target.kind == "text" and re.search(r"\d", r.target) and actual.is_numeric:
+            parsed.problems.append(Problem(file, parsed.sheet, int(r.row), parsed.headers.get("target", "指标值"),
+                                           r.target, f"指标值无法识别为数值，而实际完成值「{r.actual}」是数值；"
+                                           "请核对指标值（如 14.8万元）"))
     blank = (frame["rule"] == "manual") & (frame["stated_score"] == "") & (frame["weight"].map(
         lambda w: isinstance(w, float) and w > 0))
     for r in frame[blank].itertuples():
