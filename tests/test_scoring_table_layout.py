@@ -91,7 +91,9 @@ def test_own_indicator_system_is_read_and_scored_on_its_weights(tmp_path):
     codes = [n["code"] for n in read.notes]
     assert codes[0] == "table_scheme" and read.notes[0]["severity"] == "info"
     assert "项目绩效" in read.notes[0]["message"] and "表内指标体系" in read.notes[0]["message"]
-    assert any(n["code"] == "table_weights" and "第13、14行" in n["message"] for n in read.notes)
+    (shared_note,) = [n for n in read.notes if n["code"] == "table_weights"]
+    assert "第13、14行" in shared_note["message"] and "合并单元格" in shared_note["message"]
+    assert shared_note["severity"] == "info"  # the merge is in the workbook
 
     ev = evaluate(project, scheme)
     assert ev.total == 94 and ev.grade == "优"
@@ -112,10 +114,21 @@ def test_stated_total_that_disagrees_is_a_finding(tmp_path):
 
 def test_csv_reads_like_the_workbook(tmp_path):
     from_xlsx = load_project(_xlsx(tmp_path / "农田.xlsx", OWN_SYSTEM, OWN_MERGES))
-    from_csv = load_project(_csv(tmp_path / "农田.csv", OWN_SYSTEM))
+    (read,) = read_projects(_csv(tmp_path / "农田.csv", OWN_SYSTEM))
     cols = ["row", "level1", "level2", "name", "weight", "stated_score", "deduction"]
-    assert from_csv.indicators[cols].equals(from_xlsx.indicators[cols])
-    assert from_csv.scheme_id == from_xlsx.scheme_id
+    assert read.project.indicators[cols].equals(from_xlsx.indicators[cols])
+    assert read.project.scheme_id == from_xlsx.scheme_id
+    # a CSV keeps no merges: reading the blank 分值 as shared is said, as a warning
+    (note,) = [n for n in read.notes if n["code"] == "table_weights"]
+    assert note["severity"] == "warning" and "CSV 不保存合并单元格" in note["message"]
+
+
+def test_blank_weight_without_a_merge_in_a_workbook_is_located(tmp_path):
+    merges = tuple(m for m in OWN_MERGES if m != "D13:D15")
+    (read,) = read_projects(_xlsx(tmp_path / "农田.xlsx", OWN_SYSTEM, merges))
+    weight, score = sorted(read.problems, key=lambda p: -p.row)
+    assert (weight.row, weight.column) == (14, "分值") and "分值为空" in weight.expected
+    assert (score.row, score.column) == (13, "得分") and "无法评分" in score.expected
 
 
 # 项目决策 10 / 项目管理 25 / 项目产出 30 / 项目效益 35 with a funds block and 指标值/实际完成值 columns

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from perfeval.cells import cell_number
 from perfeval.errors import Problem, SchemeError
@@ -270,6 +271,7 @@ def _segment_rows(cells: list[list[str]], header: int, stop: int, roles: dict[st
             "weight_text": get(row, "weight"), "target": get(row, "target"), "actual": get(row, "actual"),
             "score_text": get(row, "stated_score"), "review_text": get(row, "review"),
             "reason": get(row, "reason"), "has_weight_column": bool(roles.get("weight")),
+            "weight_col": roles["weight"][0] if roles.get("weight") else None,
         })
     return out
 
@@ -294,8 +296,22 @@ def _own_weights(records: list[dict]) -> None:
                 rec["weight"], rec["weight_from"] = in_label, "label"
 
 
-def _shared_weights(records: list[dict]) -> None:
-    """A 得分 under a blank 分值, below a row of the same group whose 分值 is set: one merged 分值 cell."""
+def _merged_cells(raw: RawWorkbook) -> dict[tuple[int, int], tuple[int, int]] | None:
+    """0-based (row, column) of every cell inside a merged range of the 指标 sheet -> its top-left cell; None when
+    the file cannot say (a CSV keeps only the top-left text)."""
+    if raw.path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    try:
+        sheet = CalamineWorkbook.from_path(str(raw.path)).get_sheet_by_name(raw.sheet_names["指标"])
+        ranges = sheet.merged_cell_ranges or []
+    except Exception:  # calamine raises its own types; the grid itself was read, so go on without merges
+        return None
+    return {(r, c): top for top, (r1, c1) in ranges for r in range(top[0], r1 + 1) for c in range(top[1], c1 + 1)}
+
+
+def _shared_weights(records: list[dict], merged: dict[tuple[int, int], tuple[int, int]] | None) -> None:
+    """A 得分 under a blank 分值, below a row of the same group whose 分值 is set: one merged 分值 cell. In a
+    workbook the merge must be there; a CSV keeps no merges, so there the blank is read as one (and noted)."""
     last: dict | None = None
     for rec in records:
         group = (rec["segment"], rec["level1"], rec["level2"])
@@ -304,8 +320,13 @@ def _shared_weights(records: list[dict]) -> None:
         if rec["weight_from"] == "column":
             last = rec
         elif rec["weight_from"] == "" and rec["score_text"] and rec["has_weight_column"] and last is not None:
+            col = rec["weight_col"]
+            if merged is not None and merged.get((rec["row"] - 1, col)) != (last["row"] - 1, col):
+                last = None
+                continue
             rec["weight_from"], rec["weight"] = "shared", last["weight"]
             last.setdefault("members", []).append(rec)
+            last["merge_seen"] = merged is not None
         elif rec["weight_from"]:
             last = None
 
@@ -354,9 +375,11 @@ def _combine_shared(records: list[dict], sheet: str, parsed: ParsedTable) -> lis
                                   next((r["score_text"] for r in group if r["score_text"]
                                         and cell_number(r["score_text"]) is None), ""))}
             rows = "、".join(str(r["row"]) for r in group)
+            how = ("合并单元格" if rec.get("merge_seen") else
+                   "CSV 不保存合并单元格：下方有得分而分值为空的行按与上方共用分值理解，请核对原表")
             parsed.notes.append(_note(
-                "table_weights", "warning",
-                f"第{rows}行共用一个分值 {rec['weight']:g} 分（合并单元格），按一项指标计，得分合计 "
+                "table_weights", "info" if rec.get("merge_seen") else "warning",
+                f"第{rows}行共用一个分值 {rec['weight']:g} 分（{how}），按一项指标计，得分合计 "
                 f"{rec['score_text'] or '—'} 分：{rec['name']}", f"{sheet}第{group[0]['row']}行"))
         out.append(rec)
     return out
@@ -405,7 +428,7 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
     records = [r for r in records if not _is_total(r)]
     _own_weights(records)
     records = [r for r in records if not _is_placeholder(r)]
-    _shared_weights(records)
+    _shared_weights(records, _merged_cells(raw))
     complete = {n for n, (i, roles) in enumerate(headers) if not _unknown_headers(cells[i], roles)}
     _parent_weights(records, complete, sheet, parsed)
     records = _combine_shared(records, sheet, parsed)
