@@ -105,8 +105,11 @@ def test_own_indicator_system_is_read_and_scored_on_its_weights(tmp_path):
 
 def test_stated_total_that_disagrees_is_a_finding(tmp_path):
     rows = [list(r) for r in OWN_SYSTEM]
-    rows[-1] = ["总分", None, None, 100, 97]
-    project = load_project(_xlsx(tmp_path / "农田.xlsx", rows, OWN_MERGES))
+    rows[-1] = ["总分", None, None, 105, 97]
+    (read,) = read_projects(_xlsx(tmp_path / "农田.xlsx", rows, OWN_MERGES))
+    (note,) = [n for n in read.notes if n["code"] == "weights"]
+    assert note["message"] == "合计行分值为 105 分，但各指标分值合计为 100 分" and "第17行" in note["where"]
+    project = read.project
     ev = evaluate(project, scheme_from_spec(project.scheme_id))
     (finding,) = ev.findings[ev.findings["code"] == "stated_total"].itertuples()
     assert "97" in finding.message and "94" in finding.message and "第17行" in finding.where

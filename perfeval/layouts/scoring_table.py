@@ -103,6 +103,7 @@ class ParsedTable:
     notes: list[dict[str, str]] = field(default_factory=list)
     printed: dict[str, float] = field(default_factory=dict)  # 一级 name -> weight printed in its label
     checked: pd.DataFrame | None = None  # the indicator rows as `check_indicators` returns them
+    total_weights: list[tuple[int, float]] = field(default_factory=list)  # (row, 分值) printed on 总分/合计 rows
 
 
 def _fold(text: object) -> str:
@@ -440,6 +441,11 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
     parsed.printed = {name: w for r in records for name, w in [split_label(r["level1"])] if w is not None}
     if not any(r["weight_from"] in ("", "bad") for r in records):
         _declared_subtotals(records, sheet, parsed)
+        items = sum(r["weight"] for r in records)
+        for row, weight in parsed.total_weights:
+            if abs(weight - items) > 1e-6:
+                parsed.notes.append(_note("weights", "warning", f"合计行分值为 {weight:g} 分，但各指标分值合计为 "
+                                          f"{items:g} 分", f"{sheet}第{row}行"))
     return parsed
 
 
@@ -481,7 +487,9 @@ def _totals(records: list[dict], file: str, sheet: str, parsed: ParsedTable) -> 
             else:
                 parsed.stated.append({"item": "总分", "value": value, "text": text,
                                       "where": f"{sheet}第{rec['row']}行（{rec['total_label']}）"})
-        rec["total_weight"] = cell_number(rec["weight_text"])
+        weight = cell_number(rec["weight_text"])
+        if weight is not None:
+            parsed.total_weights.append((rec["row"], weight))
 
 
 def _missing_weights(records: list[dict], headers: list, cells: list[list[str]], file: str, sheet: str,
