@@ -154,6 +154,10 @@ def _builtin(name: str) -> Scheme:
 BUILTIN_SCHEMES = ("third_party", "self")
 
 
+#: prefix of the spec of a scheme built from a table's own levels and weights
+TABLE_SCHEME_PREFIX = "table:"
+
+
 def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
     """A scheme from its id ('third_party', 'self'), a Chinese alias ('单位自评') or a TOML path."""
     if isinstance(spec, Scheme):
@@ -163,6 +167,11 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
     text = normalise(str(spec))
     if text in BUILTIN_SCHEMES:
         return _builtin(text)
+    if text.startswith(TABLE_SCHEME_PREFIX):
+        # a published table's own indicator system (perfeval.layouts.table_scheme), spelled out in the spec
+        from perfeval.layouts.table_scheme import scheme_from_spec
+
+        return scheme_from_spec(text)
     for name in BUILTIN_SCHEMES:
         scheme = _builtin(name)
         if text == scheme.name or text in scheme.aliases:
