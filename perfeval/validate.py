@@ -85,8 +85,16 @@ def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[ProjectRead]:
     """Read every project in a file; problems are kept per project so one bad project
-    in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable."""
+    in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable.
+
+    A workbook in another recognised layout (a 项目支出绩效自评表, `perfeval.layouts`) is detected and read
+    by that layout's reader."""
     raw = read_workbook(path)
+    from perfeval.layouts import read_layout  # the layouts build on this module
+
+    other = read_layout(raw, scheme)
+    if other is not None:
+        return other
     file = str(raw.path)
     problems: list[Problem] = []
     ind = _table(raw, "指标", INDICATOR_HEADERS, problems, required=True)
