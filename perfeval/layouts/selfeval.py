@@ -337,7 +337,8 @@ def _goals(g: _Grid, r: int, sheet: _Sheet) -> None:
         if h + 1 >= len(g.values):
             return
         cols = {("总体目标" if ("预期" in k or "设定" in k or k == "目标") else "总体目标完成情况"): c
-                for c, k in enumerate(g.keys[h]) if k and ("目标" in k or "完成情况" in k) and not k.startswith("年度总体")}
+                for c, k in enumerate(g.keys[h])
+                if k and ("目标" in k or "完成情况" in k) and not k.startswith("年度总体")}
         if cols:
             bounds = _bounds(g, h)
             for name, c in cols.items():
@@ -402,9 +403,10 @@ def _with_unit(value: object, unit: str, op: str = "") -> str:
     if op and measure.kind == "number" and measure.op is None:
         text = f"{op}{text}"
     bare_fraction = isinstance(value, int | float) and abs(float(value)) <= 1.5
-    if unit and measure.kind in ("number", "range") and not measure.unit:
-        if not (unit in _PERCENT_UNITS and bare_fraction):  # an Excel percent cell is a fraction: keep it bare
-            text = f"{text}{unit}"
+    # an Excel percent cell holds a fraction (0.93 shown as 93%): it is kept bare, and scoring reads it as percent
+    if unit and measure.kind in ("number", "range") and not measure.unit \
+            and not (unit in _PERCENT_UNITS and bare_fraction):
+        text = f"{text}{unit}"
     return text
 
 
@@ -505,7 +507,8 @@ def _execution_row(total: dict, scheme: Scheme, sheet: _Sheet) -> dict:
         level = next((lv for lv in scheme.levels if lv.name == "预算执行率"), None)
         if level is not None:
             weight = level.weight
-            sheet.pairs["预算执行率分值说明"] = f"表中未填预算执行率分值，按评价方案「{scheme.name}」计 {level.weight:g} 分"
+            sheet.pairs["预算执行率分值说明"] = (f"表中未填预算执行率分值，按评价方案「{scheme.name}」"
+                                           f"计 {level.weight:g} 分")
     return {"row": total["row"], "level1": "预算执行率", "level2": "", "level3": "预算执行率", "name": "",
             "weight": weight, "target": "", "actual": "", "method": "预算执行率",
             "stated_score": total.get("score"), "deduction": None, "deduction_reason": "", "reason": "",
@@ -522,7 +525,6 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
     head_end = min([first_block, *(r for r, _ in funds_rows)])
     for r in range(head_end):
         _label_pairs(g, r, sheet)
-    _year(g, sheet, max(head_end, 1))
     total = None
     if funds_rows:
         r, found = funds_rows[0]
@@ -537,9 +539,8 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
                               "stated_score": total["labels"].get("score", "得分")})
     last = first_block
     for i, block in enumerate(blocks):
-        end = blocks[i + 1].row - (1 if i + 1 < len(blocks) and _BLOCK.search(
-            "".join(map(_fold, g.values[blocks[i + 1].row - 1]))) else 0) if i + 1 < len(blocks) else len(g.values)
-        listed = sum(float(x["weight"]) for x in sheet.indicators if _number(x["weight"]) is not None)
+        end = blocks[i + 1].row if i + 1 < len(blocks) else len(g.values)  # a title row above it stops too
+        listed = sum(_number(x["weight"]) or 0.0 for x in sheet.indicators)
         last = _indicator_rows(g, block, end, sheet, listed)
         for canon, c in block.columns.items():
             sheet.headers.setdefault(canon, plain_text(g.values[block.row][c]))
@@ -551,11 +552,14 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
                 sheet.narrative[_key(label)] = plain_text(text)
             continue
         _label_pairs(g, r, sheet)
+    _year(g, sheet, max(head_end, 1))
     reason = next((text for label, text in sheet.narrative.items() if label.startswith("偏差")), "")
     if reason and not any("reason" in b.columns for b in blocks):
-        # Hubei: no reason column; the 偏差大或目标未完成原因分析 row below the table explains every deviation
+        # Hubei: no reason column; the 偏差大或目标未完成原因分析 row below the table explains the items
+        # the table itself scores below their weight
         for row in sheet.indicators:
-            if row["method"] != "预算执行率":
+            weight, stated = _number(row["weight"]), _number(row["stated_score"])
+            if weight is not None and stated is not None and stated < weight - 1e-9:
                 row["reason"] = reason
     if "总分" in sheet.pairs:  # "自评得分：92.5" written below the table
         sheet.state("总分", sheet.pairs.pop("总分"), sheet.rows.pop("总分", 0), "自评得分")
@@ -595,7 +599,8 @@ def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -
     counts = Counter(r.key for r in reads)
     for r in reads:
         if counts[r.key] > 1:
-            r.problems.append(Problem(file, None, None, "项目编号", r.key, "项目编号重复（同一工作簿中有多个相同编号的自评表）"))
+            r.problems.append(Problem(file, None, None, "项目编号", r.key,
+                                      "项目编号重复（同一工作簿中有多个相同编号的自评表）"))
             r.project = None
     return reads
 
@@ -608,9 +613,9 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
     pairs = dict(sheet.pairs)
     key = _project_id(raw, sheet_name, pairs)
     pairs["项目编号"] = key
-    if _blank(pairs.get("实施单位")) or _fold(pairs.get("实施单位")) == "本单位":
-        if not _blank(pairs.get("单位名称")):
-            pairs["实施单位"] = pairs["单位名称"]
+    unit = pairs.get("实施单位")
+    if (_blank(unit) or _fold(unit) == "本单位") and not _blank(pairs.get("单位名称")):
+        pairs["实施单位"] = pairs["单位名称"]
     pairs["评价方式"] = "单位自评"
     if "全年预算数" in pairs:
         pairs["到位数说明"] = "自评表未列到位数，按全年预算数计（预算执行率按 全年执行数/全年预算数 计算，不受影响）"
