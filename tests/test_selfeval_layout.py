@@ -202,8 +202,11 @@ def test_hubei_budget_block_and_goal_blocks():
     assert project.unit == "某市水土保持科研所"  # 项目实施单位 "本单位" → 单位名称
     ind = project.indicators
     assert ind["row"].tolist() == [5, 7, 8, 11, 12, 13, 14]
-    assert ind["weight"].tolist() == [20.0, 20.0, 20.0, 10.0, 10.0, 10.0, 10.0]  # 40分 shared equally
-    assert "平均分配" in project.info["分值说明（第6行）"] and "平均分配" in project.info["分值说明（第10行）"]
+    # no 分值 column: block 1's scores (20, 20) add up to its 40分, so they are its weights; block 2's
+    # (10, 10, 9, 10) do not, so its 40分 is shared equally — each reading noted in Project.info
+    assert ind["weight"].tolist() == [20.0, 20.0, 20.0, 10.0, 10.0, 10.0, 10.0]
+    assert "得分取整后合计 40 分" in project.info["分值说明（第6行）"]
+    assert "40 分在 4 个指标间平均分配" in project.info["分值说明（第10行）"]
     assert ind.set_index("name").loc["水土流失治理面积", "reason"] == "治理面积受汛期影响未达目标"
     assert project.narrative["改进措施及结果应用方案"] == "提前安排施工计划"
     assert stated(project)["预算执行率得分"] == ("20", "自评表第5行「得分（20分*执行率）」")

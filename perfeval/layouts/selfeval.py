@@ -28,6 +28,7 @@ Every problem is located at the original Excel row through the ordinary checkers
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from perfeval.errors import Problem, SchemeError
 from perfeval.indicator_checks import check_indicators, check_weights
 from perfeval.info_sheet import build_info
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
-from perfeval.notation import normalise, parse_value, plain_text
+from perfeval.notation import normalise, parse_value, plain_text, split_weight
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.sheet import RawWorkbook, Table
 from perfeval.stated_checks import check_stated, narrative
@@ -60,16 +61,16 @@ IND_COLUMNS: dict[str, tuple[str, ...]] = {
                "预期目标值", "绩效目标值", "年初指标值"),
     "unit": ("度量单位", "计量单位", "单位"),
     "actual": ("实际完成值", "全年实际值", "实际值", "完成值", "全年实际完成值", "实际完成情况",
-               "年度实际完成值", "实际完成", "全年完成值"),
+               "年度实际完成值", "实际完成", "全年完成值", "年终完成值"),
     "weight": ("分值", "权重", "指标分值", "权重分", "标准分值"),
-    "stated_score": ("得分", "自评得分", "评价得分", "实际得分"),
+    "stated_score": ("得分", "自评得分", "评价得分", "实际得分", "自评分"),
     "measure": ("改进措施", "整改措施"),
 }
 FUND_COLUMNS: dict[str, tuple[str, ...]] = {
-    "initial": ("年初预算数",),
-    "budget": ("全年预算数", "预算数", "调整后预算数", "全年预算", "预算金额"),
-    "spent": ("全年执行数", "执行数", "实际执行数", "全年实际支出", "实际支出", "执行金额"),
-    "weight": ("分值",),
+    "initial": ("年初预算数", "年初预算"),
+    "budget": ("全年预算数", "预算数", "调整后预算数", "全年预算", "预算金额", "调整预算数"),
+    "spent": ("全年执行数", "执行数", "实际执行数", "全年实际支出", "实际支出", "执行金额", "全年执行", "预算执行数"),
+    "weight": ("分值", "权重"),
     "rate": ("执行率", "预算执行率"),
     "score": ("得分",),
 }
@@ -91,6 +92,14 @@ INFO_LABELS: dict[str, str] = {
 _NOTE = re.compile(r"\([^()]*\)")
 _SPACE = re.compile(r"\s+")
 _YEAR_TITLE = re.compile(r"((?:19|20)\d{2})\s*年度")
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d{2})\s*年")
+_GRADES = frozenset({"优", "良", "中", "差", "优秀", "良好", "合格", "不合格", "较差"})
+#: traditional -> simplified for the characters of the form's labels (tables are published in both scripts)
+_T2S = str.maketrans(
+    "項績評級標實際預數執單稱報門類別屬資總額財產質進滿務對會結轉餘萬達應監測據審編內計劃時間經濟態續響負責聯電話備註說"
+    "與農黃岡礎設備費況項價値值優淨節約調當併舉點見錄權條體狀",
+    "项绩评级标实际预数执单称报门类别属资总额财产质进满务对会结转余万达应监测据审编内计划时间经济态续响负责联电话备注说"
+    "与农黄冈础设备费况项价值值优净节约调当并举点见录权条体状")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})")
 _POINTS = re.compile(r"\((\d+(?:\.\d+)?)分")
 _BLOCK = re.compile(r"年度绩效目标\s*\d*.*?\((\d+(?:\.\d+)?)分\)")
@@ -100,18 +109,21 @@ _FOOTER = re.compile(r"^(填表人|填报人|联系电话|填报日期|填表日
 _NARRATIVE_ROW = re.compile(r"^(偏差大或目标未完成原因分析|偏差原因分析|改进措施及结果应用方案|改进措施)")
 _PLACEHOLDER = re.compile(r"^指标\d*[:.、]?")
 _FILLER = frozenset({"", "……", "…", "...", "。。。", "......", "等", "/"})
-_OPERATORS = ("≥", "≤", ">", "<", "=", "大于等于", "小于等于", "不低于", "不高于", "不少于", "不超过", "等于",
-              "大于", "小于", "高于", "低于", "≧", "≦")
+_OPERATORS = {"≥": "≥", "≤": "≤", ">": ">", "<": "<", "=": "=", "═": "=", "﹦": "=", "≧": "≥", "≦": "≤",
+              "⩾": "≥", "⩽": "≤", ">=": "≥", "<=": "≤", "大于等于": "≥", "小于等于": "≤", "不低于": "≥",
+              "不高于": "≤", "不少于": "≥", "不超过": "≤", "等于": "=", "大于": ">", "小于": "<", "高于": ">",
+              "低于": "<"}
 _NATURE_METHODS = {"正向": "正向", "正向指标": "正向", "反向": "反向", "反向指标": "反向", "定性": "定性",
                    "定性指标": "定性"}
 _PERCENT_UNITS = ("%", "百分比")
-_FUND_ROWS = (("资金总额", "total"), ("合计", "total"), ("财政拨款", "当年财政拨款"), ("财政资金", "当年财政拨款"),
-              ("上年结转", "上年结转资金"), ("结转", "上年结转资金"), ("其他资金", "其他资金"), ("其他", "其他资金"))
+_FUND_ROWS = (("资金总额", "total"), ("合计", "total"), ("总额", "total"), ("财政拨款", "当年财政拨款"),
+              ("财政资金", "当年财政拨款"), ("上年结转", "上年结转资金"), ("结转", "上年结转资金"),
+              ("其他资金", "其他资金"), ("其他", "其他资金"))
 
 
 def _fold(value: object) -> str:
-    """Cell text with widths folded and every space and line break removed."""
-    return _SPACE.sub("", normalise(value))
+    """Cell text for matching: widths folded, spaces and line breaks removed, traditional characters simplified."""
+    return _SPACE.sub("", normalise(value)).translate(_T2S)
 
 
 def _key(value: object) -> str:
@@ -169,7 +181,28 @@ def _header(keys: list[str], spec: dict[str, tuple[str, ...]]) -> dict[str, int]
 
 
 def _is_indicator_header(found: dict[str, int]) -> bool:
-    return {"level1", "target", "stated_score"} <= set(found) and bool({"level2", "level3", "name"} & set(found))
+    return {"target", "stated_score"} <= set(found) and len({"level1", "level2", "level3", "name"} & set(found)) >= 2
+
+
+def _indicator_header(keys: list[list[str]], r: int) -> tuple[dict[str, int], int] | None:
+    """(columns, rows the header takes) when row r starts an indicator header: one row, or two rows where the
+    second holds only header words (一级指标 … under 绩效指标, or 计算符号 | 指标值 | 计量单位 under 年度指标值)."""
+    found = _header(keys[r], IND_COLUMNS)
+    if found and r + 1 < len(keys):
+        below = [(c, k) for c, k in enumerate(keys[r + 1]) if k]
+        if below and all(_match(k, IND_COLUMNS) for _, k in below):
+            merged = {**found, **{_match(k, IND_COLUMNS): c for c, k in below}}
+            if _is_indicator_header(merged):
+                return _with_level1(merged), 2
+    return (_with_level1(found), 1) if _is_indicator_header(found) else None
+
+
+def _with_level1(found: dict[str, int]) -> dict[str, int]:
+    """A garbled 一级指标 header (OCR) still leaves its column: the one left of 二级指标."""
+    if "level1" not in found and "level2" in found and found["level2"] > 0 \
+            and found["level2"] - 1 not in found.values():
+        return {**found, "level1": found["level2"] - 1}
+    return found
 
 
 def _is_funds_header(found: dict[str, int]) -> bool:
@@ -186,17 +219,24 @@ def is_selfeval_grid(grid: pd.DataFrame) -> bool:
     for r, keys in enumerate(g.keys):
         titled = titled or (r < 6 and any("自评表" in k for k in keys))
         funds = funds or _is_funds_header(_header(keys, FUND_COLUMNS))
-        indicators = indicators or _is_indicator_header(_header(keys, IND_COLUMNS))
+        indicators = indicators or _indicator_header(g.keys, r) is not None
         if indicators and (titled or funds):
             return True
     return False
 
 
+def _candidates(raw: RawWorkbook) -> dict[str, pd.DataFrame]:
+    """Every sheet by name; a CSV file is one sheet named after the file."""
+    if raw.grids:
+        return raw.grids
+    return {raw.sheet_names.get(k, k): grid for k, grid in raw.sheets.items()}
+
+
 def selfeval_sheets(raw: RawWorkbook) -> list[str]:
     """Names of the visible sheets of `raw` that are 自评表 (none for perfeval's own format)."""
-    if "项目信息" in raw.sheets or raw.path.suffix.lower() == ".csv":
+    if "项目信息" in raw.sheets:
         return []
-    return [name for name, grid in raw.grids.items()
+    return [name for name, grid in _candidates(raw).items()
             if not grid.attrs.get("hidden", False) and is_selfeval_grid(grid)]
 
 
@@ -273,12 +313,13 @@ def _label_pairs(g: _Grid, r: int, sheet: _Sheet, skip: set[int] = frozenset()) 
 
 
 def _year(g: _Grid, sheet: _Sheet, title_rows: int) -> None:
-    for r in range(min(title_rows, len(g.values))):
-        for v in g.values[r]:
-            m = _YEAR_TITLE.search(_fold(v)) if not _blank(v) else None
-            if m and "填报" not in _fold(v):
-                sheet.put("年度", int(m.group(1)), r + 1, overwrite=True)
-                return
+    titles = [(r, _fold(v)) for r in range(min(title_rows, len(g.values))) for v in g.values[r] if not _blank(v)]
+    for r, text in titles:
+        m = _YEAR_TITLE.search(text) if "填报" not in text else None
+        m = m or (_YEAR_IN_TITLE.search(text) if text.endswith("表") and "自评" in text else None)
+        if m:
+            sheet.put("年度", int(m.group(1)), r + 1, overwrite=True)
+            return
     if not _blank(sheet.pairs.get("年度")):
         return
     filled = sheet.pairs.get("填报日期")
@@ -306,16 +347,25 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
             if m:
                 points = float(m.group(1))
                 break
+    heading = "".join(_fold(v) for row in (h - 1, h) if row >= 0 for v in g.values[row] if not _blank(v))
+    yuan = "(元)" in heading and "万元" not in heading  # "项目资金（元）": amounts in 元, not 万元
+    if yuan:
+        sheet.pairs["金额单位说明"] = "自评表资金栏以「元」为单位，已换算为万元"
     total: dict | None = None
     for r in range(h + 1, min(stop, h + 9)):
         label = next((_fold(v) for v in g.values[r][:first_col] if not _blank(v)), "")
         label = label.removeprefix("其中").lstrip(":")
         kind = next((k for word, k in _FUND_ROWS if word in label), None)
+        if kind is None and "资金" in label:
+            kind = label  # another source of funds (财政专户管理资金, 单位资金 …): kept as written
         if kind is None:
             if label or any(not _blank(v) for v in g.values[r]):
                 break
             continue
         values = {canon: _span(g, r, c, bounds) for canon, c in found.items()}
+        if yuan:
+            values.update({c: f"{plain_text(values[c])}元" for c in ("initial", "budget", "spent")
+                           if plain_text(values.get(c)) and _number(values[c]) is not None})
         if kind == "total" and total is None:
             total = {"row": r + 1, "labels": labels, "points": points, **values}
             sheet.put("全年预算数", values.get("budget"), r + 1)
@@ -361,18 +411,16 @@ def _block_weight(g: _Grid, h: int, found: dict[str, int]) -> float | None:
 
 
 def _blocks(g: _Grid) -> list[_Block]:
-    blocks = []
-    for r, keys in enumerate(g.keys):
-        found = _header(keys, IND_COLUMNS)
-        if not _is_indicator_header(found):
+    blocks: list[_Block] = []
+    for r in range(len(g.keys)):
+        if blocks and r < blocks[-1].body:
             continue
-        body, bounds = r + 1, _bounds(g, r)
-        if r + 1 < len(g.values):  # a second header row (指标值 split into 指标性质 | 指标值 | 度量单位)
-            sub = [(c, k) for c, k in enumerate(g.keys[r + 1]) if k]
-            if sub and all(_match(k, IND_COLUMNS) for _, k in sub):
-                found.update({_match(k, IND_COLUMNS): c for c, k in sub})
-                body, bounds = r + 2, _bounds(g, r, r + 1)
-        blocks.append(_Block(r, found, bounds, body, _block_weight(g, r, found)))
+        header = _indicator_header(g.keys, r)
+        if header is None:
+            continue
+        found, height = header
+        bounds = _bounds(g, *range(r, r + height))
+        blocks.append(_Block(r, found, bounds, r + height, _block_weight(g, r, found)))
     return blocks
 
 
@@ -389,9 +437,7 @@ def _operator(nature: str) -> tuple[str, str]:
     text = _fold(nature)
     if text in _NATURE_METHODS:
         return "", _NATURE_METHODS[text]
-    if text in _OPERATORS or normalise(text) in _OPERATORS:
-        return normalise(text), ""
-    return "", ""
+    return _OPERATORS.get(text, ""), ""
 
 
 def _with_unit(value: object, unit: str, op: str = "") -> str:
@@ -424,6 +470,9 @@ def _total_row(g: _Grid, r: int, block: _Block, sheet: _Sheet) -> None:
             numbers = [v for c, v in enumerate(g.values[r]) if c != weight_col and _number(v) is not None]
             score = numbers[-1] if numbers else None
     sheet.state("总分", score, r + 1, "总分")
+    grade = next((v for v in g.values[r] if not _blank(v) and _fold(v) in _GRADES), None)
+    if grade is not None and "等级" not in sheet.pairs:  # "总分 | 100 | 96 | 优"
+        sheet.state("等级", plain_text(grade), r + 1, "等级")
 
 
 def _number(value: object) -> float | None:
@@ -436,6 +485,7 @@ def _indicator_rows(g: _Grid, block: _Block, end: int, sheet: _Sheet, weights_so
     cols = block.columns
     label_end = max(cols.get(c, -1) for c in ("level1", "level2", "level3", "name")) + 1
     rows: list[dict] = []
+    breakdown: list[int] = []
     level1 = level2 = ""
     r, stop = block.body, end
     while r < end:
@@ -454,13 +504,24 @@ def _indicator_rows(g: _Grid, block: _Block, end: int, sheet: _Sheet, weights_so
         cell = {canon: _span(g, r, c, block.bounds) for canon, c in cols.items() if canon != "reason"}
         if "reason" in cols:
             cell["reason"] = _span(g, r, cols["reason"], block.bounds)
-        raw1, raw2 = plain_text(cell.get("level1")), plain_text(cell.get("level2"))
+        raw1, raw2 = (_fold(cell.get(c)) if plain_text(cell.get(c)) else "" for c in ("level1", "level2"))
         level1 = raw1 or level1
         level2 = raw2 or (level2 if not raw1 else "")
+        parent = _parent(level2)
+        if not raw1 and parent and parent[:-2] not in level1:
+            # 一级 left blank under a 二级 that belongs elsewhere (社会效益指标 under 产出指标): follow the 二级
+            if level1:
+                sheet.pairs[f"一级指标说明（第{r + 1}行）"] = (f"一级指标空白，按二级指标「{level2}」归入「{parent}」"
+                                                          f"（而非上方的「{level1}」）")
+            level1 = parent
         name = _name(cell.get("level3")) or _name(cell.get("name"))
         values = [plain_text(cell.get(c)) for c in ("weight", "target", "actual", "stated_score")]
         values = [v for v in values if v not in ("……", "…", "...")]
         if not name and not any(values):
+            r += 1
+            continue
+        if name.startswith("其中") and not plain_text(cell.get("weight")) and not plain_text(cell.get("stated_score")):
+            breakdown.append(r + 1)  # "其中…" rows itemise the indicator above; they carry no points
             r += 1
             continue
         if not name and not plain_text(cell.get("level3")):
@@ -488,15 +549,57 @@ def _indicator_rows(g: _Grid, block: _Block, end: int, sheet: _Sheet, weights_so
             "reason": plain_text(cell.get("reason")), "measure": plain_text(cell.get("measure")),
         })
         r += 1
-    if "weight" not in cols and block.weight is not None and rows:
-        share = block.weight / len(rows)
-        for row in rows:
-            row["weight"] = share
-        sheet.pairs[f"分值说明（第{block.row + 1}行）"] = (
-            f"表中未列各指标分值：按该年度绩效目标 {block.weight:g} 分在 {len(rows)} 个指标间平均分配，"
-            f"每个指标 {share:.4g} 分")
+    if "weight" not in cols and rows:
+        note = _infer_weights(rows, block.weight)
+        if note:
+            sheet.pairs[f"分值说明（第{block.row + 1}行）"] = note
+    if breakdown:
+        sheet.pairs[f"其中明细说明（第{block.row + 1}行起）"] = (
+            f"第{'、'.join(map(str, breakdown))}行为上一指标的「其中」明细（无分值、无得分），未作为指标计分")
     sheet.indicators.extend(rows)
     return stop
+
+
+_LEVEL2_PARENTS = (("满意度", "满意度指标"), ("效益", "效益指标"), ("可持续", "效益指标"), ("数量", "产出指标"),
+                   ("质量", "产出指标"), ("时效", "产出指标"), ("进度", "产出指标"), ("成本", "产出指标"))
+
+
+def _parent(level2: str) -> str:
+    """The 一级 a 10号 二级 indicator belongs to ('' when the 二级 is not one of the framework's)."""
+    return next((parent for word, parent in _LEVEL2_PARENTS if word in level2), "")
+
+
+def _infer_weights(rows: list[dict], block_weight: float | None) -> str:
+    """Weights of a block printed without a 分值 column (Hubei); returns the note saying how they were read.
+
+    1. the items' stated scores, rounded up to whole points, when they add up to the block's weight (every
+       item then scored out of a whole number of points, as the form is filled in);
+    2. else each 一级 weight in its header ("产出指标 (60 分)") shared equally among its items;
+    3. else the block's weight shared equally among its items.
+    """
+    scores = [_number(row["stated_score"]) for row in rows]
+    ceilings = [math.ceil(x - 1e-9) for x in scores if x is not None]
+    if block_weight is not None and len(ceilings) == len(rows) and abs(sum(ceilings) - block_weight) < 1e-9:
+        for row, weight in zip(rows, ceilings, strict=True):
+            row["weight"] = float(weight)
+        return (f"表中未列各指标分值：各指标得分取整后合计 {block_weight:g} 分，与该年度绩效目标分值相符，"
+                f"按此作为各指标分值（{'、'.join(f'{w:g}' for w in ceilings)}）")
+    declared: dict[str, float | None] = {}
+    for row in rows:
+        declared.setdefault(row["level1"], split_weight(row["level1"])[1])
+    if all(w is not None for w in declared.values()):
+        counts = Counter(row["level1"] for row in rows)
+        for row in rows:
+            row["weight"] = declared[row["level1"]] / counts[row["level1"]]
+        parts = "、".join(f"{level} 分在 {counts[level]} 个指标间平均分配" for level in declared)
+        return f"表中未列各指标分值：按一级指标标注的分值平均分配（{parts}）"
+    if block_weight is None:
+        return ""
+    share = block_weight / len(rows)
+    for row in rows:
+        row["weight"] = share
+    return (f"表中未列各指标分值：按该年度绩效目标 {block_weight:g} 分在 {len(rows)} 个指标间平均分配，"
+            f"每个指标 {share:.4g} 分")
 
 
 def _execution_row(total: dict, scheme: Scheme, sheet: _Sheet) -> dict:
@@ -575,7 +678,7 @@ def _project_id(raw: RawWorkbook, sheet_name: str, pairs: dict) -> str:
     written = plain_text(pairs.get("项目编号"))
     if written:
         return written
-    return raw.path.stem if len(raw.grids) == 1 else f"{raw.path.stem}-{sheet_name}"
+    return raw.path.stem if len(_candidates(raw)) == 1 else f"{raw.path.stem}-{sheet_name}"
 
 
 def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -594,7 +697,7 @@ def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -
     except SchemeError as exc:
         return [ProjectRead(raw.path.stem, None, [Problem(file, None, None, None, None, str(exc))])]
     for sheet_name in selfeval_sheets(raw):
-        g = _Grid.of(sheet_name, raw.grids[sheet_name])
+        g = _Grid.of(sheet_name, _candidates(raw)[sheet_name])
         reads.append(_read_project(raw, sheet_name, g, chosen))
     counts = Counter(r.key for r in reads)
     for r in reads:
