@@ -264,6 +264,7 @@ class _Sheet:
     stated: list[dict] = field(default_factory=list)
     narrative: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[int, str, str | None, str]] = field(default_factory=list)  # row, column, value, message
 
     def put(self, key: str, value: object, row: int | None, overwrite: bool = False) -> None:
         if _blank(value) and key in self.pairs:
@@ -378,6 +379,12 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
                 sheet.state(item, values.get(canon), r + 1, labels.get(canon, item))
         elif kind != "total":
             sheet.put(kind, values.get("budget"), r + 1)
+            repeated = {c: values.get(c) for c in ("weight", "score") if _number(values.get(c)) is not None}
+            if repeated:  # the 其中 row repeats the execution row's 分值/得分: shown, never counted twice
+                shown = "、".join(f"{labels[c]} {plain_text(v)}" for c, v in repeated.items())
+                sheet.pairs[f"资金明细说明（第{r + 1}行）"] = (
+                    f"「{plain_text(next(v for v in g.values[r] if not _blank(v)))}」行也填写了{shown}；"
+                    f"预算执行率只按「年度资金总额」行计分一次")
     return total
 
 
@@ -540,14 +547,17 @@ def _indicator_rows(g: _Grid, block: _Block, end: int, sheet: _Sheet, weights_so
                 break
         op, method = _operator(plain_text(cell.get("op")))
         unit = plain_text(cell.get("unit"))
-        rows.append({
+        row = {
             "row": r + 1, "level1": level1, "level2": level2, "level3": name if "level3" in cols else "",
             "name": "" if "level3" in cols else name,
             "weight": cell.get("weight"), "target": _with_unit(cell.get("target"), unit, op),
             "actual": _with_unit(cell.get("actual"), unit), "method": method,
             "stated_score": cell.get("stated_score"), "deduction": None, "deduction_reason": "",
             "reason": plain_text(cell.get("reason")), "measure": plain_text(cell.get("measure")),
-        })
+        }
+        if not row["target"] and not method:
+            _without_target(row, sheet)
+        rows.append(row)
         r += 1
     if "weight" not in cols and rows:
         note = _infer_weights(rows, block.weight)
@@ -558,6 +568,19 @@ def _indicator_rows(g: _Grid, block: _Block, end: int, sheet: _Sheet, weights_so
             f"第{'、'.join(map(str, breakdown))}行为上一指标的「其中」明细（无分值、无得分），未作为指标计分")
     sheet.indicators.extend(rows)
     return stop
+
+
+def _without_target(row: dict, sheet: _Sheet) -> None:
+    """A 自评表 row with no 年度指标值 has nothing to score against: the table's own 得分 is taken as the
+    evaluator's judgement (评分方法 扣分, said so in 扣分原因); with no 得分 either it cannot be scored."""
+    weight, stated = _number(row["weight"]), _number(row["stated_score"])
+    if weight is not None and stated is not None and stated >= 0:
+        lost = max(weight - stated, 0.0)
+        row.update(method="扣分", deduction=lost,
+                   deduction_reason=f"表中未填年度指标值，按表中得分 {stated:g} 分计（扣 {lost:g} 分）")
+    elif weight is not None:
+        sheet.problems.append((row["row"], sheet.headers.get("target", "年度指标值"), None,
+                               "年度指标值和得分均为空：该指标无法评分；请填写指标值、实际完成值和得分，或删除该行"))
 
 
 _LEVEL2_PARENTS = (("满意度", "满意度指标"), ("效益", "效益指标"), ("可持续", "效益指标"), ("数量", "产出指标"),
@@ -644,9 +667,9 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
     for i, block in enumerate(blocks):
         end = blocks[i + 1].row if i + 1 < len(blocks) else len(g.values)  # a title row above it stops too
         listed = sum(_number(x["weight"]) or 0.0 for x in sheet.indicators)
-        last = _indicator_rows(g, block, end, sheet, listed)
         for canon, c in block.columns.items():
-            sheet.headers.setdefault(canon, plain_text(g.values[block.row][c]))
+            sheet.headers.setdefault(canon, _SPACE.sub("", plain_text(g.values[block.row][c])))
+        last = _indicator_rows(g, block, end, sheet, listed)
     for r in range(last, len(g.values)):
         first = g.first(r)
         if first and _NARRATIVE_ROW.match(first[1]):
@@ -682,8 +705,8 @@ def _project_id(raw: RawWorkbook, sheet_name: str, pairs: dict) -> str:
 
 
 def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=list(columns))
-    return frame.astype(object)
+    frame = pd.DataFrame.from_records(records, columns=list(columns)).astype(object)
+    return frame.where(frame.notna(), None)  # one missing value, None (an all-empty column would be NaNs)
 
 
 def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list:
@@ -726,7 +749,8 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         pairs.pop(k, None)
     rows = dict(sheet.rows)
     rows.setdefault("项目编号", None)
-    problems: list[Problem] = []
+    problems = [Problem(file, sheet_name, row, column, value, message)
+                for row, column, value, message in sheet.problems]
     info = build_info({"_pairs": pairs, "_rows": rows}, file, sheet_name, problems)
     keys = pd.Series(key, index=range(len(sheet.indicators)), dtype=object)
     frame = _frame(sheet.indicators, INDICATOR_COLUMNS)
