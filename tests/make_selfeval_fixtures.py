@@ -344,6 +344,118 @@ def write_weights110(path: Path) -> None:
     wb.save(path)
 
 
+def write_units(path: Path) -> None:
+    """A county table as published: amounts in 元, a two-row indicator header (绩效指标 over 一级指标 …,
+    年度指标值 over 指标性质 | 指标值 | 度量单位), operators ≧ and ═, a "其中" funds row repeating 分值/得分,
+    a "其中" breakdown row, a 二级 效益 row left without its 一级, a row without a target, and the grade
+    at the end of the total row."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "公开14表"
+    put(ws, 1, 1, "2022年度项目支出绩效自评表", span=10)
+    put(ws, 2, 1, "部门：某县明朗中学", span=9)
+    put(ws, 2, 10, "公开14表")
+    put(ws, 3, 1, "项目名称")
+    put(ws, 3, 2, "义务教育营养改善计划专项资金", span=2)
+    put(ws, 3, 4, "主管部门")
+    put(ws, 3, 5, "某县教育体育局", span=2)
+    put(ws, 3, 7, "实施单位")
+    put(ws, 3, 8, "某县明朗中学", span=3)
+    put(ws, 4, 1, "项目资金 (元)", span=2)
+    for col, header in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"),
+                           strict=True):
+        put(ws, 4, col, header)
+    funds = (("年度资金总额", 400000, 387664.62, 387664.62, 10, "100%", 10),
+             ("其中：当年财政\n拨款", 400000, 387664.62, 387664.62, 10, "100%", 10),
+             ("上年结转\n资金", None, None, None, "—", None, "—"),
+             ("其他资金", "—", "—", "—", "—", None, "—"))
+    for i, (label, *values) in enumerate(funds):
+        put(ws, 5 + i, 2, label)
+        for col, value in zip(range(3, 9), values, strict=True):
+            put(ws, 5 + i, col, value)
+    put(ws, 9, 1, "年度\n总体\n目标", down=2)
+    put(ws, 9, 2, "预期目标", span=4)
+    put(ws, 9, 6, "实际完成情况", span=5)
+    put(ws, 10, 2, "确保每一个学生都能享受到国家政策福利，改善学生体质", span=4)
+    put(ws, 10, 6, "确保每一个学生都能享受到国家政策福利，改善学生体质", span=5)
+    put(ws, 11, 1, "绩效指标", span=3)
+    put(ws, 11, 4, "年度指标值", span=3)
+    put(ws, 11, 7, "实际完成值", down=2)
+    put(ws, 11, 8, "分值", down=2)
+    put(ws, 11, 9, "得分", down=2)
+    put(ws, 11, 10, "偏差原因分析及改进措施", down=2)
+    for col, header in enumerate(("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位"), start=1):
+        put(ws, 12, col, header)
+    rows = [
+        ("产出指标", "数量指标", "学生受资助人数", "≧", 735, "人次", 735, 10, 10, None),
+        (None, None, "其中：寄宿生人数", None, 300, "人次", 300, None, None, None),
+        (None, "质量指标", "营养改善计划覆盖率", "≧", 100, "%", "100%", 20, 20, None),
+        (None, "时效指标", "资金到位及时率", "≧", 100, "%", "100%", 10, 7, None),
+        (None, "成本指标", "生均补助标准达标率", "═", 100, "%", "100%", 10, 10, None),
+        (None, "社会效益\n指标", "政策知晓率", "═", 100, "%", "98%", 10, 9.8, "个别家长未参加宣传会"),
+        ("效益指标", "经济效益\n指标", "减轻贫困学生家庭经济负担", None, "有效", None, "有效", 10, 10, None),
+        (None, "可持续影响\n指标", "促进学校教育事业健康发展", None, None, None, None, 10, 10, None),
+        ("满意度指标", "服务对象满意度指标等", "学生满意度", "≧", 95, "%", "100%", 10, 10, None),
+    ]
+    for i, row in enumerate(rows):
+        for col, value in enumerate(row, start=1):
+            if value is not None:
+                ws.cell(row=13 + i, column=col, value=value)
+    ws.merge_cells("A13:A17")
+    ws.merge_cells("B13:B14")
+    ws.merge_cells("A19:A20")
+    put(ws, 22, 1, "其他需要说明事项")
+    put(ws, 22, 2, "无", span=9)
+    put(ws, 23, 1, "总分", span=7)
+    put(ws, 23, 8, 100)
+    put(ws, 23, 9, 96.8)
+    put(ws, 23, 10, "优")
+    wb.save(path)
+
+
+def write_traditional(path: Path) -> None:
+    """A Hubei table printed in traditional characters, one 年度績效目標 (80分) block whose 一級 headers carry
+    the weights (產出指標（50分）, 效益指標（30分）) and no 分值 column."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    put(ws, 1, 1, "2020年度服務貿易發展資金項目自評表", span=7)
+    put(ws, 2, 1, "單位名稱：區商務局", span=4)
+    put(ws, 2, 5, "填報日期：2021年4月22日", span=3)
+    put(ws, 3, 1, "項目名稱")
+    put(ws, 3, 2, "服務貿易發展資金", span=2)
+    put(ws, 3, 4, "主管部門")
+    put(ws, 3, 5, "區商務局")
+    put(ws, 3, 6, "項目實施單位")
+    put(ws, 3, 7, "投資促進中心")
+    put(ws, 4, 1, "預算執行情況（萬元）（20分）", span=3)
+    for col, header in zip(range(4, 8), ("預算數（A）", "執行數（B）", "執行率（B/A）", "得分（20分*執行率）"),
+                           strict=True):
+        put(ws, 4, col, header)
+    put(ws, 5, 1, "年度財政資金總額", span=3)
+    for col, value in zip(range(4, 8), (285.84, 285.84, "100%", 20), strict=True):
+        put(ws, 5, col, value)
+    put(ws, 6, 1, "年度績效目標（80分）", down=4)
+    for col, header in zip(range(2, 8), ("一級指標", "二級指標", "三級指標", "年初目標值（A）", "實際完成值（B）",
+                                         "得分"), strict=True):
+        put(ws, 6, col, header)
+    rows = [("產出指標（50分）", "數量指標", "服務外包企業數量", "≥3家", "3家", 25),
+            (None, "質量指標", "企業國際質量提升", "有效提升", "有效提升", 25),
+            ("效益指標（30分）", "社會效益指標", "推動企業走出去", "有效推動", "有效推動", 27)]
+    for i, row in enumerate(rows):
+        for col, value in enumerate(row, start=2):
+            if value is not None:
+                ws.cell(row=7 + i, column=col, value=value)
+    ws.merge_cells("B7:B8")
+    put(ws, 10, 1, "總分", span=6)
+    put(ws, 10, 7, 97)
+    put(ws, 11, 1, "偏差大或目標未完成原因分析")
+    put(ws, 11, 2, "企業受疫情影響走出去進度放緩", span=2)
+    put(ws, 11, 4, "改進措施及結果應用方案")
+    put(ws, 11, 5, "加強跟蹤服務", span=3)
+    wb.save(path)
+
+
 WRITERS = {
     "standard.xlsx": write_standard,
     "multi.xlsx": write_multi,
@@ -352,6 +464,8 @@ WRITERS = {
     "export.xlsx": write_export,
     "hubei.xlsx": write_hubei,
     "weights110.xlsx": write_weights110,
+    "units.xlsx": write_units,
+    "traditional.xlsx": write_traditional,
 }
 
 

@@ -287,3 +287,63 @@ def test_fixtures_match_their_script(tmp_path):
             assert a.shape == b.shape
             assert all((x == y) or (isinstance(x, float) and math.isnan(x) and math.isnan(y))
                        for x, y in zip(a.to_numpy().ravel(), b.to_numpy().ravel(), strict=True))
+
+
+# ---------------------------------------------------------------------------------------------- as published
+
+
+def test_a_county_table_in_yuan_with_a_two_row_header():
+    project = only_project(DATA / "units.xlsx")
+    assert project.budget == pytest.approx(38.766462) and project.spent == pytest.approx(38.766462)  # 元 → 万元
+    assert "元" in project.info["金额单位说明"]
+    assert stated(project)["预算数"] == ("387664.62元", "自评表第5行「全年预算数」")
+    ind = project.indicators.set_index("name")
+    assert ind.loc["学生受资助人数", "target"] == "≥735人次"  # 指标性质 ≧ | 指标值 735 | 度量单位 人次
+    assert ind.loc["生均补助标准达标率", "target"] == "=100%"  # ═ (U+2550) is "="
+    # a 二级 效益 row under a blank 一级 below 产出 rows belongs to 效益, and the reading is noted
+    assert ind.loc["政策知晓率", "level1"] == "效益"
+    assert "社会效益指标" in project.info["一级指标说明（第18行）"]
+    # "其中：寄宿生人数" itemises the row above (no 分值, no 得分): not an indicator, noted
+    assert "其中：寄宿生人数" not in ind.index and "第14行" in project.info["其中明细说明（第11行起）"]
+    # a row with no target takes the table's own score as the evaluator's judgement, and says so
+    row = ind.loc["促进学校教育事业健康发展"]
+    assert (row["method"], row["deduction"]) == ("manual", 0.0) and "按表中得分" in row["deduction_reason"]
+    # "其中：当年财政拨款" repeats 分值 10 / 得分 10: counted once, noted
+    assert "计分一次" in project.info["资金明细说明（第6行）"]
+    assert (ind["level1"] == "预算执行率").sum() == 1
+    assert stated(project)["等级"] == ("优", "自评表第23行「等级」")  # the grade at the end of the 总分 row
+    assert "其他需要说明事项" not in project.indicators["level1"].tolist()
+    ev = perfeval.evaluate(project)
+    assert ev.total == 99.8 and ind["weight"].sum() == 100
+    codes = ev.findings.loc[ev.findings["severity"] != "info", "code"].tolist()
+    assert sorted(codes) == ["stated_item_score", "stated_total"]  # 资金到位及时率 met but scored 7; 96.8 ≠ 99.8
+    assert "资金到位及时率" in ev.findings.loc[ev.findings["code"] == "stated_item_score", "message"].item()
+
+
+def test_a_row_with_neither_target_nor_score_is_a_located_error(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目")
+    for cell in ("E23", "F23", "H23"):  # 学员满意度: target, actual and score left blank
+        ws[cell] = None
+    path = tmp_path / "blank.xlsx"
+    wb.save(path)
+    problems = read_projects(path)[0].problems
+    assert [(p.row, p.column) for p in problems] == [(23, "年度指标值")]
+    assert "无法评分" in problems[0].expected
+
+
+def test_a_hubei_table_in_traditional_characters():
+    project = only_project(DATA / "traditional.xlsx")
+    assert project.year == 2020 and project.name == "服務貿易發展資金"
+    ind = project.indicators
+    assert ind["level1"].tolist() == ["预算执行率", "产出", "产出", "效益"]
+    # no 分值 column, scores (25, 25, 27) do not add up to the block's 80: the 一级 weights in the headers
+    # (产出 50, 效益 30) are shared among their items
+    assert ind["weight"].tolist() == [20.0, 25.0, 25.0, 30.0]
+    assert "产出指标 50 分在 2 个指标间平均分配" in project.info["分值说明（第6行）"]
+    assert ind.set_index("name").loc["推動企業走出去", "reason"] == "企業受疫情影響走出去進度放緩"
+    assert stated(project)["总分"] == ("97", "自评表第10行「总分」")
+    ev = perfeval.evaluate(project)
+    assert ev.total == 100.0
+    assert {"stated_total", "stated_item_score"} <= set(ev.findings["code"])

@@ -381,10 +381,10 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
             sheet.put(kind, values.get("budget"), r + 1)
             repeated = {c: values.get(c) for c in ("weight", "score") if _number(values.get(c)) is not None}
             if repeated:  # the 其中 row repeats the execution row's 分值/得分: shown, never counted twice
-                shown = "、".join(f"{labels[c]} {plain_text(v)}" for c, v in repeated.items())
+                shown = "、".join(f"{_SPACE.sub('', labels[c])} {plain_text(v)}" for c, v in repeated.items())
+                written = _SPACE.sub("", plain_text(next(v for v in g.values[r] if not _blank(v))))
                 sheet.pairs[f"资金明细说明（第{r + 1}行）"] = (
-                    f"「{plain_text(next(v for v in g.values[r] if not _blank(v)))}」行也填写了{shown}；"
-                    f"预算执行率只按「年度资金总额」行计分一次")
+                    f"「{written}」行也填写了{shown}；预算执行率只按「年度资金总额」行计分一次")
     return total
 
 
@@ -614,7 +614,8 @@ def _infer_weights(rows: list[dict], block_weight: float | None) -> str:
         counts = Counter(row["level1"] for row in rows)
         for row in rows:
             row["weight"] = declared[row["level1"]] / counts[row["level1"]]
-        parts = "、".join(f"{level} 分在 {counts[level]} 个指标间平均分配" for level in declared)
+        parts = "、".join(f"{split_weight(level)[0]} {declared[level]:g} 分在 {counts[level]} 个指标间平均分配"
+                        for level in declared)
         return f"表中未列各指标分值：按一级指标标注的分值平均分配（{parts}）"
     if block_weight is None:
         return ""
