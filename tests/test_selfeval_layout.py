@@ -347,3 +347,14 @@ def test_a_hubei_table_in_traditional_characters():
     ev = perfeval.evaluate(project)
     assert ev.total == 100.0
     assert {"stated_total", "stated_item_score"} <= set(ev.findings["code"])
+
+
+def test_an_empty_header_value_is_missing_not_the_next_label(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目", code="X-9")
+    ws["B3"] = None  # 项目名称 | (blank) | 项目编号 | X-9
+    path = tmp_path / "noname.xlsx"
+    wb.save(path)
+    problems = read_projects(path)[0].problems
+    assert [(p.row, p.column, p.expected) for p in problems] == [(3, "项目名称", "缺少必填项「项目名称」")]

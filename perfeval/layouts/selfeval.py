@@ -151,9 +151,6 @@ class _Grid:
                   for row in part.to_numpy(dtype=object).tolist()]
         return cls(name, values, [[_key(v) if v is not None else "" for v in row] for row in values])
 
-    def text(self, r: int, c: int) -> str:
-        return plain_text(self.values[r][c])
-
     def first(self, r: int, upto: int | None = None) -> tuple[int, str] | None:
         """(column, folded text) of the first non-empty cell of row r (before column `upto`)."""
         for c, v in enumerate(self.values[r][:upto]):
@@ -293,24 +290,27 @@ def _bounds(g: _Grid, *rows: int) -> list[int]:
     return sorted({c for r in rows for c, k in enumerate(g.keys[r]) if k})
 
 
-def _label_pairs(g: _Grid, r: int, sheet: _Sheet, skip: set[int] = frozenset()) -> None:
-    """Label-value pairs of row r: "标签 | 值" across cells, or "标签：值" inside one cell (several allowed)."""
+_INLINE = re.compile(r"([^\s:：]{2,8})\s*[:：]\s*([^:：]*?)(?=\s+[^\s:：]{2,8}\s*[:：]|$)")
+
+
+def _label_pairs(g: _Grid, r: int, sheet: _Sheet) -> None:
+    """Label-value pairs of row r: "标签 | 值" across cells, or "标签：值" inside one cell (several allowed).
+    A label followed directly by another label has no value."""
     row = g.values[r]
     for c, value in enumerate(row):
-        if c in skip or _blank(value):
+        if _blank(value):
             continue
         key = g.keys[r][c]
         text = normalise(value)
-        inline = list(re.finditer(r"([^\s:：]{2,8})\s*[:：]\s*([^:：]*?)(?=\s+[^\s:：]{2,8}\s*[:：]|$)", text))
-        inline = [m for m in inline if _key(m.group(1)) in INFO_LABELS]
+        inline = [m for m in _INLINE.finditer(text) if _key(m.group(1)) in INFO_LABELS]
         if inline:
             for m in inline:
                 sheet.put(INFO_LABELS[_key(m.group(1))], m.group(2).strip() or None, r + 1)
             continue
         if key in INFO_LABELS:
-            nxt = next((v for v, k in zip(row[c + 1:], g.keys[r][c + 1:], strict=True)
-                        if not _blank(v) and k not in INFO_LABELS), None)
-            sheet.put(INFO_LABELS[key], nxt, r + 1)
+            nxt = next(((v, k) for v, k in zip(row[c + 1:], g.keys[r][c + 1:], strict=True) if not _blank(v)),
+                       (None, ""))
+            sheet.put(INFO_LABELS[key], None if nxt[1] in INFO_LABELS else nxt[0], r + 1)
 
 
 def _year(g: _Grid, sheet: _Sheet, title_rows: int) -> None:
