@@ -358,3 +358,13 @@ def test_an_empty_header_value_is_missing_not_the_next_label(tmp_path):
     wb.save(path)
     problems = read_projects(path)[0].problems
     assert [(p.row, p.column, p.expected) for p in problems] == [(3, "项目名称", "缺少必填项「项目名称」")]
+
+
+def test_how_the_table_was_read_goes_into_the_report():
+    project = only_project(DATA / "hubei.xlsx")
+    notes = project.narrative["其他需要说明的问题"]
+    assert notes.startswith("本表据项目支出绩效自评表（hubei.xlsx，工作表「Sheet1」）读取。")
+    assert "分值说明（第6行）：表中未列各指标分值" in notes and "到位数说明：" in notes
+    # the Hubei bottom rows feed the report's 存在问题 / 建议 sections
+    assert project.narrative["存在问题"] == "治理面积受汛期影响未达目标"
+    assert project.narrative["建议"] == "提前安排施工计划"

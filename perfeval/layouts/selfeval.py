@@ -43,7 +43,7 @@ from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import normalise, parse_value, plain_text, split_weight
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.sheet import RawWorkbook, Table
-from perfeval.stated_checks import check_stated, narrative
+from perfeval.stated_checks import check_stated
 
 #: rows scanned to decide whether a sheet is a 自评表
 DETECT_ROWS = 40
@@ -583,6 +583,18 @@ def _without_target(row: dict, sheet: _Sheet) -> None:
                                "年度指标值和得分均为空：该指标无法评分；请填写指标值、实际完成值和得分，或删除该行"))
 
 
+#: Project.info notes that say how the table was read (shown in the report's 其他需要说明的问题)
+READING_NOTES = ("年度说明", "金额单位说明", "到位数说明", "预算执行率分值说明", "资金明细说明", "分值说明",
+                 "一级指标说明", "其中明细说明")
+
+
+def _reading_notes(file: str, sheet_name: str, info: dict[str, str]) -> str:
+    notes = [f"{key}：{text}" for key, text in info.items() if key.startswith(READING_NOTES)]
+    lines = [f"本表据项目支出绩效自评表（{Path(file).name}，工作表「{sheet_name}」）读取。"]
+    lines += [f"{i}. {text}" for i, text in enumerate(notes, start=1)]
+    return "\n".join(lines) if notes else ""
+
+
 _LEVEL2_PARENTS = (("满意度", "满意度指标"), ("效益", "效益指标"), ("可持续", "效益指标"), ("数量", "产出指标"),
                    ("质量", "产出指标"), ("时效", "产出指标"), ("进度", "产出指标"), ("成本", "产出指标"))
 
@@ -676,7 +688,12 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
         if first and _NARRATIVE_ROW.match(first[1]):
             cells = [(c, v) for c, v in enumerate(g.values[r]) if not _blank(v)]
             for (_, label), (_, text) in zip(cells[::2], cells[1::2], strict=False):
-                sheet.narrative[_key(label)] = plain_text(text)
+                key, text = _key(label), plain_text(text)
+                sheet.narrative[key] = text
+                # the report's own sections: 存在问题及原因分析, 有关建议
+                section = "存在问题" if "原因" in key else "建议" if "措施" in key else ""
+                if section and text:
+                    sheet.narrative.setdefault(section, text)
             continue
         _label_pairs(g, r, sheet)
     _year(g, sheet, max(head_end, 1))
@@ -781,5 +798,14 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         year=info["year"], method=info.get("method") or scheme.name, scheme_id=scheme.spec,
         budget=info["budget"], allocated=info["allocated"], spent=info["spent"], funding=info["funding"],
         indicators=indicators, stated=stated.loc[:, list(STATED_COLUMNS)],
-        narrative=narrative(None) | sheet.narrative, source=raw.path, sha256=raw.sha256, info=info["info"],
+        narrative=_with_notes(sheet.narrative, _reading_notes(file, sheet_name, info["info"])),
+        source=raw.path, sha256=raw.sha256, info=info["info"],
     ))
+
+
+def _with_notes(sections: dict[str, str], notes: str) -> dict[str, str]:
+    out = dict(sections)
+    if notes:
+        key = "其他需要说明的问题"
+        out[key] = f"{out[key]}\n{notes}" if out.get(key) else notes
+    return out
