@@ -368,3 +368,15 @@ def test_how_the_table_was_read_goes_into_the_report():
     # the Hubei bottom rows feed the report's 存在问题 / 建议 sections
     assert project.narrative["存在问题"] == "治理面积受汛期影响未达目标"
     assert project.narrative["建议"] == "提前安排施工计划"
+
+
+def test_template_numbering_is_not_part_of_the_name(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目")
+    ws["D13"] = "指标1：培训人次"
+    ws["D14"] = "指标完成率"  # a name that merely starts with 指标 keeps it
+    path = tmp_path / "numbered.xlsx"
+    wb.save(path)
+    names = only_project(path).indicators["name"].tolist()
+    assert names[1:3] == ["培训人次", "指标完成率"]

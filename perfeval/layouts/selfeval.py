@@ -107,7 +107,7 @@ _TOTAL = re.compile(r"^(总分|合计|总计|得分合计|总得分|自评总分
 _FOOTER = re.compile(r"^(填表人|填报人|联系电话|填报日期|填表日期|审核人|单位负责人|财务负责人|制表人|"
                      r"注|备注|说明|附注)(\d|:|、|\.|$)")
 _NARRATIVE_ROW = re.compile(r"^(偏差大或目标未完成原因分析|偏差原因分析|改进措施及结果应用方案|改进措施)")
-_PLACEHOLDER = re.compile(r"^指标\d*[:.、]?")
+_PLACEHOLDER = re.compile(r"^指标\s*\d+\s*[:：.．、]?\s*")  # the template's "指标1：" before a name
 _FILLER = frozenset({"", "……", "…", "...", "。。。", "......", "等", "/"})
 _OPERATORS = {"≥": "≥", "≤": "≤", ">": ">", "<": "<", "=": "=", "═": "=", "﹦": "=", "≧": "≥", "≦": "≤",
               "⩾": "≥", "⩽": "≤", ">=": "≥", "<=": "≤", "大于等于": "≥", "小于等于": "≤", "不低于": "≥",
@@ -432,11 +432,9 @@ def _blocks(g: _Grid) -> list[_Block]:
 
 
 def _name(value: object) -> str:
-    text = plain_text(value)
-    stripped = _PLACEHOLDER.sub("", _fold(text)) if _PLACEHOLDER.match(_fold(text)) else _fold(text)
-    if stripped in _FILLER or plain_text(stripped) == "":
-        return ""
-    return _PLACEHOLDER.sub("", text).strip() if _PLACEHOLDER.match(_fold(text)) else text
+    """An indicator name without the template's "指标1：" prefix; '' for the template's leftovers."""
+    text = _PLACEHOLDER.sub("", plain_text(value), count=1).strip()
+    return "" if _fold(text) in _FILLER or not plain_text(text) else text
 
 
 def _operator(nature: str) -> tuple[str, str]:
