@@ -275,7 +275,8 @@ def test_detection_looks_only_at_the_first_rows():
 def test_a_folder_of_tables_validates_file_by_file():
     problems = validate_paths(sorted(DATA.glob("*.xlsx")))
     files = {Path(p.file).name for p in problems}
-    assert files == {"bad_cell.xlsx", "weights110.xlsx"}
+    # weights110.xlsx: see test_weights_that_do_not_match_the_scheme (a refusal today, findings after issue 8 item 3)
+    assert files - {"weights110.xlsx"} == {"bad_cell.xlsx"}
 
 
 def test_fixtures_match_their_script(tmp_path):
