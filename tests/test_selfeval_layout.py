@@ -249,6 +249,13 @@ def test_perfeval_own_workbooks_are_not_taken_for_a_selfeval_table(path):
     assert not any(is_selfeval_grid(grid) for grid in raw.grids.values())
 
 
+def test_the_template_is_not_taken_for_a_selfeval_table(tmp_path):
+    path = tmp_path / "模板.xlsx"
+    assert main(["template", str(path)]) == 0
+    raw = read_workbook(path)
+    assert selfeval_sheets(raw) == [] and not any(is_selfeval_grid(g) for g in raw.grids.values())
+
+
 def test_the_reference_project_reads_as_before(reference_project):
     assert reference_project.id == "AKT2022-001"
     assert perfeval.evaluate(reference_project).total == 98.94
@@ -381,3 +388,17 @@ def test_template_numbering_is_not_part_of_the_name(tmp_path):
     wb.save(path)
     names = only_project(path).indicators["name"].tolist()
     assert names[1:3] == ["培训人次", "指标完成率"]
+
+
+def test_a_unit_note_above_the_table_sets_the_amounts_unit(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目")
+    ws.unmerge_cells("A2:J2")
+    ws["J2"] = "单位：元"  # the note beside "（2023年度）"
+    ws["A5"] = "项目资金"  # the header itself names no unit
+    path = tmp_path / "note.xlsx"
+    wb.save(path)
+    project = only_project(path)
+    assert (project.budget, project.spent) == (pytest.approx(0.012), pytest.approx(0.0114))  # 120 元, 114 元
+    assert "元" in project.info["金额单位说明"]

@@ -101,6 +101,7 @@ _T2S = str.maketrans(
     "项绩评级标实际预数执单称报门类别属资总额财产质进满务对会结转余万达应监测据审编内计划时间经济态续响负责联电话备注说"
     "与农黄冈础设备费况项价值值优净节约调当并举点见录权条体状")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})")
+_UNIT_NOTE = re.compile(r"(?:金额)?单位[:]?(万元|元)$")
 _POINTS = re.compile(r"\((\d+(?:\.\d+)?)分")
 _BLOCK = re.compile(r"年度绩效目标\s*\d*.*?\((\d+(?:\.\d+)?)分\)")
 _TOTAL = re.compile(r"^(总分|合计|总计|得分合计|总得分|自评总分|分值合计)(\d|:|$)")
@@ -349,7 +350,9 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
                 points = float(m.group(1))
                 break
     heading = "".join(_fold(v) for row in (h - 1, h) if row >= 0 for v in g.values[row] if not _blank(v))
-    yuan = "(元)" in heading and "万元" not in heading  # "项目资金（元）": amounts in 元, not 万元
+    notes = [m.group(1) for row in g.values[:h] for v in row if not _blank(v) and (m := _UNIT_NOTE.search(_fold(v)))]
+    # "项目资金（元）" in the header, or a "单位：元" note above the table: amounts in 元, not 万元
+    yuan = ("(元)" in heading and "万元" not in heading) or ("万元" not in heading and notes[-1:] == ["元"])
     if yuan:
         sheet.pairs["金额单位说明"] = "自评表资金栏以「元」为单位，已换算为万元"
     total: dict | None = None
