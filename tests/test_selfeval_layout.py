@@ -402,3 +402,30 @@ def test_a_unit_note_above_the_table_sets_the_amounts_unit(tmp_path):
     project = only_project(path)
     assert (project.budget, project.spent) == (pytest.approx(0.012), pytest.approx(0.0114))  # 120 元, 114 元
     assert "元" in project.info["金额单位说明"]
+
+
+def test_a_missing_amount_is_located_under_its_header(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目")
+    ws["E6"] = None  # 全年执行数 of 年度资金总额
+    path = tmp_path / "nospent.xlsx"
+    wb.save(path)
+    problems = read_projects(path)[0].problems
+    assert [(p.row, p.column, p.expected) for p in problems] == [(6, "全年执行数（B）", "缺少必填项「执行数」")]
+
+
+def test_a_table_without_a_funds_block_says_so_once(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    standard_sheet(ws, name="甲项目")
+    for row in range(5, 10):
+        for col in range(1, 11):
+            cell = ws.cell(row=row, column=col)
+            if type(cell).__name__ == "Cell":
+                cell.value = None
+    path = tmp_path / "nofunds.xlsx"
+    wb.save(path)
+    messages = [p.expected for p in read_projects(path)[0].problems]
+    assert sum(m.startswith("找不到资金栏") for m in messages) == 1
+    assert not any("缺少必填项" in m for m in messages)  # not again as 预算数 / 到位数 / 执行数

@@ -31,7 +31,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -262,7 +262,8 @@ class _Sheet:
     stated: list[dict] = field(default_factory=list)
     narrative: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    problems: list[tuple[int, str, str | None, str]] = field(default_factory=list)  # row, column, value, message
+    funds: dict[str, str] = field(default_factory=dict)  # funds block field -> header as written
+    problems: list[tuple[int | None, str | None, str | None, str]] = field(default_factory=list)
 
     def put(self, key: str, value: object, row: int | None, overwrite: bool = False) -> None:
         if _blank(value) and key in self.pairs:
@@ -341,7 +342,8 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
     """The funds block under header row h; returns the 年度资金总额 row's fields."""
     bounds = _bounds(g, h)
     first_col = min(found.values())
-    labels = {canon: plain_text(g.values[h][c]) for canon, c in found.items()}
+    labels = {canon: _SPACE.sub("", plain_text(g.values[h][c])) for canon, c in found.items()}
+    sheet.funds.update(labels)
     points = None
     for r in (h, h - 1):
         if r >= 0:
@@ -669,6 +671,11 @@ def _read_sheet(g: _Grid, scheme: Scheme) -> _Sheet:
     if funds_rows:
         r, found = funds_rows[0]
         total = _funds(g, r, found, sheet, first_block)
+        if total is None:
+            sheet.problems.append((r + 1, None, None, "资金栏中找不到「年度资金总额」行，无法读取预算数和执行数"))
+    else:
+        sheet.problems.append((None, None, None, "找不到资金栏：自评表应有「全年预算数」「全年执行数」列和"
+                                                 "「年度资金总额」行"))
     for r in range(head_end, first_block):
         if any(k.startswith("年度总体目标") for k in g.keys[r]):
             _goals(g, r, sheet)
@@ -770,7 +777,13 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
     rows.setdefault("项目编号", None)
     problems = [Problem(file, sheet_name, row, column, value, message)
                 for row, column, value, message in sheet.problems]
-    info = build_info({"_pairs": pairs, "_rows": rows}, file, sheet_name, problems)
+    info_problems: list[Problem] = []
+    info = build_info({"_pairs": pairs, "_rows": rows}, file, sheet_name, info_problems)
+    no_funds = any("资金栏" in p.expected for p in problems)
+    written = {"预算数": sheet.funds.get("budget"), "执行数": sheet.funds.get("spent")}
+    problems += [replace(p, column=written.get(p.column) or p.column) for p in info_problems
+                 # 到位数 is never in the table; a missing funds block is said once
+                 if not (p.value is None and (p.column == "到位数" or (no_funds and p.column in written)))]
     keys = pd.Series(key, index=range(len(sheet.indicators)), dtype=object)
     frame = _frame(sheet.indicators, INDICATOR_COLUMNS)
     headers = {"level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "weight": "分值",
