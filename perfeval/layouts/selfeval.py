@@ -1,30 +1,37 @@
 """The 项目支出绩效自评表 as evaluators receive it (财预〔2020〕10号 附件2 and its variants), read directly.
 
-One project per sheet; a workbook may hold several. The sheet is found by its cells, not its name: a title
-containing 自评表 or a funds header (预算数 + 执行数) and an indicator header (一级指标 + 指标值/目标值 + 得分)
-within the first rows. What is read, and where it goes in the model:
+One project per sheet; a workbook may hold several (hidden sheets are skipped); a CSV transcription is one
+sheet. The sheet is found by its cells, not its name: an indicator header (指标值/目标值 + 得分 + two of
+一级/二级/三级指标) and a title containing 自评表 or a funds header (预算数 + 执行数) within the first rows.
+Labels in traditional characters are read too. What is read, and where it goes in the model:
 
 * header block — 项目名称 / 主管部门 / 实施单位 / 项目编号 / 年度 as label-value pairs anywhere in a row
   (merged cells, "项目名称：…" in one cell); 年度 from the title ("（2023年度）"), else a 年度 cell, else the
-  填报日期 (recorded as such in `Project.info`).
+  填报日期 (noted). Project id: the 项目编号/项目代码 cell, else the file stem (plus "-<sheet>" when the
+  workbook has several sheets).
 * funds block — 年初预算数 | 全年预算数 | 全年执行数 | 分值 | 执行率 | 得分 with the rows 年度资金总额 and
   其中 当年财政拨款 / 上年结转资金 / 其他资金 (Hubei: 预算数(A) | 执行数(B) | 执行率 | 得分, weight from
-  "(20分)"). 预算数 = 全年预算数, 执行数 = 全年执行数, funding from the 其中 rows. The table has no 到位数:
-  it is taken as 全年预算数 and `Project.info["到位数说明"]` says so (预算执行率 uses 预算数 in the self
-  scheme, so no score depends on it). The 年度资金总额 row becomes the indicator 预算执行率 (rule
-  execution, weight = its 分值, stated score = its 得分).
-* 年度总体目标 — 预期目标 / 实际完成情况 texts go to `Project.narrative` (总体目标, 总体目标完成情况).
+  "(20分)"); amounts in 元 when the header or a 单位 note says so. 预算数 = 全年预算数, 执行数 = 全年执行数,
+  funding from the 其中 rows. The table has no 到位数: it is taken as 全年预算数 (noted; 预算执行率 uses
+  预算数 in the self scheme, so no score depends on it). The 年度资金总额 row becomes the indicator
+  预算执行率 (rule execution, weight = its 分值, stated score = its 得分); a 其中 row repeating them is noted.
+* 年度总体目标 — 预期目标 / 实际完成情况 texts go to `Project.narrative` (总体目标, 总体目标完成情况); the
+  Hubei 偏差大或目标未完成原因分析 / 改进措施 rows to 存在问题 / 建议 (and to the reason of items scored short).
 * indicator blocks — 一级/二级/三级指标, 年度指标值 (or 年初目标值, or 指标性质/计算符号 + 指标值 +
   度量单位/计量单位 combined into one target text), 实际完成值, 分值, 得分 (stated score), 偏差原因…
-  (reason). Merged 一级/二级 cells are inherited downwards within a block. A Hubei block without a 分值
-  column shares its "年度绩效目标n (40分)" equally among its indicators (noted in `Project.info`).
-  Template placeholders (指标2：, ……), blank rows, 合计/总分 rows, subtotal rows and notes are skipped.
+  (reason). Headers may take two rows. Merged 一级/二级 cells are inherited downwards within a block, except
+  that a 二级 of another 一级 (社会效益指标 under 产出) follows its own 一级 (noted). A row without a target
+  takes the table's 得分 as the evaluator's judgement (扣分, said so); without a 得分 too it is a located
+  error. A Hubei block without a 分值 column takes its weights from the scores when they add up to the
+  block's weight, else from the 一级 headers' weights, else shares the block's weight equally (noted).
+  Template placeholders (指标1：, 指标2：, ……), 其中 breakdown rows, blank rows, 合计/总分 rows, subtotal
+  rows and notes are not indicators.
 * stated figures — 预算数, 执行数, 预算执行率 (the table's 执行率), 预算执行率得分, level subtotals,
   总分 and 等级 become `Project.stated` rows located as "自评表第N行「…」".
 
-Every problem is located at the original Excel row through the ordinary checkers.
+Every reading that is not a plain copy of a cell is noted in `Project.info` and in the report's
+其他需要说明的问题. Every problem is located at the original row through the ordinary checkers.
 """
-
 from __future__ import annotations
 
 import datetime as dt
