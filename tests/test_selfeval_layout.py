@@ -429,3 +429,34 @@ def test_a_table_without_a_funds_block_says_so_once(tmp_path):
     messages = [p.expected for p in read_projects(path)[0].problems]
     assert sum(m.startswith("找不到资金栏") for m in messages) == 1
     assert not any("缺少必填项" in m for m in messages)  # not again as 预算数 / 到位数 / 执行数
+
+
+def write_rows(path: Path, rows: list[list[object]]) -> Path:
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    wb.save(path)
+    return path
+
+
+FUNDS = [["项目支出绩效自评表"], ["（2023年度）"], ["项目名称", "丙项目", "主管部门", "某局", "实施单位", "某中心"],
+         ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+         ["年度资金总额", 10, 10, 10, 10, 1, 10]]
+HEADER = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+
+
+def test_subtotal_rows_are_stated_level_scores_and_an_unlabelled_total_row_is_the_total(tmp_path):
+    path = write_rows(tmp_path / "subtotals.xlsx", [
+        *FUNDS, HEADER,
+        ["产出指标", "数量指标", "完成数", "≥10个", "10个", 50, 50],
+        ["产出指标", None, None, None, None, 50, 50],  # subtotal
+        ["效益指标", "社会效益指标", "受益人数", "≥100人", "90人", 30, 27],
+        ["满意度指标", "服务对象满意度指标", "满意度", "≥90%", "95%", 10, 10],
+        [None, None, None, None, None, "100", 97],  # unlabelled total row, 分值 as text
+    ])
+    project = only_project(path)
+    assert project.indicators["name"].tolist() == ["预算执行率", "完成数", "受益人数", "满意度"]
+    assert stated(project)["产出得分"] == ("50", "自评表第8行「产出指标·得分」")
+    assert stated(project)["总分"] == ("97", "自评表第11行「总分」")
+    ev = perfeval.evaluate(project)
+    assert ev.total == 97.0 and not ev.findings["code"].str.startswith("stated").any()
