@@ -460,3 +460,20 @@ def test_subtotal_rows_are_stated_level_scores_and_an_unlabelled_total_row_is_th
     assert stated(project)["总分"] == ("97", "自评表第11行「总分」")
     ev = perfeval.evaluate(project)
     assert ev.total == 97.0 and not ev.findings["code"].str.startswith("stated").any()
+
+
+def test_a_funds_title_merged_down_from_the_first_amount_row(tmp_path):
+    path = write_rows(tmp_path / "fundstitle.xlsx", [
+        *FUNDS[:3], [None, None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
+        ["项目资金（万元）", "年度资金总额", 10, 12, 9, 10, 0.75, 7.5],
+        [None, "其中：当年财政拨款", 10, 12, 9, "—", "—", "—"],
+        ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"],
+        ["产出指标", "数量指标", "完成数", "≥10个", "10个", 50, 50],
+        ["效益指标", "社会效益指标", "受益人数", "≥100人", "100人", 30, 30],
+        ["满意度指标", "服务对象满意度指标", "满意度", "≥90%", "95%", 10, 10],
+        ["总分", None, None, None, None, 100, 97.5],
+    ])
+    project = only_project(path)
+    assert (project.budget, project.spent, project.funding) == (12.0, 9.0, {"本级财政资金": 12.0})
+    assert project.indicators.iloc[0][["row", "weight", "stated_score"]].tolist() == [5, 10.0, 7.5]
+    assert perfeval.evaluate(project).total == 97.5

@@ -108,6 +108,7 @@ _T2S = str.maketrans(
     "项绩评级标实际预数执单称报门类别属资总额财产质进满务对会结转余万达应监测据审编内计划时间经济态续响负责联电话备注说"
     "与农黄冈础设备费况项价值值优净节约调当并举点见录权条体状")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})")
+_FUND_TITLES = ("项目资金", "资金情况", "预算执行", "年度预算")
 _UNIT_NOTE = re.compile(r"(?:金额)?单位[:]?(万元|元)$")
 _POINTS = re.compile(r"\((\d+(?:\.\d+)?)分")
 _BLOCK = re.compile(r"年度绩效目标\s*\d*.*?\((\d+(?:\.\d+)?)分\)")
@@ -366,10 +367,11 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
         sheet.pairs["金额单位说明"] = "自评表资金栏以「元」为单位，已换算为万元"
     total: dict | None = None
     for r in range(h + 1, min(stop, h + 9)):
-        label = next((_fold(v) for v in g.values[r][:first_col] if not _blank(v)), "")
-        label = label.removeprefix("其中").lstrip(":")
-        kind = next((k for word, k in _FUND_ROWS if word in label), None)
-        if kind is None and "资金" in label:
+        # the row's label: left of the amounts, after a block title merged down the first column
+        names = [_fold(v).removeprefix("其中").lstrip(":") for v in g.values[r][:first_col] if not _blank(v)]
+        label = names[-1] if names else ""
+        kind = next((k for text in names for word, k in _FUND_ROWS if word in text), None)
+        if kind is None and "资金" in label and not label.startswith(_FUND_TITLES):
             kind = label  # another source of funds (财政专户管理资金, 单位资金 …): kept as written
         if kind is None:
             if label or any(not _blank(v) for v in g.values[r]):
