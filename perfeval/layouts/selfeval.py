@@ -327,7 +327,7 @@ def _year(g: _Grid, sheet: _Sheet, title_rows: int) -> None:
     titles = [(r, _fold(v)) for r in range(min(title_rows, len(g.values))) for v in g.values[r] if not _blank(v)]
     for r, text in titles:
         m = _YEAR_TITLE.search(text) if "填报" not in text else None
-        m = m or (_YEAR_IN_TITLE.search(text) if text.endswith("表") and "自评" in text else None)
+        m = m or (_YEAR_IN_TITLE.search(text) if "自评表" in text or "评价表" in text else None)
         if m:
             sheet.put("年度", int(m.group(1)), r + 1, overwrite=True)
             return
