@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import normalise
@@ -86,6 +86,9 @@ class RawWorkbook:
     sheets: dict[str, pd.DataFrame]  # canonical sheet name -> raw grid (object dtype, no header)
     sheet_names: dict[str, str]  # canonical -> name as written
     problems: list[Problem] = field(default_factory=list)
+    #: every sheet of an .xlsx by its name as written, in workbook order (``grid.attrs["hidden"]`` marks
+    #: hidden sheets); other layouts (`perfeval.layouts`) read sheets whatever their names
+    grids: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def file_sha256(path: Path) -> str:
@@ -143,10 +146,12 @@ def is_sibling_csv(path: Path) -> bool:
 def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet as a raw grid of cell values (calamine: fast, reads cached formula values)."""
     book = CalamineWorkbook.from_path(str(path))
+    hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
     grids = {}
     for name in book.sheet_names:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         grids[name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+        grids[name].attrs["hidden"] = name in hidden
     return grids
 
 
@@ -161,6 +166,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     suffix = path.suffix.lower()
     sheets: dict[str, pd.DataFrame] = {}
     names: dict[str, str] = {}
+    grids: dict[str, pd.DataFrame] = {}
     if suffix == ".csv":
         for canon, file in csv_siblings(path).items():
             try:
@@ -189,7 +195,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
     else:
         raise SheetError([Problem(str(path), None, None, None, None,
                                   f"不支持的文件类型「{path.suffix}」，应为 .xlsx 或 .csv")])
-    return RawWorkbook(path, file_sha256(path), sheets, names)
+    return RawWorkbook(path, file_sha256(path), sheets, names, grids={str(k): v for k, v in grids.items()})
 
 
 _HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")

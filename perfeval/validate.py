@@ -17,7 +17,6 @@ from perfeval.cells import unique_map
 from perfeval.errors import Problem, SchemeError, SheetError
 from perfeval.indicator_checks import check_indicators, check_weights, ffill_merged
 from perfeval.info_sheet import build_info, info_records
-from perfeval.layouts import scoring_table
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
@@ -86,10 +85,16 @@ def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[ProjectRead]:
     """Read every project in a file; problems are kept per project so one bad project
-    in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable."""
+    in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable.
+
+    A workbook in another recognised layout (a 项目支出绩效自评表, `perfeval.layouts`) is detected and read
+    by that layout's reader."""
     raw = read_workbook(path)
-    if (reads := scoring_table.read(raw, scheme)) is not None:
-        return reads
+    from perfeval.layouts import read_layout  # the layouts build on this module
+
+    other = read_layout(raw, scheme)
+    if other is not None:
+        return other
     file = str(raw.path)
     problems: list[Problem] = []
     ind = _table(raw, "指标", INDICATOR_HEADERS, problems, required=True)
