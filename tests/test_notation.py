@@ -58,7 +58,7 @@ def test_placeholders_are_empty(text):
     assert parse_value(text).kind == "empty"
 
 
-@pytest.mark.parametrize("text", ["有效提升", "达成预期指标", "在项目计划完成时间内完成", "及时"])
+@pytest.mark.parametrize("text", ["有效提升", "达成预期指标", "在项目计划完成时间内完成", "一般", "十分满意", "三同时"])
 def test_qualitative_text(text):
     assert parse_value(text).kind == "text"
 
