@@ -49,7 +49,8 @@ _BEFORE = re.compile(r"(?:之前|以前|前|以内|之内|内|止|为止)$")
 _YEAR = r"(?P<y>(?:19|20|21)\d{2})"
 _SEP = r"[.\-/]"
 
-_DAY = re.compile(rf"^{_YEAR}(?:年(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})[日号]?|{_SEP}(?P<m2>\d{{1,2}}){_SEP}(?P<d2>\d{{1,2}}))$")
+_DAY = re.compile(rf"^{_YEAR}(?:年(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})[日号]?"
+                  rf"|{_SEP}(?P<m2>\d{{1,2}}){_SEP}(?P<d2>\d{{1,2}}))$")
 _MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]$")
 _MONTH = re.compile(rf"^(?:{_YEAR}(?:年|{_SEP}))?(?P<m>\d{{1,2}})(?:月(?P<part>底|末|份|上旬|中旬|下旬)?)$")
 _QUARTER = re.compile(rf"^(?:{_YEAR}年)?(?:第)?(?P<q>[1-4])季度(?:末|底)?$")

@@ -13,8 +13,8 @@ import pandas as pd
 from perfeval.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.audit import audit
 from perfeval.budget import Budget, rates
-from perfeval.model import Project
 from perfeval.deadline import DATE_UNIT, read_date
+from perfeval.model import Project
 from perfeval.notation import normalise, parse_series, parse_value, unit_factor
 from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
@@ -105,12 +105,12 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
     year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
     t_kind = target["kind"].to_numpy()
-    t_span = target[["low", "high"]].to_numpy(dtype=float)
+    t_span = target[["low", "high"]].to_numpy(dtype=float, copy=True)
     need = np.flatnonzero((t_kind == "date") & np.isnan(t_span[:, 1]))
     if len(need):
         t_span[need] = _dates(frame["target"].to_numpy(dtype=object), year, need, False)[need]
     a_kind = actual["kind"].to_numpy().copy()
-    a_span = actual[["low", "high"]].to_numpy(dtype=float)
+    a_span = actual[["low", "high"]].to_numpy(dtype=float, copy=True)
     a_unit = actual["unit"].to_numpy().copy()
     # against a date target, read the actual as a date in the deadline's year (11月 is then November)
     reread = np.flatnonzero((t_kind == "date") & (((a_kind == "date") & np.isnan(a_span[:, 1]))
@@ -124,6 +124,9 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
         got = reread[np.isfinite(spans[reread, 1]) | (a_kind[reread] == "date")]
         a_span[got] = spans[got]
         a_kind[got], a_unit[got] = "date", DATE_UNIT
+    # an actual date that stays without a day (按期完成, or 11月20日 with no year) is scored by its text
+    undated = (a_kind == "date") & np.isnan(a_span[:, 1])
+    a_kind[undated], a_unit[undated] = "text", ""
     is_t_date, is_a_date = t_kind == "date", a_kind == "date"
     out["target_kind"] = t_kind
     out["target_op"] = target["op"].to_numpy()

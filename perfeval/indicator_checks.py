@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from perfeval.cells import cell_number, unique_map
-from perfeval.errors import Problem
 from perfeval.deadline import read_date, read_status
+from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
 from perfeval.rules import (
     NUMERIC_RULES,

@@ -185,7 +185,7 @@ def _quantity(num: str, unit: str) -> tuple[float, str]:
     """A number and the unit written after it, in the one form quantities compare in:
     money in 万元, a magnitude word joined to the number. The value may be inf/nan (caller checks)."""
     unit = fold_unit(unit)
-    if not unit or unit in KNOWN_UNITS and unit not in MONEY_UNITS:
+    if not unit or (unit in KNOWN_UNITS and unit not in MONEY_UNITS):
         return _number(num), unit
     factor, base = split_magnitude(unit)
     if base in MONEY_UNITS:
