@@ -53,8 +53,8 @@ _DAY = re.compile(rf"^{_YEAR}(?:年(?P<m>\d{{1,2}})月(?P<d>\d{{1,2}})[日号]?"
                   rf"|{_SEP}(?P<m2>\d{{1,2}}){_SEP}(?P<d2>\d{{1,2}}))$")
 _MONTH_DAY = re.compile(r"^(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]$")
 _MONTH = re.compile(rf"^(?:{_YEAR}(?:年|{_SEP}))?(?P<m>\d{{1,2}})(?:月(?P<part>底|末|份|上旬|中旬|下旬)?)$")
-_QUARTER = re.compile(rf"^(?:{_YEAR}年)?(?:第)?(?P<q>[1-4])季度(?:末|底)?$")
-_HALF = re.compile(rf"^(?:{_YEAR}年)?(?:度)?(?P<h>上半年|下半年|年中)(?:末|底)?$")
+_QUARTER = re.compile(rf"^(?:{_YEAR}年)?(?:第)?(?P<q>[1-4])季度(?P<end>末|底)?$")
+_HALF = re.compile(rf"^(?:{_YEAR}年)?(?:度)?(?P<h>上半年|下半年|年中)(?P<end>末|底)?$")
 _YEAR_ONLY = re.compile(rf"^{_YEAR}年(?:度)?(?P<part>底|末|年底|年末|内|度内)?$")
 _THIS_YEAR = re.compile(r"^(?:本|当|今)?(?:年度?)(?:底|末|内)$|^(?:本|当|今)年度?$")
 
@@ -97,7 +97,7 @@ def _cn_to_digits(text: str) -> str:
 
 def _span(year: int, first: tuple[int, int], last: tuple[int, int]) -> tuple[float, float]:
     (m1, d1), (m2, d2) = first, last
-    d2 = min(d2, calendar.monthrange(year, m2)[1])
+    d1, d2 = min(d1, calendar.monthrange(year, m1)[1]), min(d2, calendar.monthrange(year, m2)[1])
     return float(date(year, m1, d1).toordinal()), float(date(year, m2, d2).toordinal())
 
 
@@ -141,12 +141,13 @@ def _core(body: str, year: int | None, bare_month: bool) -> tuple[float, float] 
     if m := _QUARTER.match(body):
         q = int(m["q"])
         y = int(m["y"]) if m["y"] else year
-        return need if y is None else _span(y, (3 * q - 2, 1), (3 * q, 31))
+        first = (3 * q, 31) if m["end"] else (3 * q - 2, 1)
+        return need if y is None else _span(y, first, (3 * q, 31))
     if m := _HALF.match(body):
         y = int(m["y"]) if m["y"] else year
         first, last = {"上半年": ((1, 1), (6, 30)), "下半年": ((7, 1), (12, 31)),
                        "年中": ((6, 30), (6, 30))}[m["h"]]
-        return need if y is None else _span(y, first, last)
+        return need if y is None else _span(y, last if m["end"] else first, last)
     if m := _YEAR_ONLY.match(body):
         y = int(m["y"])
         return _span(y, (12, 31), (12, 31)) if m["part"] in ("底", "末", "年底", "年末") else _span(
