@@ -167,7 +167,7 @@ def read_date(text: str, year: int | None = None, bare_month: bool = False) -> D
     `year` resolves texts without a year; `bare_month` reads "11月" as November (when the target
     is a date) rather than a duration of 11 months.
     """
-    body = text.replace(" ", "")
+    body = re.sub(r"[ T]00:00(?::00)?$", "", text).replace(" ", "")  # a date cell exported with its time
     if body in DATELESS:
         return DateRead("≤", dateless=True)
     if not re.search(r"[年月日号季]|\d[.\-/]\d", body):

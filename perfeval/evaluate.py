@@ -15,7 +15,7 @@ from perfeval.audit import audit
 from perfeval.budget import Budget, rates
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.model import Project
-from perfeval.notation import normalise, parse_series, parse_value, unit_factor
+from perfeval.notation import normalise, parse_series, parse_value, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 
@@ -90,6 +90,20 @@ def _dates(texts: np.ndarray, years: np.ndarray, rows: np.ndarray, bare_month: b
     return out
 
 
+def _name_unit_for_bare_targets(frame: pd.DataFrame, target: pd.DataFrame) -> np.ndarray:
+    """Target units, where a number written without one takes the unit its name declares when that
+    unit changes the number: '观众人数（万人次）' ≥3.6 is 3.6万人次, '覆盖率（%）' ≥95 is 95%."""
+    units = target["unit"].to_numpy().copy()
+    bare = np.flatnonzero((units == "") & target["kind"].isin(["number", "range"]).to_numpy())
+    if len(bare) and "name" in frame:
+        names = frame["name"].to_numpy(dtype=object)[bare]
+        declared = {n: unit_in_name(str(n)) for n in set(names)}
+        changes = {n: u for n, u in declared.items() if u == "%" or (u and split_magnitude(u)[0] != 1)}
+        if changes:
+            units[bare] = [changes.get(n, "") for n in names]
+    return units
+
+
 def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.DataFrame:
     """Add parsed target/actual columns, with the actual converted into the target's unit.
 
@@ -133,7 +147,7 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     out["target_value"] = np.where(is_t_date, t_span[:, 1], target["value"].to_numpy(dtype=float))
     out["target_low"] = np.where(is_t_date, t_span[:, 0], target["low"].to_numpy(dtype=float))
     out["target_high"] = np.where(is_t_date, t_span[:, 1], target["high"].to_numpy(dtype=float))
-    out["target_unit"] = target["unit"].to_numpy()
+    out["target_unit"] = _name_unit_for_bare_targets(frame, target)
     out["actual_kind"] = a_kind
     out["actual_unit"] = a_unit
     out["actual_low"] = np.where(is_a_date, a_span[:, 0], actual["low"].to_numpy(dtype=float))
@@ -142,7 +156,10 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     pairs = list(zip(out["actual_unit"].to_numpy(), out["target_unit"].to_numpy(), strict=True))
     factors = {p: unit_factor(*p) for p in set(pairs)}
     factor = np.array([factors[p] if factors[p] is not None else 1.0 for p in pairs], dtype=float)
-    value = value * factor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # divide by 10⁴ rather than multiply by 10⁻⁴: 36500人次 is exactly 3.65万人次
+        inverse = np.where((factor > 0) & (factor < 1), np.round(1.0 / factor), np.nan)
+        value = np.where(np.abs(inverse * factor - 1.0) < 1e-12, value / inverse, value * factor)
     # Excel percent cells arrive as fractions (a typed "96%" is stored as 0.96; "=100%" becomes the
     # formula value 1): when one side says % and the other is a bare fraction, read the fraction as percent
     t_unit, a_unit = out["target_unit"].to_numpy(), out["actual_unit"].to_numpy()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -140,6 +141,10 @@ def normalise(text: object) -> str:
         return ""
     if isinstance(text, bool):
         return "是" if text else "否"
+    if isinstance(text, datetime) and (text.hour, text.minute, text.second) == (0, 0, 0):
+        return text.date().isoformat()  # an Excel date cell: 2024-12-31
+    if isinstance(text, date | datetime):
+        return text.isoformat(sep=" ") if isinstance(text, datetime) else text.isoformat()
     if isinstance(text, int | float):
         if not math.isfinite(text):
             return str(text)

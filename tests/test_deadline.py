@@ -248,3 +248,20 @@ def test_deadline_method_needs_a_deadline(reference_copy):
 def test_numeric_rule_with_a_date_actual_is_located(reference_copy):
     (p,) = _validate(reference_copy, "≤12个月", "2024年11月20日")
     assert (p.row, p.column) == (13, "实际完成值") and "数值" in p.expected
+
+
+def test_excel_date_cells(reference_copy, reference_project):
+    from datetime import datetime
+
+    from perfeval.notation import normalise
+
+    assert normalise(datetime(2024, 11, 20)) == "2024-11-20"
+    assert parse_value("2024-11-20 00:00:00").value == day(2024, 11, 20)
+    book = openpyxl.load_workbook(reference_copy)
+    book["指标"].cell(13, 6, "2024年12月31日前")
+    book["指标"].cell(13, 7, datetime(2024, 11, 20))
+    book.save(reference_copy)
+    assert perfeval.validate_paths([reference_copy]) == []
+    ev = perfeval.evaluate(perfeval.load_project(reference_copy))
+    r = ev.indicators.iloc[ROW]
+    assert (r.actual_kind, r.actual_value, r.score) == ("date", day(2024, 11, 20), W)

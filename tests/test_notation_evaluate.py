@@ -101,3 +101,19 @@ def test_words_in_brackets_are_not_a_unit(reference_project):
     assert not ((ev.findings["code"] == "unit_mismatch") & ev.findings["where"].str.contains("营业收入")).any()
     _, ev = _scored(reference_project, name="营业收入（人）", target="≥30万元", actual="31.98万元")
     assert ((ev.findings["code"] == "unit_mismatch") & ev.findings["where"].str.contains("营业收入")).any()
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "actual", "t_unit", "t_value", "a_value", "score"),
+    [
+        ("观众人数（万人次）", "≥3.6", "36500人次", "万人次", 3.6, 3.65, 4.0),
+        ("观众人数（万人次）", "≥3.6", "34200人次", "万人次", 3.6, 3.42, 3.8),
+        ("覆盖率（%）", "≥95", 0.96, "%", 95, 96, 4.0),  # a ratio cell against a bare % target
+        ("覆盖率（%）", "≥95", "96", "%", 95, 96, 4.0),
+        ("培训人数（人）", "≥24", "24人", "", 24, 24, 4.0),  # 人 changes nothing: kept as written
+    ],
+)
+def test_bare_target_takes_the_unit_its_name_declares(reference_project, name, target, actual, t_unit, t_value,
+                                                      a_value, score):
+    r, _ = _scored(reference_project, name=name, target=target, actual=actual)
+    assert (r.target_unit, r.target_value, r.actual_value, r.score) == (t_unit, t_value, a_value, score)
