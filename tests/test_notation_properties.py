@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import cn2an
@@ -78,3 +79,22 @@ def test_money_reads_into_wanyuan_whatever_the_unit(yuan):
 def test_absurd_magnitudes_are_invalid(digits):
     assert parse_value("9" * digits).kind == "invalid"
     assert parse_value(f"≥{'1' * digits}人").kind == "invalid"
+
+
+def _cn_date(d) -> str:
+    digits = "〇一二三四五六七八九"
+    year = "".join(digits[int(c)] for c in str(d.year))
+    return f"{year}年{cn2an.an2cn(d.month)}月{cn2an.an2cn(d.day)}日"
+
+
+@SETTINGS
+@given(d=st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)),
+       before=st.sampled_from(["", "前", "之前", "以前", "前完成"]))
+def test_every_spelling_of_a_date_reads_the_same(d, before):
+    texts = [f"{d.year}年{d.month}月{d.day}日", f"{d.year}年{d.month:02d}月{d.day:02d}日", d.isoformat(),
+             f"{d.year}.{d.month}.{d.day}", f"{d.year}/{d.month}/{d.day}", f"{d.year}年{d.month}月{d.day}号",
+             f"{d.year}年{d.month}月{d.day}日".translate(FULL_WIDTH), _cn_date(d)]
+    for text in texts:
+        m = parse_value(text + before)
+        assert (m.kind, m.op, m.value, m.low, m.high) == ("date", "≤" if before else None, float(d.toordinal()),
+                                                          float(d.toordinal()), float(d.toordinal())), text + before
