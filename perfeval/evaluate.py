@@ -100,7 +100,11 @@ def _name_unit_for_bare_targets(frame: pd.DataFrame, target: pd.DataFrame) -> np
         declared = {n: unit_in_name(str(n)) for n in set(names)}
         changes = {n: u for n, u in declared.items() if u == "%" or (u and split_magnitude(u)[0] != 1)}
         if changes:
-            units[bare] = [changes.get(n, "") for n in names]
+            filled = np.array([changes.get(n, "") for n in names], dtype=object)
+            # a bare fraction (≥0.95, =1) in a "（%）" row stays bare: the ratio/percent rule reads it
+            size = target[["value", "high"]].max(axis=1).to_numpy(dtype=float)[bare]
+            fraction = (filled == "%") & (np.abs(size) <= 1.5)
+            units[bare] = np.where(fraction, "", filled)
     return units
 
 
@@ -167,7 +171,9 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     t_ref = np.where(np.isnan(t_val), out["target_high"].to_numpy(dtype=float), t_val)
     scale_actual = (t_unit == "%") & (a_unit == "") & (np.abs(value) <= 1.5) & (t_ref > 1.5)
     out["actual_value"] = np.where(scale_actual, value * 100, value)
-    scale_target = (a_unit == "%") & (t_unit == "") & (np.abs(t_ref) <= 1.5) & (value > 1.5)
+    # (a bare target that took "%" from its name is still a bare fraction here: 1 in a "（%）" row is 100%)
+    written = target["unit"].to_numpy()
+    scale_target = (a_unit == "%") & (written == "") & (np.abs(t_ref) <= 1.5) & (value > 1.5)
     for column in ("target_value", "target_low", "target_high"):
         col = out[column].to_numpy(dtype=float)
         out[column] = np.where(scale_target, col * 100, col)

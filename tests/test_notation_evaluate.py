@@ -117,3 +117,10 @@ def test_bare_target_takes_the_unit_its_name_declares(reference_project, name, t
                                                       a_value, score):
     r, _ = _scored(reference_project, name=name, target=target, actual=actual)
     assert (r.target_unit, r.target_value, r.actual_value, r.score) == (t_unit, t_value, a_value, score)
+
+
+def test_bare_fraction_target_in_a_percent_row(reference_project):
+    r, _ = _scored(reference_project, TIMELY, target=1, actual="96%")  # "=100%" saved as its value 1
+    assert (r.target_value, r.target_unit, r.score) == (100, "%", 9.6)
+    r, _ = _scored(reference_project, TIMELY, target="0.95", actual=0.96)
+    assert (r.target_value, r.target_unit, r.actual_value, r.score) == (0.95, "", 0.96, 10)
