@@ -25,7 +25,7 @@ from functools import lru_cache
 import cn2an
 import pandas as pd
 
-from perfeval.deadline import DATE_UNIT, read_date
+from perfeval.deadline import DATE_UNIT, DATELESS, read_date
 
 #: cell texts that mean "empty"
 EMPTY_TOKENS = frozenset({"", "—", "——", "-", "--", "－", "–", "/", "／", "*", "＊", "\\", "n/a", "na", "无"})
@@ -101,6 +101,17 @@ _CN_START = "零〇一二两三四五六七八九十壹贰叁肆伍陆柒捌玖�
 _CN_NUMERAL = re.compile(rf"^(?P<op>{_OP})?\s*(?P<num>[{_CN_START}][{_CN_START}百千万亿佰仟]*)(?P<unit>.*)$")
 _PERCENT_WORDS = re.compile(rf"^(?P<op>{_OP})?\s*百分之(?P<num>.+)$")
 _SYMBOLS_ONLY = re.compile(r"^[^\w\u4e00-\u9fff]+$")
+_NUM_MORE = re.compile(rf"^{_NUM}多")
+_OP_START = re.compile(rf"^(?:{_OP})")
+_NUMBER_START = re.compile(r"^[-+]?[\d.]")
+_DIGIT = re.compile(r"\d")
+_DATE_OP = re.compile(r"^(≤|<|=)\s*")
+#: a date or deadline may be in the text (cheap test before `read_date`)
+_DATE_HINT = re.compile(r"[年月日号季期时]|\d[.\-/]\d")
+_PREFIX_FIRST = frozenset(w[0] for w, _ in _PREFIX_WORDS)
+_SUFFIX_LAST = frozenset(w[-1] for w, _ in _SUFFIX_WORDS)
+_HEDGE_FIRST = frozenset(w[0] for w in _HEDGE_PREFIX)
+_HEDGE_LAST = frozenset(w[-1] for w in _HEDGE_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -235,6 +246,8 @@ def _arabic(body: str) -> str:
 
 def _strip_words(body: str) -> tuple[str | None, str]:
     op: str | None = None
+    if not body or (body[0] not in _PREFIX_FIRST and body[-1] not in _SUFFIX_LAST):
+        return op, body
     for word, sym in _PREFIX_WORDS:
         if body.startswith(word):
             op, body = sym, body[len(word):].strip()
@@ -250,13 +263,15 @@ def _strip_words(body: str) -> tuple[str | None, str]:
 
 def _hedged(body: str) -> bool:
     """'约95%', '95%左右', '100多人': an approximate number."""
+    if "多" not in body and not (body[:1] in _HEDGE_FIRST or body[-1:] in _HEDGE_LAST):
+        return False
     for word in _HEDGE_PREFIX:
         if body.startswith(word) and _SINGLE.match(_arabic(body[len(word):].strip())):
             return True
     for word in _HEDGE_SUFFIX:
         if body.endswith(word) and _SINGLE.match(_arabic(body[: -len(word)].strip())):
             return True
-    return bool(re.match(rf"^{_NUM}多", body))
+    return bool(_NUM_MORE.match(body))
 
 
 def _range(m: re.Match, text: str) -> Measure | None:
@@ -274,8 +289,10 @@ def _range(m: re.Match, text: str) -> Measure | None:
 
 
 def _date(text: str) -> Measure | None:
+    if not _DATE_HINT.search(text) and text not in DATELESS:
+        return None
     body, op = text, None
-    if m := re.match(r"^(≤|<|=)\s*", body):
+    if m := _DATE_OP.match(body):
         op, body = "≤", body[m.end():]
     read = read_date(body)
     if read is None:
@@ -319,14 +336,14 @@ def _parse_body(op: str | None, body: str, text: str) -> Measure:
         if op is not None and sym is not None and sym != op:
             return Measure("invalid", text=text)
         raw_unit = (m["unit"] or "").strip()
-        if re.search(r"\d", raw_unit) or (_SYMBOLS_ONLY.match(raw_unit) and fold_unit(raw_unit) not in KNOWN_UNITS):
+        if _DIGIT.search(raw_unit) or (_SYMBOLS_ONLY.match(raw_unit) and fold_unit(raw_unit) not in KNOWN_UNITS):
             return Measure("invalid", text=text)  # 1、2、3项, 95%%, 95#
         value, unit = _quantity(m["num"], raw_unit)
         if not math.isfinite(value):
             return Measure("invalid", text=text)  # 400 digits overflow to inf
         return Measure("number", op=sym or op, value=value, unit=unit, text=text)
-    if (_BAD_OP.match(body) or op is not None or re.match(rf"^(?:{_OP})", body)
-            or re.match(r"^[-+]?[\d.]", body)):
+    if (_BAD_OP.match(body) or op is not None or _OP_START.match(body)
+            or _NUMBER_START.match(body)):
         # an operator we do not know, a known operator followed by something that is not a number,
         # or a number attempt we cannot read (1 200人)
         return Measure("invalid", text=text)
