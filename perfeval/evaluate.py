@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import pandas as pd
 from perfeval.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.audit import audit
 from perfeval.budget import Budget, rates
+from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.model import Project
-from perfeval.notation import parse_series, parse_value, unit_factor
+from perfeval.notation import normalise, parse_series, parse_value, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 
@@ -78,24 +80,90 @@ def _options(scheme: Scheme, options: ScoringOptions | Mapping | None) -> Scorin
     return scheme.options.updated(**dict(options))
 
 
-def _parsed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add parsed target/actual columns, with the actual converted into the target's unit."""
+def _dates(texts: np.ndarray, years: np.ndarray, rows: np.ndarray, bare_month: bool) -> np.ndarray:
+    """(low, high) day ordinals for `rows`, each distinct (text, year) read once; NaN where not a date."""
+    out = np.full((len(texts), 2), np.nan)
+    keys = list(zip(texts[rows], years[rows], strict=True))
+    reads = {k: read_date(normalise(k[0]), int(k[1]) if np.isfinite(k[1]) else None, bare_month)
+             for k in set(keys)}
+    out[rows] = [(r.low, r.high) if r is not None else (np.nan, np.nan) for r in (reads[k] for k in keys)]
+    return out
+
+
+def _name_unit_for_bare_targets(frame: pd.DataFrame, target: pd.DataFrame) -> np.ndarray:
+    """Target units, where a number written without one takes the unit its name declares when that
+    unit changes the number: '观众人数（万人次）' ≥3.6 is 3.6万人次, '覆盖率（%）' ≥95 is 95%."""
+    units = target["unit"].to_numpy().copy()
+    bare = np.flatnonzero((units == "") & target["kind"].isin(["number", "range"]).to_numpy())
+    if len(bare) and "name" in frame:
+        names = frame["name"].to_numpy(dtype=object)[bare]
+        declared = {n: unit_in_name(str(n)) for n in set(names)}
+        changes = {n: u for n, u in declared.items() if u == "%" or (u and split_magnitude(u)[0] != 1)}
+        if changes:
+            filled = np.array([changes.get(n, "") for n in names], dtype=object)
+            # a bare fraction (≥0.95, =1) in a "（%）" row stays bare: the ratio/percent rule reads it
+            size = target[["value", "high"]].max(axis=1).to_numpy(dtype=float)[bare]
+            fraction = (filled == "%") & (np.abs(size) <= 1.5)
+            units[bare] = np.where(fraction, "", filled)
+    return units
+
+
+def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.DataFrame:
+    """Add parsed target/actual columns, with the actual converted into the target's unit.
+
+    Dates (时效) are day ordinals: a date written without a year (12月底前, 年底前, 11月20日) takes the
+    project's year (`years`: pidx -> year); against a date target a bare month (11月) is that month of
+    the deadline's year. target_value is the deadline (last day of the target's span), actual_value the
+    completion (first day of the actual's span, so a month-only actual is compared by month);
+    target_low/target_high and actual_low/actual_high keep each span."""
     target = parse_series(frame["target"])
     actual = parse_series(frame["actual"])
     out = frame.copy()
-    out["target_kind"] = target["kind"].to_numpy()
+    n = len(frame)
+    pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
+    year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
+    t_kind = target["kind"].to_numpy()
+    t_span = target[["low", "high"]].to_numpy(dtype=float, copy=True)
+    need = np.flatnonzero((t_kind == "date") & np.isnan(t_span[:, 1]))
+    if len(need):
+        t_span[need] = _dates(frame["target"].to_numpy(dtype=object), year, need, False)[need]
+    a_kind = actual["kind"].to_numpy().copy()
+    a_span = actual[["low", "high"]].to_numpy(dtype=float, copy=True)
+    a_unit = actual["unit"].to_numpy().copy()
+    # against a date target, read the actual as a date in the deadline's year (11月 is then November)
+    reread = np.flatnonzero((t_kind == "date") & (((a_kind == "date") & np.isnan(a_span[:, 1]))
+                                                  | ((a_kind == "number") & (a_unit == "月"))))
+    if len(reread):
+        deadline_year = year.copy()
+        ends = t_span[reread, 1]
+        known = np.isfinite(ends)
+        deadline_year[reread[known]] = [date.fromordinal(int(h)).year for h in ends[known]]
+        spans = _dates(frame["actual"].to_numpy(dtype=object), deadline_year, reread, True)
+        got = reread[np.isfinite(spans[reread, 1]) | (a_kind[reread] == "date")]
+        a_span[got] = spans[got]
+        a_kind[got], a_unit[got] = "date", DATE_UNIT
+    # an actual date that stays without a day (按期完成, or 11月20日 with no year) is scored by its text
+    undated = (a_kind == "date") & np.isnan(a_span[:, 1])
+    a_kind[undated], a_unit[undated] = "text", ""
+    is_t_date, is_a_date = t_kind == "date", a_kind == "date"
+    out["target_kind"] = t_kind
     out["target_op"] = target["op"].to_numpy()
-    out["target_value"] = target["value"].to_numpy(dtype=float)
-    out["target_low"] = target["low"].to_numpy(dtype=float)
-    out["target_high"] = target["high"].to_numpy(dtype=float)
-    out["target_unit"] = target["unit"].to_numpy()
-    out["actual_kind"] = actual["kind"].to_numpy()
-    out["actual_unit"] = actual["unit"].to_numpy()
-    value = actual["value"].to_numpy(dtype=float)
+    out["target_value"] = np.where(is_t_date, t_span[:, 1], target["value"].to_numpy(dtype=float))
+    out["target_low"] = np.where(is_t_date, t_span[:, 0], target["low"].to_numpy(dtype=float))
+    out["target_high"] = np.where(is_t_date, t_span[:, 1], target["high"].to_numpy(dtype=float))
+    out["target_unit"] = _name_unit_for_bare_targets(frame, target)
+    out["actual_kind"] = a_kind
+    out["actual_unit"] = a_unit
+    out["actual_low"] = np.where(is_a_date, a_span[:, 0], actual["low"].to_numpy(dtype=float))
+    out["actual_high"] = np.where(is_a_date, a_span[:, 1], actual["high"].to_numpy(dtype=float))
+    value = np.where(is_a_date, a_span[:, 0], actual["value"].to_numpy(dtype=float))
     pairs = list(zip(out["actual_unit"].to_numpy(), out["target_unit"].to_numpy(), strict=True))
     factors = {p: unit_factor(*p) for p in set(pairs)}
     factor = np.array([factors[p] if factors[p] is not None else 1.0 for p in pairs], dtype=float)
-    value = value * factor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # divide by 10⁴ rather than multiply by 10⁻⁴: 36500人次 is exactly 3.65万人次
+        inverse = np.where((factor > 0) & (factor < 1), np.round(1.0 / factor), np.nan)
+        value = np.where(np.abs(inverse * factor - 1.0) < 1e-12, value / inverse, value * factor)
     # Excel percent cells arrive as fractions (a typed "96%" is stored as 0.96; "=100%" becomes the
     # formula value 1): when one side says % and the other is a bare fraction, read the fraction as percent
     t_unit, a_unit = out["target_unit"].to_numpy(), out["actual_unit"].to_numpy()
@@ -103,7 +171,9 @@ def _parsed(frame: pd.DataFrame) -> pd.DataFrame:
     t_ref = np.where(np.isnan(t_val), out["target_high"].to_numpy(dtype=float), t_val)
     scale_actual = (t_unit == "%") & (a_unit == "") & (np.abs(value) <= 1.5) & (t_ref > 1.5)
     out["actual_value"] = np.where(scale_actual, value * 100, value)
-    scale_target = (a_unit == "%") & (t_unit == "") & (np.abs(t_ref) <= 1.5) & (value > 1.5)
+    # (a bare target that took "%" from its name is still a bare fraction here: 1 in a "（%）" row is 100%)
+    written = target["unit"].to_numpy()
+    scale_target = (a_unit == "%") & (written == "") & (np.abs(t_ref) <= 1.5) & (value > 1.5)
     for column in ("target_value", "target_low", "target_high"):
         col = out[column].to_numpy(dtype=float)
         out[column] = np.where(scale_target, col * 100, col)
@@ -166,7 +236,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
                                           options.execution_denominator)
     head["execution_rate"], head["arrival_rate"], head["deviation_rate"] = execution, arrival, deviation
 
-    ind = _parsed(ind)
+    ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
     ind["rule"] = _rules(ind)
     ind["rule_label"] = ind["rule"].map(RULE_LABELS)
     by_pidx = head.set_index("pidx")

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from perfeval.cells import cell_number, unique_map
+from perfeval.deadline import read_date, read_status
 from perfeval.errors import Problem
-from perfeval.notation import is_empty, parse_value, plain_text, split_weight
+from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
 from perfeval.rules import (
     NUMERIC_RULES,
+    RULE_LABELS,
     RULES_NEEDING_ACTUAL,
     RULES_NEEDING_TARGET,
+    classify_text,
     infer_rule,
     resolve_method,
 )
@@ -44,8 +47,27 @@ def _resolve_or_flag(value: object) -> str | None:
         return "!"
 
 
-INVALID_TARGET = "无法识别的指标值写法；应为如 ≥24人、＝100%、≤33.46万元、80%-90%、3~5个 或 有效提升"
-INVALID_ACTUAL = "无法识别的实际完成值写法；应为数字加单位（如 24人、96%）或文字（如 达成预期指标）"
+INVALID_TARGET = ("无法识别的指标值写法；应为如 ≥24人、＝100%、≤33.46万元、80%-90%、3~5个、2024年12月31日前 "
+                  "或 有效提升（不能写约数，数字不能带多余符号）")
+INVALID_ACTUAL = ("无法识别的实际完成值写法；应为数字加单位（如 24人、96%）、完成日期（如 2024年11月20日）"
+                  "或文字（如 达成预期指标）")
+DEADLINE_TARGET = "评分方法「时效」需要写明期限的指标值，如 2024年12月31日前、12月底前、年底前、第三季度 或 按期"
+DEADLINE_ACTUAL = ("时效指标的实际完成值应为完成日期（如 2024年11月20日、11月）或完成情况"
+                   "（如 按期完成、提前完成、延期2个月）")
+
+
+def _deadline_actual(actual: str, target: str, scheme: Scheme) -> str:
+    """'' when a 时效 actual can be scored, else what is wrong (target and actual as written)."""
+    target_read = read_date(normalise(target))
+    actual_read = read_date(normalise(actual), None, True)
+    if actual_read is not None and not actual_read.dateless:
+        if target_read is not None and target_read.dateless:
+            return (f"指标值「{target}」未写明期限，无法与完成日期比较；请在指标值写明期限"
+                    "（如 2024年12月31日前），或把实际完成值写为 按期完成/延期完成")
+        return ""
+    if read_status(normalise(actual)) is not None or classify_text(actual, target, scheme.scale()) is not None:
+        return ""
+    return DEADLINE_ACTUAL
 
 
 @dataclass
@@ -113,8 +135,18 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")
     no_actual = rule.isin(RULES_NEEDING_ACTUAL) & (a_kind == "empty")
     bad(no_actual, "actual", "实际完成值为空；请填写实际完成情况")
-    bad(~no_actual & rule.isin(NUMERIC_RULES) & target.map(lambda m: m.is_numeric) & (a_kind == "text"), "actual",
+    # a number is needed: never a text or a date scored 0 behind a ✓
+    numeric_rule = rule.isin(NUMERIC_RULES)
+    bad(numeric_rule & t_kind.isin(["text", "date"]), "target",
+        lambda i: f"评分方法「{RULE_LABELS[rule[i]]}」需要数值形式的指标值（如 ≥24人、≥95%、80%-90%）")
+    bad(~no_actual & numeric_rule & target.map(lambda m: m.is_numeric) & a_kind.isin(["text", "date"]), "actual",
         lambda i: f"指标值「{text['target'][i]}」是数值，实际完成值也应写数值（如 24人、96%）")
+    deadline = (rule == "deadline") & (t_kind != "empty")
+    bad(deadline & (t_kind != "date") & (t_kind != "invalid"), "target", DEADLINE_TARGET)
+    checkable = deadline & (t_kind == "date") & ~no_actual & (a_kind != "invalid")
+    pairs = pd.Series(list(zip(text["actual"], text["target"], strict=True)), index=name.index)[checkable]
+    deadline_problem = unique_map(pairs, lambda k: _deadline_actual(k[0], k[1], scheme)) if len(pairs) else pairs
+    bad((deadline_problem != "").reindex(name.index, fill_value=False), "actual", lambda i: deadline_problem[i])
     stated = pd.to_numeric(unique_map(text["stated_score"], cell_number), errors="coerce").astype(float)
     bad((text["stated_score"] != "") & stated.isna(), "stated_score", "报告得分应为数字")
     deduction = pd.to_numeric(unique_map(text["deduction"], cell_number), errors="coerce").astype(float)

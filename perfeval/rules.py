@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from perfeval.deadline import read_status
 from perfeval.notation import Measure, normalise
 from perfeval.scheme import QualitativeScale, ScoringOptions
 
@@ -26,6 +27,7 @@ RULE_LABELS: dict[str, str] = {
     "checklist": "评价要点",
     "execution": "预算执行率",
     "arrival": "资金到位率",
+    "deadline": "时效",
 }
 #: spellings accepted in the 评分方法 column
 METHOD_ALIASES: dict[str, str] = {
@@ -41,14 +43,16 @@ METHOD_ALIASES: dict[str, str] = {
     "评价要点": "checklist", "要点": "checklist", "清单": "checklist", "检查要点": "checklist",
     "预算执行率": "execution", "执行率": "execution",
     "资金到位率": "arrival", "到位率": "arrival",
+    "时效": "deadline", "时限": "deadline", "完成时限": "deadline", "按期": "deadline", "按时": "deadline",
+    "时效性": "deadline", "时效指标": "deadline", "期限": "deadline",
 }
 METHOD_ALIASES.update({rule: rule for rule in RULE_LABELS})
 METHOD_ALIASES.update({label: rule for rule, label in RULE_LABELS.items()})
 
-RULES_NEEDING_TARGET = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative"})
+RULES_NEEDING_TARGET = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative", "deadline"})
 NUMERIC_RULES = frozenset({"positive", "negative", "exact", "range", "zero"})
 RULES_NEEDING_ACTUAL = frozenset({"positive", "negative", "exact", "range", "zero", "qualitative",
-                                  "checklist"})
+                                  "checklist", "deadline"})
 
 
 def resolve_method(value: object) -> str | None:
@@ -69,6 +73,8 @@ def infer_rule(name: str, level3: str, target: Measure, actual: Measure) -> str:
         return "execution"
     if "资金到位率" in label:
         return "arrival"
+    if target.kind == "date":
+        return "deadline"
     if target.kind == "range":
         return "range"
     if target.kind == "number":
@@ -115,6 +121,46 @@ def qualitative_fractions(actual: pd.Series, target: pd.Series, scale: Qualitati
     return level, fraction
 
 
+def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(status, months late) per row from completion texts (按期完成, 延期2个月 …), each distinct
+    text read once; rows outside `mask` or saying nothing about timing get '' / NaN."""
+    rows = np.flatnonzero(mask)
+    texts = actual.to_numpy()[rows]
+    read = {t: read_status(normalise(t)) for t in set(texts)}
+    status = np.full(len(actual), "", dtype=object)
+    months = np.full(len(actual), np.nan)
+    status[rows] = [read[t][0] if read[t] else "" for t in texts]
+    months[rows] = [read[t][1] if read[t] else np.nan for t in texts]
+    return status, months
+
+
+def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.ndarray) -> dict[str, np.ndarray]:
+    """时效: on time -> 1; late by m months -> 1 − m × late_deduction_per_month (``per_month``) or 0
+    (``zero``); late by an unstated delay -> late_unknown_fraction (``per_month``) or 0; not completed
+    -> 0. Dates are day ordinals: target_value is the deadline (the last day its text allows),
+    actual_value the completion (the first day its text allows). Returns fraction (NaN where the
+    actual says nothing about timing), status, late_days and late_months."""
+    is_deadline = rule == "deadline"
+    a = frame["actual_value"].to_numpy(dtype=float)
+    t = frame["target_value"].to_numpy(dtype=float)
+    dated = is_deadline & (frame["actual_kind"].to_numpy() == "date") & np.isfinite(a) & np.isfinite(t)
+    status, months = deadline_status(frame["actual"], is_deadline & ~dated)
+    with np.errstate(invalid="ignore"):
+        days = np.where(dated, a - t, np.nan)
+        status = np.where(dated, np.where(days <= 0, "on_time", "late"), status)
+        months = np.where(dated, np.where(days > 0, np.ceil(days / 30.0), 0.0), months)
+    if options.late_rule == "zero":
+        late = np.zeros(len(a))
+    else:
+        late = np.where(np.isnan(months), options.late_unknown_fraction,
+                        _clamp(1.0 - months * options.late_deduction_per_month))
+    fraction = np.select([status == "on_time", status == "late", status == "missed"], [1.0, late, 0.0],
+                         default=np.nan)
+    return {"fraction": np.where(is_deadline, fraction, np.nan), "status": status,
+            "late_days": np.where(dated & (days > 0), days, np.where(dated, 0.0, np.nan)),
+            "late_months": np.where(is_deadline, months, np.nan)}
+
+
 def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int) -> np.ndarray:
     """Round non-negative scores: half_up (四舍五入, the field's default), half_even, truncate."""
     x = np.asarray(values, dtype=float)
@@ -133,6 +179,10 @@ def _clamp(x: np.ndarray) -> np.ndarray:
 
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Fraction of W each indicator earns, with completion (a/t) and deviation ((a−t)/t).
+
+    For 时效 (deadline) rows completion and deviation are NaN (a date has no ratio); late_days (days
+    after the deadline, 0 when on time, NaN when the actual is not a date) and late_months (whole
+    months late, 不足一个月按一个月计; NaN when not stated) say how late.
 
     Required columns: weight, rule, target_value, target_low, target_high, actual_value,
     actual_kind, actual, target, deduction, execution_rate, arrival_rate.
@@ -169,15 +219,18 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
         checklist = _clamp(a) * manual
         execution = _clamp(frame["execution_rate"].to_numpy(dtype=float))
         arrival = _clamp(frame["arrival_rate"].to_numpy(dtype=float))
-    qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale,
-                                                      rule == "qualitative")
+    timely = deadline_fractions(frame, options, rule)
+    # a deadline whose actual says nothing about timing ("达成预期指标") is graded as a qualitative text
+    by_text = (rule == "qualitative") | ((rule == "deadline") & np.isnan(timely["fraction"]))
+    qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale, by_text)
     qualitative = np.nan_to_num(qual_fraction.to_numpy(dtype=float), nan=0.0)
+    deadline = np.where(np.isnan(timely["fraction"]), qualitative, timely["fraction"])
 
     fraction = np.select(
         [rule == r for r in ("positive", "negative", "exact", "range", "zero", "qualitative",
-                             "manual", "checklist", "execution", "arrival")],
+                             "manual", "checklist", "execution", "arrival", "deadline")],
         [positive, negative, exact, in_range, zero, qualitative, manual, checklist, execution,
-         arrival],
+         arrival, deadline],
         default=0.0,
     )
     over = np.isin(rule, ("positive", "exact")) & (t > 0) & (ratio >= options.over_achievement_threshold)
@@ -199,6 +252,8 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
         "deviation": deviation,
         "qualitative_level": qual_level.where(rule == "qualitative"),
         "over_achieved": over,
+        "late_days": timely["late_days"],
+        "late_months": timely["late_months"],
     }, index=frame.index)
 
 

@@ -18,6 +18,7 @@ ROUNDING_MODES = ("half_up", "half_even", "truncate")
 NEGATIVE_RULES = ("ratio", "linear")
 EXACT_RULES = ("as_positive", "symmetric")
 EXECUTION_DENOMINATORS = ("budget", "allocated")
+LATE_RULES = ("per_month", "zero")
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,13 @@ class ScoringOptions:
     over_achievement_penalty: float = 0.0
     deviation_threshold: float = 0.10
     zero_target_deduction: float = 0.0
+    late_rule: str = "per_month"  # 时效: a late completion loses late_deduction_per_month of W per month, or all
+    late_deduction_per_month: float = 0.1
+    late_unknown_fraction: float = 0.7  # late by an unstated delay (延期完成): 10号 部分达成
 
     def __post_init__(self) -> None:
         for name, allowed in (("rounding", ROUNDING_MODES), ("negative_rule", NEGATIVE_RULES),
-                              ("exact_rule", EXACT_RULES),
+                              ("exact_rule", EXACT_RULES), ("late_rule", LATE_RULES),
                               ("execution_denominator", EXECUTION_DENOMINATORS)):
             if getattr(self, name) not in allowed:
                 raise SchemeError(f"评分选项 {name}=「{getattr(self, name)}」无效，应为 {'、'.join(allowed)} 之一")

@@ -110,3 +110,27 @@ def test_options_reject_unknown_values():
         ScoringOptions(rounding="ceil")
     with pytest.raises(SchemeError):
         SCHEME.options.updated(colour="red")
+
+
+def test_deadline_rule_is_vectorised_and_pure():
+    """时效 over several rows at once: dates by arithmetic, texts by status, the frame left unchanged."""
+    from datetime import date
+
+    from perfeval.rules import RULE_LABELS, deadline_fractions
+
+    d = float(date(2024, 12, 31).toordinal())
+    frame = pd.DataFrame({
+        "rule": ["deadline"] * 5 + ["positive"],
+        "actual_kind": ["date", "date", "text", "text", "text", "number"],
+        "actual": ["2024年11月20日", "2025年3月1日", "延期1个月", "延期完成", "有效提升", "24人"],
+        "target_value": [d] * 5 + [24.0],
+        "actual_value": [d - 41, d + 60, np.nan, np.nan, np.nan, 24.0],
+    })
+    before = frame.copy()
+    got = deadline_fractions(frame, SCHEME.options, frame["rule"].to_numpy())
+    pd.testing.assert_frame_equal(frame, before)
+    np.testing.assert_allclose(got["fraction"], [1.0, 0.8, 0.9, 0.7, np.nan, np.nan])
+    np.testing.assert_allclose(got["late_days"], [0.0, 60.0, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_allclose(got["late_months"], [0.0, 2.0, 1.0, np.nan, np.nan, np.nan])
+    assert RULE_LABELS["deadline"] == "时效"
+    assert resolve_method("完成时限") == "deadline"
