@@ -448,8 +448,8 @@ def _break(s: SynthProject, how: str, rng: random.Random) -> SynthProject:
     elif how == "notation":
         i = int(ind.index[ind["target"].astype(bool) & (ind["method"] == "")][0])
         number = re.search(r"\d[\d.,]*\D*$", str(ind.loc[i, "target"]))
-        ind.loc[i, "target"] = rng.choice((f"≈{number.group(0) if number else '24人'}",
-                                            "2023年12月31日前"))
+        written = number.group(0) if number else "24人"
+        ind.loc[i, "target"] = rng.choice((f"≈{written}", f"约{written}"))  # approximations are unreadable
     elif how == "duplicate":
         ind = pd.concat([ind, ind.iloc[[-1]]], ignore_index=True)
         ind.loc[len(ind) - 1, "weight"] = 0.0
