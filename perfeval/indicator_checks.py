@@ -183,7 +183,7 @@ def check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
                            if abs(got[lv.name] - lv.weight) > 1e-6)
         problems.append((key, Problem(file, sheet, int(culprit.iloc[-1]), weight_label, f"合计 {total:g}",
                                       f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:.10g} 分"
-                                      f"（各一级指标合计：{detail}）" + (f"：{against}" if against else "")
-                                      + "；按表内分值评分",
+                                      f"（各一级指标合计：{detail}" + (f"；{against}" if against else "")
+                                      + "）；按表内分值评分",
                                       "weights")))
     return problems
