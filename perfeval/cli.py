@@ -53,8 +53,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     problems = validate_paths(paths, args.scheme)
     if args.json:
-        print(json.dumps([{**p.to_dict(), "auditable": p.auditable and not args.strict} for p in problems],
-                         ensure_ascii=False, indent=2))
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2))
     elif problems:
         print_problems(SheetError(problems), sys.stdout, mark_auditable=not args.strict)
     else:

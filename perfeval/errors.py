@@ -62,7 +62,7 @@ class Problem:
         return f"{self.location}{shown}——{self.expected}"
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "auditable": self.auditable}
 
 
 class PerfevalError(Exception):

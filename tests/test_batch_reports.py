@@ -60,7 +60,8 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     monkeypatch.setenv(FAULTS, json.dumps({failing: "cell"}))
     out = tmp_path / "reports"
 
-    assert main(["batch", str(inputs), "--out", str(out), "--format", "html"]) == 1
+    # --strict: the project broken in its weights fails validation too (by default it would be scored)
+    assert main(["batch", str(inputs), "--out", str(out), "--format", "html", "--strict"]) == 1
     printed = capsys.readouterr()
     assert "已生成 27 个" in printed.out and "失败 4 个" in printed.out
     assert printed.err.count("✗") == 4
@@ -142,8 +143,8 @@ def test_dask_cluster_gives_the_same_reports_and_summary(tmp_path: Path, monkeyp
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         on_dask = run_batch([inputs], tmp_path / "dask", formats=("html",),
-                            scheduler=cluster.scheduler_address)
-    local = run_batch([inputs], tmp_path / "local", formats=("html",), workers=2)
+                            scheduler=cluster.scheduler_address, strict=True)
+    local = run_batch([inputs], tmp_path / "local", formats=("html",), workers=2, strict=True)
     assert on_dask.exit_code == local.exit_code == 1
     assert [s.status for s in on_dask.statuses] == [s.status for s in local.statuses]
     dask_files = {k: v for k, v in _files(tmp_path / "dask").items()
