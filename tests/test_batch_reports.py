@@ -88,7 +88,7 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     # a rerun does no work and changes nothing but the summary's run time
     before = _files(out)
     outcomes: list[dict] = []
-    rerun = run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append)
+    rerun = run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append, strict=True)
     assert outcomes == [] and rerun.exit_code == 1
     after = _files(out)
     assert set(after) == set(before)
@@ -100,7 +100,7 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     # deleting one report rebuilds only that one
     victim = folders[5] / f"{folders[5].name}.html"
     victim.unlink()
-    run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append)
+    run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append, strict=True)
     assert [o["key"] for o in outcomes] == [folders[5].name]
     assert victim.is_file()
     _no_partial_files(out)
