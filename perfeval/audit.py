@@ -4,24 +4,29 @@ Each finding has a code, a severity (error / warning / info), a Chinese message 
 numbers, and where it is. Works on the frames of many projects at once (keyed by `pidx`).
 
 Codes: stated_item_score, stated_subtotal, stated_total, stated_grade, stated_rate, stated_amount,
-conflicting_statements, unit_mismatch, suspicious_operator, weights, unexplained_deviation,
+conflicting_statements, stated_inconsistent (the report against itself),
+unit_mismatch, suspicious_operator, weights, unexplained_deviation,
 over_achievement, qualitative_unclassified, funding_breakdown, overspend.
 """
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from itertools import groupby
 
 import numpy as np
 import pandas as pd
 
-from perfeval.notation import MONEY_UNITS, decimals_of, unit_factor, unit_in_name
+from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
 from perfeval.scheme import Scheme, ScoringOptions
 
 COLUMNS = ("pidx", "code", "severity", "message", "where")
 
 #: words that mark a cost indicator (a ceiling: ≤) and a rate that should be a floor (≥)
 COST_WORDS = ("成本", "费用", "单价", "造价")
+#: words that mark money coming in (an income or benefit target is a floor, not a cost ceiling)
+INCOME_WORDS = ("收入", "增收", "营收", "效益", "产值", "销售额")
 FLOOR_WORDS = ("满意度", "覆盖率", "达标率", "及时率", "完成率", "合格率", "到位率", "知晓率", "参与率")
 
 
@@ -35,6 +40,35 @@ def _fmt(x: float, places: int = 2) -> str:
 
 def pct(x: float, places: int = 1) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x * 100:.{places}f}%"
+
+
+_FIRST_NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def written_halfwidth(kind: str, text: object, value: float) -> float:
+    """Half the last written digit of a stated figure, in the units of its value: the interval
+    [value − h, value + h] holds every figure that rounds to what the report wrote.
+
+    Rates are fractions: "95.6%" and "95.6" → ±0.0005 (±0.05 pp); a plain ratio is a rate written in
+    hundredths, so "0.956" → ±0.05 pp and "0.1" (10%) → ±0.5 pp, never wider than the whole percent.
+    Amounts are in 万元 whatever unit was written ("334600元" → ±0.00005 万元); scores as written ("94" → ±0.5)."""
+    half, written = _written(kind, str(text))
+    if kind == "amount" and written and np.isfinite(value):
+        return half * abs(value / written)
+    return half
+
+
+@lru_cache(maxsize=65536)
+def _written(kind: str, text: str) -> tuple[float, float]:
+    """(half the last written digit, the first number as written) of one stated text."""
+    folded = normalise(text)
+    places = decimals_of(folded)
+    number = _FIRST_NUMBER.search(folded)
+    written = float(number.group(0).replace(",", "")) if number else 0.0
+    if kind in ("rate", "level_rate"):
+        percent = "%" in folded or "百分" in folded or abs(written) > 1.5
+        return 0.5 * 10.0 ** -((places if percent else max(places - 2, 0)) + 2), written
+    return 0.5 * 10.0 ** -places, written
 
 
 def _where(row: pd.Series) -> str:
@@ -73,8 +107,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
 
     label = ind["level2"].fillna("") + ind["level3"].fillna("") + ind["name"]
     in_cost_group = (ind["level2"].fillna("") + ind["level3"].fillna("")).str.contains("成本")
-    is_cost = (in_cost_group | ind["name"].map(lambda s: any(w in s for w in COST_WORDS))
-               | ind["target_unit"].isin(MONEY_UNITS)) & ~ind["name"].str.contains("率")
+    # a money unit alone does not make a cost: 项目收入≥500万元 and 带动增收≥200万元 are floors
+    is_cost = (in_cost_group | ind["name"].map(lambda s: any(w in s for w in COST_WORDS))) \
+        & ~label.map(lambda s: any(w in s for w in INCOME_WORDS)) & ~ind["name"].str.contains("率")
     cost_floor = is_cost & ind["target_op"].isin(["≥", ">"]) & ind["rule"].isin(["positive", "exact"])
     rows = ind[cost_floor]
 
@@ -147,14 +182,16 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
     out["computed"] = computed
     for column in ("grade", "total", "budget", "allocated", "spent"):
         out[column] = h[column].reindex(out["pidx"]).to_numpy()
-    places = out["text"].map(decimals_of).to_numpy() + np.where(
-        np.isin(kind, ["rate", "level_rate"]) & out["text"].str.contains("%").to_numpy(), 2, 0)
-    out["agrees"] = np.abs(out["computed"] - out["value"]) <= 0.5 * 10.0 ** -places.astype(float) + 1e-9
+    kind_of = np.where(np.isin(kind, ["rate", "level_rate"]), "rate",
+                       np.where(kind == "amount", "amount", "score"))
+    out["halfwidth"] = [written_halfwidth(k, t, v)
+                        for k, t, v in zip(kind_of, out["text"], out["value"].to_numpy(dtype=float), strict=True)]
+    out["agrees"] = np.abs(out["computed"] - out["value"]) <= out["halfwidth"] + 1e-9
     return out
 
 
 def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
-                     scheme: Scheme, options: ScoringOptions) -> list[dict]:
+                     scheme: Scheme, options: ScoringOptions, ind: pd.DataFrame) -> list[dict]:
     if stated.empty:
         return []
     out: list[dict] = []
@@ -187,10 +224,16 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     add(c[(c["kind"] == "level_score") & differs], "stated_subtotal", lambda r: (
         f"报告「{r.item.removesuffix('得分')}」类指标得分 {r.text} 分，其下各三级指标得分合计为 {_fmt(r.computed)} 分"))
 
-    # the same quantity stated with different values in different places
+    # the same quantity stated with different values in different places: grades and scores when they
+    # differ at all; rates and amounts only when no figure rounds to both (88.0% and 87.97% agree)
     key = c["text"].where(c["kind"] == "grade", c["value"].round(6).astype(str))
-    counts = key.groupby([c["pidx"], c["item"]], sort=False).transform("nunique")
-    conflicts = c.loc[counts > 1, ["pidx", "item", "text", "where"]]
+    group = [c["pidx"], c["item"]]
+    counts = key.groupby(group, sort=False).transform("nunique")
+    measured = c["kind"].isin(["rate", "level_rate", "amount"])
+    low = (c["value"] - c["halfwidth"]).groupby(group, sort=False).transform("max")
+    high = (c["value"] + c["halfwidth"]).groupby(group, sort=False).transform("min")
+    apart = low > high + 1e-9
+    conflicts = c.loc[(counts > 1) & (apart | ~measured), ["pidx", "item", "text", "where"]]
     for (pidx, item), rows in groupby(conflicts.sort_values(["pidx", "item"], kind="stable")
                                       .itertuples(index=False), key=lambda r: (r.pidx, r.item)):
         by_text: dict[str, list[str]] = {}
@@ -200,6 +243,127 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
         out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
                     "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
                     "where": "报告" + "、".join(w for ws in by_text.values() for w in ws)})
+    return out + _self_findings(c, ind, levels, options)
+
+
+# ----------------------------------------------------------------------------- the report against itself
+
+def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, options: ScoringOptions) -> list[dict]:
+    """The report against itself, independent of perfeval's rules (code "stated_inconsistent"):
+    stated item scores vs stated subtotals and total, the stated execution score vs 分值 × stated rate,
+    stated rates vs stated amounts — each at the precision the report wrote. Where perfeval's own
+    figure is the one the report's items give, the finding against perfeval already says it, and
+    is not repeated."""
+    tol = 0.5 * 10.0 ** -options.decimals
+    c = c.assign(sid=np.arange(len(c)))
+    out: list[dict] = []
+
+    def add(rows: pd.DataFrame, message, where=_stated_where) -> None:
+        out.extend({"pidx": r.pidx, "code": "stated_inconsistent", "severity": "error", "message": message(r),
+                    "where": where(r)} for r in rows.itertuples())
+
+    stated_items = ind[["pidx", "level1", "stated_score"]]
+    g = stated_items.groupby(["pidx", "level1"], sort=False)["stated_score"]
+    per_level = pd.DataFrame({"items": g.sum(), "count": g.count(), "n": g.size()}).reset_index()
+    per_level = per_level[per_level["count"] == per_level["n"]]  # every item of the level states its score
+
+    # a level's stated subtotal vs its items' stated scores
+    sub = c[c["kind"] == "level_score"].assign(level=lambda f: f["item"].str.removesuffix("得分"))
+    m = sub.merge(per_level, left_on=["pidx", "level"], right_on=["pidx", "level1"])
+    bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & ~((m["computed"] - m["items"]).abs() <= tol)
+    add(m[bad], lambda r: (
+        f"报告「{r.level}」类指标得分 {r.text} 分，但报告所列其下 {r.n} 项指标的得分合计为 {_fmt(r.items)} 分"
+        + (f"（按评分规则计算为 {_fmt(r.computed)} 分）" if np.isfinite(r.computed) else "")))
+
+    # the stated total vs all items' stated scores
+    g = stated_items.groupby("pidx", sort=False)["stated_score"]
+    per_project = pd.DataFrame({"items": g.sum(), "count": g.count(), "n": g.size()}).reset_index()
+    per_project = per_project[per_project["count"] == per_project["n"]]
+    totals = c[c["kind"] == "total"]
+    m = totals.merge(per_project, on="pidx")
+    bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & \
+        ~((m["total"].astype(float) - m["items"]).abs() <= tol)
+    add(m[bad], lambda r: (f"报告总分 {r.text} 分，但报告所列 {r.n} 项指标的得分合计为 {_fmt(r.items)} 分"
+                           f"（按评分规则计算为 {_fmt(float(r.total))} 分）"))
+
+    # the stated total vs the stated subtotals of every level (a level stated twice gives a range)
+    subs = sub[sub["level"].isin(set(levels["name"]))]
+    span = subs.groupby(["pidx", "level"], sort=False)["value"].agg(["min", "max"]).reset_index()
+    need = levels.loc[levels["weight"] > 0, ["pidx", "name"]].merge(
+        span, left_on=["pidx", "name"], right_on=["pidx", "level"], how="left")
+    g = need.groupby("pidx", sort=False)
+    sums = pd.DataFrame({"lo": g["min"].sum(), "hi": g["max"].sum(),
+                         "complete": g["min"].count() == g.size()}).reset_index()
+    sums = sums[sums["complete"]].merge(per_project[["pidx", "items"]], on="pidx", how="left")
+    m = totals.merge(sums, on="pidx")
+    outside = (m["value"] + m["halfwidth"] < m["lo"] - 1e-9) | (m["value"] - m["halfwidth"] > m["hi"] + 1e-9)
+    said = (m["lo"] == m["hi"]) & ((m["items"] - m["lo"]).abs() <= tol)  # the same sum as the items': said above
+    rows = m[outside & ~said]
+    if len(rows):
+        detail = {pidx: "、".join(f"{lv} {'/'.join(dict.fromkeys(t))}" for lv, t in
+                                 part.groupby("level", sort=False)["text"])
+                  for pidx, part in subs[subs["pidx"].isin(rows["pidx"])].groupby("pidx", sort=False)}
+        add(rows, lambda r: (
+            f"报告总分 {r.text} 分，但报告所列各一级指标得分合计为 "
+            + (_fmt(r.lo) if r.lo == r.hi else f"{_fmt(r.lo)}～{_fmt(r.hi)}") + f" 分（{detail[r.pidx]}）"))
+
+    # the stated execution score vs 分值 × the stated 预算执行率
+    ex = ind.loc[ind["rule"] == "execution", ["pidx", "row", "level1", "name", "weight", "stated_score", "score"]]
+    from_rows = ex[ex["stated_score"].notna()].assign(
+        s=lambda f: f["stated_score"], perfeval=lambda f: f["score"],
+        place=lambda f: [f"指标表第{int(r)}行「{a}/{b}」" for r, a, b in zip(f["row"], f["level1"], f["name"],
+                                                                          strict=True)])
+    stated_ex = c[c["item"] == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
+                                                     on="pidx")
+    from_items = stated_ex.assign(s=stated_ex["value"], perfeval=stated_ex["computed"],
+                                  place=[_stated_where(r) for r in stated_ex.itertuples()])
+    columns = ["pidx", "name", "weight", "s", "perfeval", "place"]
+    cand = pd.concat([from_rows[columns], from_items[columns]], ignore_index=True).assign(
+        cid=lambda f: np.arange(len(f)))
+    rates = c.loc[c["item"] == "预算执行率", ["pidx", "value", "text", "halfwidth", "agrees"]]
+    m = cand.merge(rates, on="pidx")
+    if len(m):
+        weight = m["weight"].astype(float)
+        lo = weight * (m["value"] - m["halfwidth"]).clip(0, 1)
+        hi = weight * (m["value"] + m["halfwidth"]).clip(0, 1)
+        m["ok"] = (m["s"] + tol >= lo - 1e-9) & (m["s"] - tol <= hi + 1e-9)
+        m["expected"] = weight * m["value"].clip(upper=1)
+        g = m.groupby("cid", sort=False)
+        verdict = pd.DataFrame({"ok": g["ok"].any(), "rate_agrees": g["agrees"].any()})
+        flagged = cand.set_index("cid").join(verdict, how="inner")
+        said = flagged["perfeval"].notna() & ((flagged["perfeval"] - flagged["s"]).abs() > tol) & flagged["rate_agrees"]
+        flagged = flagged[~flagged["ok"] & ~said]
+        if len(flagged):
+            shown = {cid: "、".join(f"{t}（应为 {_fmt(e)} 分）" for t, e in
+                                    dict.fromkeys(zip(part["text"], part["expected"], strict=True)))
+                     for cid, part in m[m["cid"].isin(flagged.index)].groupby("cid", sort=False)}
+            add(flagged.reset_index(), lambda r: (
+                f"报告预算执行率得分 {_fmt(r.s)} 分（指标「{r.name}」分值 {_fmt(float(r.weight))} 分），"
+                f"与报告所写预算执行率 {shown[r.cid]} 不符：得分应为分值 × 执行率"), where=lambda r: r.place)
+
+    # stated rates vs the stated amounts they are computed from
+    base = "到位数" if options.execution_denominator == "allocated" else "预算数"
+    for item, (num, den) in {"预算执行率": ("执行数", base), "资金到位率": ("到位数", "预算数")}.items():
+        rate = c.loc[c["item"] == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
+        parts = [c.loc[c["item"] == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
+        m = rate.merge(parts[0], on="pidx", suffixes=("", "_n")).merge(
+            parts[1].rename(columns={"value": "value_d", "text": "text_d", "halfwidth": "halfwidth_d"}), on="pidx")
+        m = m[m["value_d"] - m["halfwidth_d"] > 0]
+        if m.empty:
+            continue
+        low = (m["value_n"] - m["halfwidth_n"]) / (m["value_d"] + m["halfwidth_d"])
+        high = (m["value_n"] + m["halfwidth_n"]) / (m["value_d"] - m["halfwidth_d"])
+        m["ok"] = (m["value"] + m["halfwidth"] >= low - 1e-12) & (m["value"] - m["halfwidth"] <= high + 1e-12)
+        m["ratio"] = m["value_n"] / m["value_d"]
+        ok = m.groupby("sid", sort=False)["ok"].any()
+        flagged = rate[rate["sid"].isin(ok[~ok].index) & rate["agrees"]]  # not already a stated_rate finding
+        if flagged.empty:
+            continue
+        shown = {sid: "、".join(f"{a}/{b} = {pct(x, 2)}" for a, b, x in
+                                dict.fromkeys(zip(part["text_n"], part["text_d"], part["ratio"], strict=True)))
+                 for sid, part in m[m["sid"].isin(flagged["sid"])].groupby("sid", sort=False)}
+        add(flagged, lambda r, item=item, num=num, den=den, shown=shown: (
+            f"报告{item}为 {r.text}，但按报告所写{num}/{den}计算为 {shown[r.sid]}"))
     return out
 
 
@@ -208,9 +372,18 @@ def _project_findings(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFram
     out: list[dict] = []
     expected = {lv.name: lv.weight for lv in scheme.levels}
     lv = levels.assign(expected=levels["name"].map(expected))
+    lv["sheet_total"] = lv.groupby("pidx", sort=False)["weight"].transform("sum")
     off = lv[(lv["weight"] - lv["expected"]).abs() > 1e-6]
-    out += _records(off, "weights", "warning", lambda r: (
+    # levels that move weight between them (total still the scheme's) are a warning; a total that is
+    # not the scheme's is an error: the table is scored on its own weights, out of its own total
+    wrong_total = (off["sheet_total"] - scheme.total_weight).abs() > 1e-6
+    out += _records(off[~wrong_total], "weights", "warning", lambda r: (
         f"一级指标「{r.name}」分值合计 {_fmt(r.weight)} 分，评价方案「{scheme.name}」为 {_fmt(r.expected)} 分"),
+        where=lambda r: f"指标表一级指标「{r.name}」")
+    out += _records(off[wrong_total], "weights", "error", lambda r: (
+        f"一级指标「{r.name}」分值合计 {_fmt(r.weight)} 分，评价方案「{scheme.name}」为 {_fmt(r.expected)} 分；"
+        f"全部指标分值合计 {_fmt(r.sheet_total)} 分，方案为 {_fmt(scheme.total_weight)} 分——"
+        f"按表内分值评分（满分 {_fmt(r.sheet_total)} 分），请核对指标表"),
         where=lambda r: f"指标表一级指标「{r.name}」")
     if scheme.min_output_benefit > 0:
         ob = lv[lv["name"].isin(["产出", "效益"])].groupby("pidx")["weight"].sum()
@@ -234,7 +407,7 @@ def audit(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame, stated: p
           scheme: Scheme, options: ScoringOptions) -> pd.DataFrame:
     """All findings for the projects in these frames, as one tidy frame."""
     records = (_indicator_findings(ind, options)
-               + _stated_findings(stated, levels, head, scheme, options)
+               + _stated_findings(stated, levels, head, scheme, options, ind)
                + _project_findings(ind, levels, head, scheme))
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     order = {"error": 0, "warning": 1, "info": 2}

@@ -36,11 +36,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INVALID)
 
 
-def print_problems(error: SheetError, stream=None) -> None:
+AUDITABLE_NOTE = "（可评分：score/report/batch 按表内所写评分并列为核查发现；加 --strict 则拒绝）"
+
+
+def print_problems(error: SheetError, stream=None, mark_auditable: bool = False) -> None:
     stream = stream or sys.stderr
     stream.write(f"发现 {len(error.problems)} 个问题：\n")
     for problem in error.problems:
-        stream.write(f"  ✗ {problem}\n")
+        note = AUDITABLE_NOTE if mark_auditable and problem.auditable else ""
+        stream.write(f"  ✗ {problem}{note}\n")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -51,7 +55,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2))
     elif problems:
-        print_problems(SheetError(problems), sys.stdout)
+        print_problems(SheetError(problems), sys.stdout, mark_auditable=not args.strict)
     else:
         print(f"✓ {len(paths)} 个文件全部通过校验")
     return EXIT_INVALID if problems else EXIT_OK
@@ -62,7 +66,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from perfeval.summary import summary_text
     from perfeval.validate import load_project
 
-    project = load_project(args.path, args.scheme, args.project)
+    project = load_project(args.path, args.scheme, args.project, strict=args.strict)
     options = dict(kv.split("=", 1) for kv in args.option or ())
     evaluation = evaluate(project, args.scheme, _typed(options) or None)
     if args.json:
@@ -97,6 +101,13 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_strict(parser: argparse.ArgumentParser) -> None:
+    """`--strict`: refuse a table whose weights do not match the scheme or that repeats a row,
+    instead of scoring it as written with the problems as error findings."""
+    parser.add_argument("--strict", action="store_true",
+                        help="严格模式：分值合计与评价方案不符、指标重复等问题也拒绝评分（默认按表内所写评分并列为核查发现）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="perfeval", description="财政项目支出绩效评价工作台")
     parser.add_argument("--version", action="version", version=f"perfeval {__version__}")
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help=".xlsx 或 .csv 指标表")
     p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出问题列表")
+    add_strict(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("score", help="计算得分、等级、预算执行率并核查报告数值")
@@ -116,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="评分选项，如 negative_rule=linear、rounding=truncate、"
                         "qualitative_scale=four_grade、execution_denominator=allocated")
     p.add_argument("--json", action="store_true", help="输出 JSON")
+    add_strict(p)
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("template", help="生成空白指标表模板（含下拉选项和示例行）")

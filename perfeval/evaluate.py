@@ -252,11 +252,34 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     levels["score"] = round_scores(levels["score"], "half_up", options.decimals)
     with np.errstate(divide="ignore", invalid="ignore"):
         levels["score_rate"] = np.where(levels["weight"] > 0, levels["score"] / levels["weight"], np.nan)
+    # a level's weight is what its items add up to in the table; the scheme's is kept beside it
+    levels["scheme_weight"] = levels["name"].map({lv.name: lv.weight for lv in scheme.levels}).astype(float)
     totals = levels.groupby("pidx", sort=False)["score"].sum()
     head["total"] = round_scores(totals.reindex(head["pidx"]).to_numpy(), "half_up", options.decimals)
     head["grade"] = [scheme.grade(t) for t in head["total"]]
-    findings = audit(ind, levels, head, stated, scheme, options)
+    findings = with_sheet_findings(audit(ind, levels, head, stated, scheme, options), projects, pidx)
     return PortfolioFrames(ind, levels, head, findings, stated)
+
+
+#: sheet problems the audit recomputes from the weights being scored (a what-if may have changed them)
+RECOMPUTED_CODES = frozenset({"weights"})
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> pd.DataFrame:
+    """The audit's findings with each project's `sheet_findings` (what is wrong with the table as
+    written: a repeated row, a level header's weight …; a reader's notes on how it read the table) as findings
+    of their own severity, first within each severity."""
+    records = [{"pidx": i, "code": q.code, "severity": q.severity, "message": q.expected,
+                "where": q.place or q.location}
+               for project, i in zip(projects, pidx, strict=True)
+               for q in project.sheet_findings if q.code not in RECOMPUTED_CODES]
+    if not records:
+        return findings
+    sheet = pd.DataFrame.from_records(records, columns=list(AUDIT_COLUMNS))
+    merged = pd.concat([sheet, findings], ignore_index=True) if len(findings) else sheet
+    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
+                              else s, kind="stable", ignore_index=True)
 
 
 def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None = None,

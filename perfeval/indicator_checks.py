@@ -99,12 +99,12 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     rows = frame["row"].astype(int)
     problems: list[tuple[str, Problem]] = []
 
-    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None) -> None:
+    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None, code: str = "") -> None:
         header = table.headers.get(column, INDICATOR_LABELS[column])
         shown = text[column] if value is None else value
         for i in mask[mask].index:
             message = expected(i) if callable(expected) else expected
-            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message)))
+            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message, code)))
 
     split1 = unique_map(text["level1"], split_weight)
     level1 = unique_map(text["level1"], lambda v: scheme.level_of(v) if v else None)
@@ -155,8 +155,8 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     ident = pd.DataFrame({"k": keys, "l1": level1.fillna(""), "l2": level2, "n": name})
     dup = ident.duplicated(keep="first") & (name != "")
     first_row = rows.groupby([ident["k"], ident["l1"], ident["l2"], ident["n"]]).transform("first")
-    bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复",
-        value=name)
+    bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复"
+        f"；两行均按表内所写计分", value=name, code="duplicate_indicator")
 
     out = pd.DataFrame({
         "row": rows, "level1": level1.where(level1.notna(), split1.map(lambda t: t[0])).astype(object),
@@ -180,7 +180,10 @@ def _method_error(value: str) -> str:
 
 def check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
                    declared: dict[str, dict[str, tuple[float, int]]], weight_label: str) -> list[tuple[str, Problem]]:
-    """Weights of many projects (`_key` column): declared level weights and the total."""
+    """Weights of many projects (`_key` column): declared level weights ("level_weight") and the
+    total against the scheme ("weights", naming each level whose sum differs from the scheme's).
+
+    Both are auditable: the table is still scored on its own weights (see `errors.AUDITABLE_CODES`)."""
     problems: list[tuple[str, Problem]] = []
     unusable = set(frame.loc[frame["weight"].isna(), "_key"])
     valid = frame[~frame["_key"].isin(unusable)]
@@ -191,8 +194,9 @@ def check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
         for level, (weight, row) in levels.items():
             got = float(sums.get((key, level), 0.0))
             if abs(got - weight) > 1e-6:
-                message = f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分"
-                problems.append((key, Problem(file, sheet, row, "一级指标", f"{level}({weight:g}分)", message)))
+                message = f"一级指标「{level}」标注 {weight:g} 分，但其下各指标分值合计为 {got:g} 分；按各指标分值评分"
+                problems.append((key, Problem(file, sheet, row, "一级指标", f"{level}({weight:g}分)", message,
+                                              "level_weight")))
     totals = valid.groupby("_key", sort=False)["weight"].sum()
     off = totals[(totals - scheme.total_weight).abs() > 1e-6]
     for key, rows in valid[valid["_key"].isin(off.index)].groupby("_key", sort=False):
@@ -205,8 +209,13 @@ def check_weights(frame: pd.DataFrame, file: str, sheet: str, scheme: Scheme,
                 culprit = level_rows
                 break
         total = float(off[key])
-        detail = "、".join(f"{lv.name}{float(sums.get((key, lv.name), 0.0)):g}" for lv in scheme.levels)
+        got = {lv.name: float(sums.get((key, lv.name), 0.0)) for lv in scheme.levels}
+        detail = "、".join(f"{name}{weight:g}" for name, weight in got.items())
+        against = "；".join(f"{lv.name} {got[lv.name]:g} 分，方案为 {lv.weight:g} 分" for lv in scheme.levels
+                           if abs(got[lv.name] - lv.weight) > 1e-6)
         problems.append((key, Problem(file, sheet, int(culprit.iloc[-1]), weight_label, f"合计 {total:g}",
                                       f"各指标分值合计应为 {scheme.total_weight:g} 分，实际为 {total:.10g} 分"
-                                      f"（各一级指标合计：{detail}）")))
+                                      f"（各一级指标合计：{detail}" + (f"；{against}" if against else "")
+                                      + "）；按表内分值评分",
+                                      "weights")))
     return problems

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfeval.errors import Problem
 from perfeval.notation import plain_text
 from perfeval.rules import resolve_method
 
@@ -43,6 +44,10 @@ class Project:
     source: Path | None = None
     sha256: str | None = None
     info: dict[str, str] = field(default_factory=dict)
+    #: what is wrong with the table as written but did not stop it being read (weights that do not
+    #: match the scheme, a repeated indicator row …): located problems with an auditable `code`,
+    #: reported as error findings by `evaluate` (`load_project(strict=True)` refuses such a table)
+    sheet_findings: tuple[Problem, ...] = ()
 
     def replace(self, **changes: object) -> Project:
         """A copy with some fields changed (projects are never mutated)."""

@@ -22,7 +22,10 @@ STATED_ITEMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "预算执行率": ("rate", ("执行率", "资金执行率")),
     "资金到位率": ("rate", ("到位率",)),
     "偏差率": ("rate", ("预算偏差率", "执行偏差率")),
+    # the score the execution row earns (分值 × 执行率); in the 自评 scheme also the level's subtotal
+    "预算执行率得分": ("score", ("执行率得分", "预算执行得分", "资金执行率得分", "预算执行情况得分")),
 }
+
 def canonical_item(text: str, scheme: Scheme) -> tuple[str, str] | None:
     text = normalise(text).replace(" ", "")
     for item, (kind, aliases) in STATED_ITEMS.items():
@@ -68,7 +71,7 @@ def check_stated(table: Table, file: str, scheme: Scheme,
     for i in (keep & found.isna())[lambda m: m].index:
         problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "数据项", item_raw[i],
                                           f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
-                                          f"资金到位率、偏差率 或 {levels}（及相应得分率）")))
+                                          f"资金到位率、偏差率、预算执行率得分 或 {levels}（及相应得分率）")))
     keep &= found.notna()
     found, text, where, rows, keys = found[keep], text[keep], where[keep], rows[keep], keys[keep]
     pairs = pd.Series(list(zip(found.map(lambda f: f[1]), text, strict=True)), index=found.index, dtype=object)

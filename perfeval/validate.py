@@ -35,11 +35,40 @@ from perfeval.stated_checks import check_stated, narrative
 
 @dataclass
 class ProjectRead:
-    """One project read from a file: the project, or the problems that stopped it."""
+    """One project read from a file: the project (None when it was refused) and every problem found.
+
+    A project whose problems are all auditable (`Problem.auditable`: weights, a repeated row …) is
+    read and scored as written, its problems carried as `Project.sheet_findings`; any other problem,
+    or any problem at all under `strict`, refuses it."""
 
     key: str
     project: Project | None
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def refusing(self) -> list[Problem]:
+        """The problems that stop this project being scored (all of them when it was refused)."""
+        return list(self.problems) if self.project is None else []
+
+    @property
+    def findings(self) -> list[Problem]:
+        """The auditable problems a read project carries into its evaluation."""
+        return [] if self.project is None else list(self.problems)
+
+
+def settle(reads: list[ProjectRead], strict: bool = False) -> list[ProjectRead]:
+    """Apply the reading policy to what a reader returned: a project with only auditable problems
+    keeps them as `sheet_findings`; one with any other problem (or any problem under `strict`) is
+    refused."""
+    for read in reads:
+        if read.project is None or not read.problems:
+            continue
+        if strict or not all(p.auditable for p in read.problems):
+            read.project = None
+        else:
+            notes = tuple(q for q in read.project.sheet_findings if q.severity != "error")
+            read.project = read.project.replace(sheet_findings=(*read.problems, *notes))
+    return reads
 
 
 def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
@@ -83,18 +112,24 @@ def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
             for k, idx in frame.groupby("_key", sort=False).indices.items()}
 
 
-def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[ProjectRead]:
+def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
+                  strict: bool = False) -> list[ProjectRead]:
     """Read every project in a file; problems are kept per project so one bad project
     in a portfolio does not stop the others. Raises SheetError only when the file itself is unusable.
 
-    A workbook in another recognised layout (a 项目支出绩效自评表, `perfeval.layouts`) is detected and read
-    by that layout's reader."""
+    A workbook in another recognised layout (a 项目支出绩效自评表 or a published scoring table,
+    `perfeval.layouts`) is detected and read by that layout's reader. A table whose only problems are
+    auditable (weights that do not match the scheme, a repeated row) is read and scored as written;
+    `strict=True` refuses it instead."""
     raw = read_workbook(path)
     from perfeval.layouts import read_layout  # the layouts build on this module
 
     other = read_layout(raw, scheme)
-    if other is not None:
-        return other
+    return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
+
+
+def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> list[ProjectRead]:
+    """perfeval's own layout (项目信息 / 指标 / 报告数值 / 文字, or a portfolio of them)."""
     file = str(raw.path)
     problems: list[Problem] = []
     ind = _table(raw, "指标", INDICATOR_HEADERS, problems, required=True)
@@ -190,7 +225,7 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
             p.append(Problem(file, ind.sheet, None, "项目编号" if is_portfolio else None, key,
                              "该项目没有任何指标行"))
         stated = stated_by.get(key, empty_stated)
-        if p or indicators is None:
+        if indicators is None or not all(q.auditable for q in p):
             reads.append(ProjectRead(key, None, p))
             continue
         reads.append(ProjectRead(key, Project(
@@ -199,7 +234,8 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
             scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
             narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
-        )))
+            sheet_findings=tuple(p),
+        ), p))
     for key in orphans:
         first = int(ind_frame.loc[ind_keys == key, "row"].iloc[0])
         reads.append(ProjectRead(key, None, [Problem(file, ind.sheet, first, "项目编号", key,
@@ -214,31 +250,33 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -
     return reads
 
 
-def load_projects(path: str | Path, scheme: str | Path | Scheme | None = None) -> list[Project]:
+def load_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
+                  strict: bool = False) -> list[Project]:
     """All projects in a file (a project workbook, a portfolio workbook or a CSV set).
 
-    Raises SheetError listing every problem in every project."""
-    reads = read_projects(path, scheme)
-    problems = [q for r in reads for q in r.problems]
+    Raises SheetError listing every problem of every refused project. Auditable problems (weights,
+    repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`."""
+    reads = read_projects(path, scheme, strict=strict)
+    problems = [q for r in reads for q in r.refusing]
     if problems:
         raise SheetError(problems)
     return [r.project for r in reads if r.project is not None]
 
 
 def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
-                 project_id: str | None = None) -> Project:
+                 project_id: str | None = None, *, strict: bool = False) -> Project:
     """The one project in a workbook or CSV set (or, in a portfolio workbook, the one whose
-    项目编号 is `project_id`). Raises SheetError with every problem found."""
+    项目编号 is `project_id`). Raises SheetError with every problem found that refuses it
+    (with `strict`, auditable problems such as weights that do not match the scheme refuse it too)."""
     if project_id:
-        reads = [r for r in read_projects(path, scheme) if r.key == str(project_id)]
+        reads = [r for r in read_projects(path, scheme, strict=strict) if r.key == str(project_id)]
         if not reads:
             raise SheetError([Problem(str(path), "项目信息", None, "项目编号", str(project_id),
                                       "文件中没有该项目编号的项目")])
-        if reads[0].problems:
+        if reads[0].project is None:
             raise SheetError(reads[0].problems)
-        assert reads[0].project is not None
         return reads[0].project
-    projects = load_projects(path, scheme)
+    projects = load_projects(path, scheme, strict=strict)
     if len(projects) != 1:
         raise SheetError([Problem(str(path), "项目信息", None, "项目编号", None,
                                   f"文件包含 {len(projects)} 个项目；请用 perfeval batch 处理项目组合")])
@@ -247,7 +285,8 @@ def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
 
 def validate_paths(paths: Iterable[str | Path],
                    scheme: str | Path | Scheme | None = None) -> list[Problem]:
-    """Every problem in every file (an empty list means all files are valid)."""
+    """Every problem in every file (an empty list means all files are valid), auditable ones included
+    (`Problem.auditable` tells which of them still let the table be scored)."""
     problems: list[Problem] = []
     for path in paths:
         try:

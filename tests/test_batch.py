@@ -61,8 +61,10 @@ def portfolio(tmp_path_factory) -> Path:
 
 
 def test_scoring_only_summary(portfolio: Path, tmp_path: Path, capsys) -> None:
+    # --strict: the synthetic projects broken in their weights fail too (by default they are scored
+    # with the weights as error findings: tests/test_audit_weights.py)
     out = tmp_path / "out"
-    assert main(["batch", str(portfolio), "--out", str(out), "--format", "none"]) == 1
+    assert main(["batch", str(portfolio), "--out", str(out), "--format", "none", "--strict"]) == 1
     printed = capsys.readouterr()
     assert "仅评分 11 个" in printed.out and "失败 3 个" in printed.out
     assert printed.err.count("✗") == 3  # one line per failure
@@ -78,7 +80,7 @@ def test_scoring_only_summary(portfolio: Path, tmp_path: Path, capsys) -> None:
     assert ref["错误"] + ref["警告"] + ref["提示"] == len(perfeval.evaluate(perfeval.load_project(REFERENCE)).findings)
     # every scored project's total is the core's
     scored = summary[summary["状态"] == "仅评分"].set_index("项目编号")
-    projects = [r.project for f in input_files([portfolio]) for r in perfeval.read_projects(f)
+    projects = [r.project for f in input_files([portfolio]) for r in perfeval.read_projects(f, strict=True)
                 if r.project is not None]
     expected = perfeval.evaluate_frames(projects).projects.assign(id=[p.id for p in projects])
     for row in expected.itertuples():
@@ -101,7 +103,7 @@ def test_scoring_only_summary(portfolio: Path, tmp_path: Path, capsys) -> None:
 
     # a rerun changes nothing but the run time
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "lock"}
-    assert main(["batch", str(portfolio), "--out", str(out), "--format", "none"]) == 1
+    assert main(["batch", str(portfolio), "--out", str(out), "--format", "none", "--strict"]) == 1
     for path, data in before.items():
         if path.name == "index.html":
             assert _without_run_time(path.read_text("utf-8")) == _without_run_time(data.decode())
@@ -230,7 +232,7 @@ def test_unreadable_file_is_a_failure_not_a_crash(tmp_path: Path) -> None:
 
 def test_portfolio_workbook_projects_get_their_own_folders(tmp_path: Path) -> None:
     [book] = synth.write_portfolio(tmp_path / "in", 4, seed=51, broken_share=0.25, portfolio=True)
-    result = run_batch([book], tmp_path / "out", formats=("html",), report_fn=FAKE)
+    result = run_batch([book], tmp_path / "out", formats=("html",), report_fn=FAKE, strict=True)
     assert result.exit_code == 1 and result.built == 3
     for status in result.statuses:
         if status.status == "已生成":

@@ -60,7 +60,8 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     monkeypatch.setenv(FAULTS, json.dumps({failing: "cell"}))
     out = tmp_path / "reports"
 
-    assert main(["batch", str(inputs), "--out", str(out), "--format", "html"]) == 1
+    # --strict: the project broken in its weights fails validation too (by default it would be scored)
+    assert main(["batch", str(inputs), "--out", str(out), "--format", "html", "--strict"]) == 1
     printed = capsys.readouterr()
     assert "已生成 27 个" in printed.out and "失败 4 个" in printed.out
     assert printed.err.count("✗") == 4
@@ -87,7 +88,7 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     # a rerun does no work and changes nothing but the summary's run time
     before = _files(out)
     outcomes: list[dict] = []
-    rerun = run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append)
+    rerun = run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append, strict=True)
     assert outcomes == [] and rerun.exit_code == 1
     after = _files(out)
     assert set(after) == set(before)
@@ -99,7 +100,7 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     # deleting one report rebuilds only that one
     victim = folders[5] / f"{folders[5].name}.html"
     victim.unlink()
-    run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append)
+    run_batch([inputs], out, formats=("html",), on_outcome=outcomes.append, strict=True)
     assert [o["key"] for o in outcomes] == [folders[5].name]
     assert victim.is_file()
     _no_partial_files(out)
@@ -142,8 +143,8 @@ def test_dask_cluster_gives_the_same_reports_and_summary(tmp_path: Path, monkeyp
                       dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         on_dask = run_batch([inputs], tmp_path / "dask", formats=("html",),
-                            scheduler=cluster.scheduler_address)
-    local = run_batch([inputs], tmp_path / "local", formats=("html",), workers=2)
+                            scheduler=cluster.scheduler_address, strict=True)
+    local = run_batch([inputs], tmp_path / "local", formats=("html",), workers=2, strict=True)
     assert on_dask.exit_code == local.exit_code == 1
     assert [s.status for s in on_dask.statuses] == [s.status for s in local.statuses]
     dask_files = {k: v for k, v in _files(tmp_path / "dask").items()

@@ -98,7 +98,8 @@ def test_own_indicator_system_is_read_and_scored_on_its_weights(tmp_path):
     ev = evaluate(project, scheme)
     assert ev.total == 94 and ev.grade == "优"
     assert list(ev.levels["score"]) == [19, 9, 66]
-    assert ev.findings.empty
+    # the reader's notes travel with the project into its findings; the audit finds nothing else
+    assert ev.findings[["code", "severity"]].values.tolist() == [["table_scheme", "info"], ["table_weights", "info"]]
     text = summary_text(ev)
     assert "nan" not in text.lower() and "表内指标体系" in text
 
@@ -107,7 +108,7 @@ def test_stated_total_that_disagrees_is_a_finding(tmp_path):
     rows = [list(r) for r in OWN_SYSTEM]
     rows[-1] = ["总分", None, None, 105, 97]
     (read,) = read_projects(_xlsx(tmp_path / "农田.xlsx", rows, OWN_MERGES))
-    (note,) = [n for n in read.notes if n["code"] == "weights"]
+    (note,) = [n for n in read.notes if n["code"] == "level_weight"]
     assert note["message"] == "合计行分值为 105 分，但各指标分值合计为 100 分" and "第17行" in note["where"]
     project = read.project
     ev = evaluate(project, scheme_from_spec(project.scheme_id))
@@ -235,7 +236,8 @@ def test_unreadable_header_and_cells_are_located_errors(tmp_path):
     assert header.row == 7 and header.sheet == "评分表" and "找不到分值列" in header.expected
     score = next(p for p in read.problems if p.value == "IO")
     assert (score.row, score.column) == (12, "得分")
-    assert not any(n["code"] == "weights" for n in read.notes)  # no noise about subtotals while weights are unknown
+    # no noise about subtotals while weights are unknown
+    assert not any(n["code"] == "level_weight" for n in read.notes)
     with pytest.raises(SheetError) as err:
         load_project(path)
     assert "第7行 列「考值参分」" in str(err.value)

@@ -58,10 +58,15 @@ def test_broken_share_sets_how_many_are_broken(tmp_path: Path) -> None:
 
 def test_portfolio_workbook_isolates_broken_projects(tmp_path: Path) -> None:
     [path] = synth.write_portfolio(tmp_path, 12, seed=4, broken_share=0.25, portfolio=True)
-    reads = perfeval.read_projects(path)
+    reads = perfeval.read_projects(path, strict=True)  # strict: weights that do not add up refuse too
     assert len(reads) == 12
     assert sum(1 for r in reads if r.problems) == 3
     assert sum(1 for r in reads if r.project is not None) == 9
+    # by default a project whose only problem is auditable (here its weights) is read and scored
+    reads = perfeval.read_projects(path)
+    auditable = [r for r in reads if r.problems and all(p.auditable for p in r.problems)]
+    assert len(auditable) == 1 and auditable[0].project is not None
+    assert sum(1 for r in reads if r.project is not None) == 10
 
 
 def test_cli_synth(tmp_path: Path, capsys) -> None:

@@ -181,10 +181,22 @@ def test_one_bad_project_in_a_portfolio_does_not_stop_the_others(tmp_path, refer
     bad = reference_project.with_indicator(3, weight=7).replace(id="BAD")
     path = save_portfolio([reference_project.replace(id="OK1"), bad, reference_project.replace(id="OK2")],
                           tmp_path / "portfolio.xlsx")
-    reads = perfeval.read_projects(path)
+    reads = perfeval.read_projects(path, strict=True)
     assert [(r.key, r.project is not None) for r in reads] == [("OK1", True), ("BAD", False), ("OK2", True)]
     (problem,) = reads[1].problems
     assert problem.column == "分值" and "105" in problem.expected
+    # without strict, weights that do not add up are audited, not refused: BAD is read and carries them
+    reads = perfeval.read_projects(path)
+    assert [(r.key, r.project is not None) for r in reads] == [("OK1", True), ("BAD", True), ("OK2", True)]
+    assert [p.code for p in reads[1].project.sheet_findings] == ["weights"] == [p.code for p in reads[1].problems]
+    # a problem that cannot be scored still refuses only its own project
+    unreadable = reference_project.with_indicator(3, target="≈5种").replace(id="BAD")
+    path = save_portfolio([reference_project.replace(id="OK1"), unreadable, reference_project.replace(id="OK2")],
+                          tmp_path / "portfolio2.xlsx")
+    reads = perfeval.read_projects(path)
+    assert [(r.key, r.project is not None) for r in reads] == [("OK1", True), ("BAD", False), ("OK2", True)]
+    (problem,) = reads[1].problems
+    assert problem.column == "指标值" and problem.value == "≈5种" and not problem.auditable
 
 
 def test_text_actual_for_a_numeric_target(reference_copy):

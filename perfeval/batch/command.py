@@ -98,6 +98,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="忽略上次结果，全部重新生成")
     p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
     p.add_argument("--kernel", metavar="NAME", help="运行报告笔记本的 Jupyter 内核（默认按笔记本）")
+    from perfeval.cli import add_strict
+
+    add_strict(p)
     p.set_defaults(func=run)
 
 
@@ -129,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
                            timeout=args.timeout, scheduler=args.scheduler, force=args.force,
-                           scheme=args.scheme, kernel_name=args.kernel,
+                           scheme=args.scheme, kernel_name=args.kernel, strict=args.strict,
                            on_planned=progress.planned, on_outcome=progress.outcome)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -92,8 +92,10 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def scan_chunk(files: Sequence[str], scheme: str | None = None) -> Scan:
-    """Read, validate, hash and score the projects in `files` (runs in a worker)."""
+def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = False) -> Scan:
+    """Read, validate, hash and score the projects in `files` (runs in a worker). A project whose
+    only problems are auditable (weights, a repeated row) is scored with them as findings, unless
+    `strict`."""
     from perfeval.evaluate import evaluate_frames
     from perfeval.validate import read_projects
 
@@ -102,7 +104,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None) -> Scan:
     for name in files:
         path = Path(name)
         try:
-            reads = read_projects(path, scheme)
+            reads = read_projects(path, scheme, strict=strict)
         except SheetError as exc:
             entries.append(Entry(key=path.stem, source=path,
                                  problems=[str(p) for p in exc.problems]))
@@ -114,7 +116,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None) -> Scan:
         many = len(reads) > 1
         for read in reads:
             project = read.project
-            if project is None or read.problems:
+            if project is None:
                 entries.append(Entry(key=read.key, source=path, in_portfolio=many,
                                      problems=[str(p) for p in read.problems] or ["无法读取该项目"]))
                 continue
@@ -192,13 +194,13 @@ def merge_scans(scans: Sequence[Scan]) -> Scan:
 
 def discover(files: Sequence[Path], scheme: str | None = None, *,
              executor: Executor | None = None, parts: int = 1,
-             on_chunk: Callable[[int], None] | None = None) -> Scan:
+             on_chunk: Callable[[int], None] | None = None, strict: bool = False) -> Scan:
     """Every project in `files`, validated and scored; chunks run on `executor` when given."""
     chunks = chunk_files(files, parts if executor is not None else 1)
     if executor is None or len(chunks) == 1:
-        scans = [scan_chunk(chunk, scheme) for chunk in chunks]
+        scans = [scan_chunk(chunk, scheme, strict) for chunk in chunks]
     else:
-        futures = [executor.submit(scan_chunk, chunk, scheme) for chunk in chunks]
+        futures = [executor.submit(scan_chunk, chunk, scheme, strict) for chunk in chunks]
         scans = []
         for future in futures:
             scans.append(future.result())

@@ -164,7 +164,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
               formats: Sequence[str] = ("html", "pdf", "docx"), workers: int | None = None,
               timeout: float | None = None, scheduler: str | None = None, force: bool = False,
               scheme: str | None = None, kernel_name: str | None = None,
-              report_fn: str | None = None,
+              report_fn: str | None = None, strict: bool = False,
               on_planned: Callable[[int, list[ProjectStatus]], None] | None = None,
               on_outcome: Callable[[dict], None] | None = None) -> BatchResult:
     """Run a batch into `out`; see `perfeval batch -h`. Raises PerfevalError for unusable input."""
@@ -185,7 +185,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
             client = connect(scheduler)
         with mf.exclusive_run(layout):
-            scan = _scan(files, scheme, workers, client, reports=bool(formats))
+            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict)
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn)
@@ -238,14 +238,14 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
-          reports: bool = True) -> disc.Scan:
+          reports: bool = True, strict: bool = False) -> disc.Scan:
     if client is not None:
         executor = client.get_executor(pure=False)
         threads = sum(client.nthreads().values()) or 1
-        return disc.discover(files, scheme, executor=executor, parts=2 * threads)
+        return disc.discover(files, scheme, executor=executor, parts=2 * threads, strict=strict)
     if not disc.parallel_scan_worth_it(files, workers):
-        return disc.discover(files, scheme)
+        return disc.discover(files, scheme, strict=strict)
     from perfeval.batch.runner import local_context
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=local_context(reports=reports)) as pool:
-        return disc.discover(files, scheme, executor=pool, parts=2 * workers)
+        return disc.discover(files, scheme, executor=pool, parts=2 * workers, strict=strict)

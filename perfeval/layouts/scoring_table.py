@@ -41,6 +41,7 @@ from perfeval.notation import EMPTY_TOKENS, normalise, parse_amount, parse_rate,
 from perfeval.rules import infer_rule
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.sheet import INDICATOR_HEADERS, RawWorkbook, Table
+from perfeval.validate import ProjectRead
 
 #: header cell (folded) -> role
 _HIERARCHY = {"项目权重": 0, "一级指标": 1, "一级": 1, "二级指标": 2, "二级": 2, "三级指标": 3, "三级": 3,
@@ -75,14 +76,11 @@ HEADER_SCAN_ROWS = 60
 
 
 @dataclass
-class ScoringTableRead:
-    """One project read from a scoring table (same fields as `validate.ProjectRead`) plus notes: findings about
-    the table itself (code, severity, message, where) that belong in the project's findings."""
+class ScoringTableRead(ProjectRead):
+    """One project read from a scoring table, plus the reader's notes as dicts (code, severity, message, where);
+    the project carries the same notes as `sheet_findings`."""
 
-    key: str
-    project: Project | None
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -147,8 +145,17 @@ def _texts(grid: pd.DataFrame) -> list[list[str]]:
     return [[normalise(v) for v in row] for row in grid.itertuples(index=False)]
 
 
-def _note(code: str, severity: str, message: str, where: str) -> dict[str, str]:
-    return {"code": code, "severity": severity, "message": message, "where": where}
+def _note(code: str, severity: str, message: str, sheet: str, row: int | None = None,
+          column: str | None = None) -> dict:
+    """A reader's note on how it read the table (becomes a finding of the project; never refuses it)."""
+    where = f"{sheet}第{row}行" if row is not None else f"{sheet}{column or ''}"
+    return {"code": code, "severity": severity, "message": message, "where": where, "sheet": sheet, "row": row,
+            "column": column}
+
+
+def _as_problem(file: str, note: dict) -> Problem:
+    return Problem(file, note["sheet"], note["row"], note["column"], None, note["message"], note["code"],
+                   note["severity"])
 
 
 def _is_blank(text: str) -> bool:
@@ -357,7 +364,7 @@ def _parent_weights(records: list[dict], complete: set[int], sheet: str, parsed:
         parsed.notes.append(_note(
             "table_weights", "info",
             f"表中没有分值列：上级指标「{split_label(label)[0]}」的 {weight:g} 分按其下 {len(recs)} 个三级指标平均分配"
-            f"（{names}），每个 {share:g} 分", f"{sheet}第{recs[0]['row']}行"))
+            f"（{names}），每个 {share:g} 分", sheet, recs[0]["row"]))
 
 
 def _combine_shared(records: list[dict], sheet: str, parsed: ParsedTable) -> list[dict]:
@@ -381,7 +388,7 @@ def _combine_shared(records: list[dict], sheet: str, parsed: ParsedTable) -> lis
             parsed.notes.append(_note(
                 "table_weights", "info" if rec.get("merge_seen") else "warning",
                 f"第{rows}行共用一个分值 {rec['weight']:g} 分（{how}），按一项指标计，得分合计 "
-                f"{rec['score_text'] or '—'} 分：{rec['name']}", f"{sheet}第{group[0]['row']}行"))
+                f"{rec['score_text'] or '—'} 分：{rec['name']}", sheet, group[0]["row"]))
         out.append(rec)
     return out
 
@@ -444,8 +451,8 @@ def parse(raw: RawWorkbook) -> ParsedTable | None:
         items = sum(r["weight"] for r in records)
         for row, weight in parsed.total_weights:
             if abs(weight - items) > 1e-6:
-                parsed.notes.append(_note("weights", "warning", f"合计行分值为 {weight:g} 分，但各指标分值合计为 "
-                                          f"{items:g} 分", f"{sheet}第{row}行"))
+                parsed.notes.append(_note("level_weight", "warning", f"合计行分值为 {weight:g} 分，但各指标分值合计为 "
+                                          f"{items:g} 分", sheet, row))
     return parsed
 
 
@@ -532,7 +539,7 @@ def _review_column(records: list[dict], sheet: str, parsed: ParsedTable) -> None
     if reviewed:
         parsed.notes.append(_note("table_review", "info",
                                   f"表中有 {len(reviewed)} 个指标填写了复核分；评分与核对以自评分为准",
-                                  f"{sheet}第{reviewed[0]['row']}行"))
+                                  sheet, reviewed[0]["row"]))
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
@@ -590,8 +597,8 @@ def _declared_subtotals(records: list[dict], sheet: str, parsed: ParsedTable) ->
     for (_, _, label), (declared, got, row) in seen.items():
         if abs(declared - got) > 1e-6:
             parsed.notes.append(_note(
-                "weights", "warning", f"指标「{split_label(label)[0]}」标注 {declared:g} 分，但其下各指标分值合计为 "
-                f"{got:g} 分", f"{sheet}第{row}行"))
+                "level_weight", "warning",
+                f"指标「{split_label(label)[0]}」标注 {declared:g} 分，但其下各指标分值合计为 {got:g} 分", sheet, row))
 
 
 def _project(raw: RawWorkbook, parsed: ParsedTable, scheme: Scheme, problems: list[Problem],
@@ -601,7 +608,7 @@ def _project(raw: RawWorkbook, parsed: ParsedTable, scheme: Scheme, problems: li
     if not name and info.get("title"):
         name = str(info["title"])
         notes.append(_note("table_info", "info", f"表中没有「项目名称」，以表格标题「{name}」作为名称",
-                           f"{sheet}第{parsed.info_rows['title']}行"))
+                           sheet, parsed.info_rows["title"]))
     if not name:
         problems.append(Problem(file, sheet, None, "项目名称", None, "表中没有「项目名称」，也没有表格标题"))
     year = info.get("year")
@@ -615,7 +622,7 @@ def _project(raw: RawWorkbook, parsed: ParsedTable, scheme: Scheme, problems: li
         problems.append(Problem(file, sheet, row, parsed.headers.get("name", "指标名称"),
                                 str(frame.loc[needs_funds, "name"].iloc[0]),
                                 "该指标按预算执行率计分，但表中资金栏缺少可读的预算数或执行数"))
-    if problems:
+    if not all(p.auditable for p in problems):
         return None
     stated = pd.DataFrame(parsed.stated, columns=list(STATED_COLUMNS)).astype({"value": float})
     return Project(
@@ -623,6 +630,7 @@ def _project(raw: RawWorkbook, parsed: ParsedTable, scheme: Scheme, problems: li
         unit=str(info.get("unit") or ""), year=int(year), method=scheme.name, scheme_id=scheme.spec,
         budget=parsed.budget, allocated=math.nan, spent=parsed.spent, indicators=parsed.checked,
         stated=stated, source=raw.path, sha256=raw.sha256,
+        sheet_findings=tuple(_as_problem(file, note) for note in notes),
     )
 
 
@@ -646,7 +654,7 @@ def read(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list[Sc
               for name, weight in parsed.levels]
     used, why = choose_scheme(labels, chosen)
     if why:
-        notes.insert(0, _note("table_scheme", "info", why, f"{parsed.sheet}一级指标"))
+        notes.insert(0, _note("table_scheme", "info", why, parsed.sheet, column="一级指标"))
     frame = parsed.frame.drop(columns="rule")
     table = Table(parsed.sheet, frame, parsed.header_rows[0], parsed.headers)
     keys = pd.Series(raw.path.stem, index=frame.index, dtype=object)

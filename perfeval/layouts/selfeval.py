@@ -814,7 +814,7 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         pd.Series(key, index=stated_frame.index, dtype=object))
     problems += [p for _, p in stated_problems]
     stated = stated.drop(columns="_key") if "_key" in stated else stated
-    if problems or indicators is None:
+    if indicators is None or not all(p.auditable for p in problems):
         return ProjectRead(key, None, problems)
     return ProjectRead(key, Project(
         id=info["id"], name=info["name"], department=info.get("department") or "", unit=info.get("unit") or "",
@@ -823,7 +823,7 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         indicators=indicators, stated=stated.loc[:, list(STATED_COLUMNS)],
         narrative=_with_notes(sheet.narrative, _reading_notes(file, sheet_name, info["info"])),
         source=raw.path, sha256=raw.sha256, info=info["info"],
-    ))
+    ), problems)
 
 
 def _with_notes(sections: dict[str, str], notes: str) -> dict[str, str]:

@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="报告笔记本每个单元格的执行时限（秒）")
     parser.add_argument("--kernel", metavar="NAME", help="Jupyter 内核名（默认 python3）")
+    from perfeval.cli import add_strict
+
+    add_strict(parser)
     parser.set_defaults(func=run)
 
 
@@ -51,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     options = _options(args.option)
+    if getattr(args, "strict", False):  # refuse before anything is written (SheetError → exit 2)
+        from perfeval.validate import load_project
+
+        load_project(args.path, args.scheme, args.project, strict=True)
     paths = build_report(args.path, args.out, formats, scheme=args.scheme, project_id=args.project,
                          extra_parameters={"options": options} if options else None,
                          timeout=args.timeout, kernel_name=args.kernel)
