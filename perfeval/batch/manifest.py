@@ -1,7 +1,7 @@
 """What a batch remembers between runs, and how it writes without ever leaving half a file.
 
 * Every finished project folder ``DIR/<年度>/<项目编号>/`` carries a record (`RECORD_NAME`) with
-  the fingerprint of what produced it (project content, scheme, perfeval version, notebook,
+  the fingerprint of what produced it (project content, the scheme's content, perfeval version, notebook,
   formats, parameters) and the size of each output. A rerun skips the project when the
   fingerprint is unchanged and every output is still there.
 * A project folder is built in a staging folder under ``DIR/.perfeval/staging`` and renamed into
@@ -69,6 +69,14 @@ def project_digest(project) -> str:
         "indicators": _frame_digest(project.indicators), "stated": _frame_digest(project.stated),
     }
     return fingerprint(head)
+
+
+def scheme_digest(scheme) -> str:
+    """A hash of a scheme's content (levels, weights, grade bands, scoring options, keywords …),
+    not of its id or where its file lives: editing a scheme file changes it, moving it does not."""
+    from dataclasses import replace
+
+    return fingerprint({"scheme": repr(replace(scheme, source=""))})
 
 
 def fingerprint(parts: Mapping[str, object]) -> str:
