@@ -59,11 +59,12 @@ def _frame_digest(frame: pd.DataFrame) -> str:
 
 def project_digest(project) -> str:
     """A hash of everything a report is computed from (independent of where the file lives,
-    apart from its name, which the report shows)."""
+    apart from its name, which the report shows). The scheme is not in it: a batch fingerprint
+    adds the hash of the scheme's content (`scheme_digest`), wherever its file is."""
     head = {
         "id": project.id, "name": project.name, "department": project.department,
         "unit": project.unit, "year": project.year, "method": project.method,
-        "scheme_id": project.scheme_id, "budget": project.budget, "allocated": project.allocated,
+        "budget": project.budget, "allocated": project.allocated,
         "spent": project.spent, "funding": project.funding, "narrative": project.narrative,
         "info": project.info, "file": project.source.name if project.source else None,
         "indicators": _frame_digest(project.indicators), "stated": _frame_digest(project.stated),
