@@ -202,10 +202,12 @@ class _Supervisor:
                      timeout=max(0.0, min(1.0, deadline - time.monotonic())))
                 for worker in busy:
                     self._check(worker)
-        finally:
+        finally:  # idle workers are told to stop; busy ones (an interrupted run) are killed
             for worker in self.pool:
                 with contextlib.suppress(Exception):
-                    if not worker.task:
+                    if worker.task:
+                        worker.proc.kill()
+                    else:
                         worker.conn.send(None)
             for worker in self.pool:
                 worker.proc.join(timeout=2)
