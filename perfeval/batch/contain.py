@@ -84,7 +84,8 @@ def limit_memory(extra_mb: int) -> None:
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
     if soft == resource.RLIM_INFINITY or wanted < soft:
-        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+        with contextlib.suppress(ValueError, OSError):  # a platform without RLIMIT_AS support
+            resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def scan_worker(conn, scheme: str | None, memory_mb: int, log: str | None = None) -> None:

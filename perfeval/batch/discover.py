@@ -1,9 +1,10 @@
 """Inputs → projects: files, folders and portfolio workbooks, read and scored in chunks.
 
-`scan_chunk` is the unit of work (run locally, in a process pool or on Dask): it reads a few
-files, keeps every project's problems separately (one bad project in a portfolio does not stop
-the others), scores the valid ones in one vectorised pass (`evaluate_frames`) and hashes each
-project's content for resume. `discover` puts the chunks back together with global `pidx`.
+`scan_chunk` is the unit of work (a batch runs it in `contain`'s scan workers, where a reader
+that crashes takes down only its own file; `discover` runs it in-process or on an executor): it
+reads a few files, keeps every project's problems separately (one bad project in a portfolio
+does not stop the others), scores the valid ones in one vectorised pass (`evaluate_frames`) and
+hashes each project's content for resume. `discover` puts the chunks back together with global `pidx`.
 """
 
 from __future__ import annotations
