@@ -23,11 +23,11 @@ FAKE = "test_custom_scheme:fake_report"
 SCHEME_ID, SCHEME_NAME = "county_2024", "某县财政评价方案"
 
 
-def custom_scheme(path: Path, best: float = 99) -> Path:
+def custom_scheme(path: Path, best: float = 99, scheme_id: str = SCHEME_ID) -> Path:
     """The third-party scheme with another id and name, levels 立项决策 / 过程管理 (read from
     the sheet's 决策 / 过程) and 优 from `best` points."""
     text = (ROOT / "perfeval" / "schemes" / "third_party.toml").read_text(encoding="utf-8")
-    for old, new in (('id = "third_party"', f'id = "{SCHEME_ID}"'),
+    for old, new in (('id = "third_party"', f'id = "{scheme_id}"'),
                      ('name = "第三方评价（部门评价/财政评价）"', f'name = "{SCHEME_NAME}"'),
                      ('aliases = ["第三方评价", "部门评价", "财政评价", "第三方", "重点评价"]', "aliases = []"),
                      ('name = "决策"\nweight = 20\naliases = [', 'name = "立项决策"\nweight = 20\naliases = ["决策", '),
@@ -101,6 +101,18 @@ def test_batch_reports_on_a_custom_scheme_and_rebuild_when_it_changes(inputs: Pa
     moved = shutil.move(scheme, tmp_path / "elsewhere.toml")  # same content elsewhere: still current
     result = run_batch([inputs], out, formats=("html",), report_fn=FAKE, scheme=moved, workers=1)
     assert [s.status for s in result.statuses] == ["已是最新"]
+
+
+def test_an_edited_scheme_file_with_a_built_in_id_is_not_mistaken_for_the_built_in(
+        inputs: Path, tmp_path: Path) -> None:
+    """A copy of the scheme file keeps `id = "third_party"`: its content, not its id, decides."""
+    scheme = custom_scheme(tmp_path / "copy.toml", scheme_id="third_party")
+    out = tmp_path / "out"
+    first = run_batch([inputs], out, formats=("html",), report_fn=FAKE, scheme=scheme, workers=1)
+    assert first.exit_code == 0 and _built(out) == {"scheme": "third_party", "total": 98.94, "grade": "良"}
+    custom_scheme(scheme, best=98, scheme_id="third_party")
+    again = run_batch([inputs], out, formats=("html",), report_fn=FAKE, scheme=scheme, workers=1)
+    assert [s.status for s in again.statuses] == ["已生成"] and _built(out)["grade"] == "优"
 
 
 def test_batch_uses_the_scheme_file_named_in_the_sheet(inputs: Path, tmp_path: Path,
