@@ -5,6 +5,7 @@ Schemes live in TOML files (`perfeval/schemes/*.toml`); a user can pass the path
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -86,7 +87,8 @@ class Scheme:
 
     @property
     def spec(self) -> str:
-        """What `load_scheme` takes to load this scheme again: a built-in id or the TOML path."""
+        """What `load_scheme` takes to load this scheme again: a built-in id or the TOML file's
+        absolute path (whatever its `id`)."""
         return self.id if self.source == f"perfeval/schemes/{self.id}.toml" else self.source
 
     @property
@@ -188,6 +190,6 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SchemeError(f"评价方案文件 {path} 无法解析：{exc}") from None
-        return _parse(data, str(path))
+        return _parse(data, os.path.abspath(path))  # loadable again from any working folder
     known = "、".join(f"{s}（{_builtin(s).name}）" for s in BUILTIN_SCHEMES)
     raise SchemeError(f"未知的评价方式「{spec}」，应为 {known} 或一个 .toml 方案文件")

@@ -3,8 +3,9 @@
     from perfeval.batch import run_batch
     result = run_batch(["项目文件夹/"], "reports", formats=("html",))
 
-Modules: `discover` (inputs → validated, scored, hashed projects), `manifest` (fingerprints,
-records, atomic writes), `worker` (one project in its own process), `runner` (local process
+Modules: `discover` (inputs → validated, scored, hashed projects), `contain` (each file read in
+a worker process with memory and time limits, so a reader that crashes fails that file only),
+`manifest` (fingerprints, records, atomic writes), `worker` (one project in its own process), `runner` (local process
 pool or Dask), `pipeline` (plan, run, summarise), `summary` (summary.xlsx, index.html),
 `portfolio_charts`, `faults` (test-only fault injection), `command` (CLI).
 """

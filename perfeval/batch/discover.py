@@ -1,9 +1,10 @@
 """Inputs → projects: files, folders and portfolio workbooks, read and scored in chunks.
 
-`scan_chunk` is the unit of work (run locally, in a process pool or on Dask): it reads a few
-files, keeps every project's problems separately (one bad project in a portfolio does not stop
-the others), scores the valid ones in one vectorised pass (`evaluate_frames`) and hashes each
-project's content for resume. `discover` puts the chunks back together with global `pidx`.
+`scan_chunk` is the unit of work (a batch runs it in `contain`'s scan workers, where a reader
+that crashes takes down only its own file; `discover` runs it in-process or on an executor): it
+reads a few files, keeps every project's problems separately (one bad project in a portfolio
+does not stop the others), scores the valid ones in one vectorised pass (`evaluate_frames`) and
+hashes each project's content for resume. `discover` puts the chunks back together with global `pidx`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from perfeval.batch.manifest import STATE_DIR, project_digest
+from perfeval.batch.manifest import STATE_DIR, project_digest, scheme_digest
 from perfeval.errors import PerfevalError, SheetError
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -32,10 +33,13 @@ class Entry:
     name: str = ""
     department: str = ""
     unit: str = ""
-    scheme: str = ""
+    scheme: str = ""              # what `load_scheme` takes: a built-in id or a scheme file's path
+    scheme_name: str = ""
+    scheme_digest: str = ""       # hash of the scheme's content (resume fingerprint)
     digest: str = ""
     pidx: int | None = None       # row in the scored frames; None when invalid
     problems: list[str] = field(default_factory=list)
+    stage: str = "校验"           # why an invalid entry failed: 校验 (the sheet) | 读取 (the reader died)
 
     @property
     def valid(self) -> bool:
@@ -92,22 +96,33 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = False) -> Scan:
+def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = False,
+               on_step: Callable[[int], None] | None = None) -> Scan:
     """Read, validate, hash and score the projects in `files` (runs in a worker). A project whose
     only problems are auditable (weights, a repeated row) is scored with them as findings, unless
-    `strict`."""
+    `strict`.
+
+    `on_step(i)` is called before file `i` is read and with ``len(files)`` before scoring, so a
+    supervisor can tell which file a reader that never returns was working on."""
     from perfeval.evaluate import evaluate_frames
     from perfeval.validate import read_projects
 
     entries: list[Entry] = []
     projects = []
-    for name in files:
+    for i, name in enumerate(files):
+        if on_step:
+            on_step(i)
         path = Path(name)
         try:
             reads = read_projects(path, scheme, strict=strict)
         except SheetError as exc:
             entries.append(Entry(key=path.stem, source=path,
                                  problems=[str(p) for p in exc.problems]))
+            continue
+        except MemoryError:
+            entries.append(Entry(key=path.stem, source=path, stage="读取",
+                                 problems=[f"{path.name}：读取时内存不足（超出读取进程的内存上限），"
+                                           "文件可能已损坏或过大；其他文件不受影响"]))
             continue
         except Exception as exc:  # an unreadable file must not stop the batch
             entries.append(Entry(key=path.stem, source=path,
@@ -123,17 +138,28 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
             entries.append(Entry(
                 key=project.id, source=path, in_portfolio=many, year=project.year,
                 name=project.name, department=project.department, unit=project.unit,
-                scheme=project.scheme_id if scheme is None else str(scheme),
                 digest=project_digest(project), pidx=len(projects),
             ))
             projects.append(project)
-    frames = _slim(evaluate_frames(projects, scheme)) if projects else None
+    if on_step:
+        on_step(len(files))
+    frames = evaluate_frames(projects, scheme) if projects else None
     if frames is not None:
-        scheme_of = frames.projects.set_index("pidx")["scheme"]
-        for entry in entries:
-            if entry.pidx is not None:
-                entry.scheme = str(scheme_of.loc[entry.pidx])
+        _note_schemes(entries, frames.setups)
+        frames = _slim(frames)
     return Scan(entries, frames)
+
+
+def _note_schemes(entries: list[Entry], setups: dict) -> None:
+    """Each scored entry's scheme: how to load it again, its name and a hash of its content."""
+    digests: dict[int, str] = {}
+    for entry in entries:
+        if entry.pidx is None:
+            continue
+        chosen = setups[entry.pidx][0]
+        if id(chosen) not in digests:
+            digests[id(chosen)] = scheme_digest(chosen)
+        entry.scheme, entry.scheme_name, entry.scheme_digest = chosen.spec, chosen.name, digests[id(chosen)]
 
 
 #: indicator columns the summary uses (the rest are dropped before results cross processes)
@@ -233,13 +259,5 @@ def in_input_order(scan: Scan, files: Sequence[Path]) -> Scan:
     return Scan(scan.entries, PortfolioFrames(**renumbered))
 
 
-def parallel_scan_worth_it(files: Sequence[Path], workers: int) -> bool:
-    """Forking workers pays only for more than a few small files."""
-    if workers < 2 or len(files) < 2:
-        return False
-    total = sum(f.stat().st_size for f in files if f.exists())
-    return len(files) >= 32 or total >= 4 * 1024 * 1024
-
-
-__all__ = ["STATE_DIR", "Entry", "Scan", "chunk_files", "discover", "input_files", "merge_scans",
-           "parallel_scan_worth_it", "scan_chunk"]
+__all__ = ["STATE_DIR", "Entry", "Scan", "chunk_files", "discover", "in_input_order", "input_files",
+           "merge_scans", "scan_chunk"]

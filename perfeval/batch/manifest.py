@@ -1,7 +1,7 @@
 """What a batch remembers between runs, and how it writes without ever leaving half a file.
 
 * Every finished project folder ``DIR/<年度>/<项目编号>/`` carries a record (`RECORD_NAME`) with
-  the fingerprint of what produced it (project content, scheme, perfeval version, notebook,
+  the fingerprint of what produced it (project content, the scheme's content, perfeval version, notebook,
   formats, parameters) and the size of each output. A rerun skips the project when the
   fingerprint is unchanged and every output is still there.
 * A project folder is built in a staging folder under ``DIR/.perfeval/staging`` and renamed into
@@ -59,16 +59,25 @@ def _frame_digest(frame: pd.DataFrame) -> str:
 
 def project_digest(project) -> str:
     """A hash of everything a report is computed from (independent of where the file lives,
-    apart from its name, which the report shows)."""
+    apart from its name, which the report shows). The scheme is not in it: a batch fingerprint
+    adds the hash of the scheme's content (`scheme_digest`), wherever its file is."""
     head = {
         "id": project.id, "name": project.name, "department": project.department,
         "unit": project.unit, "year": project.year, "method": project.method,
-        "scheme_id": project.scheme_id, "budget": project.budget, "allocated": project.allocated,
+        "budget": project.budget, "allocated": project.allocated,
         "spent": project.spent, "funding": project.funding, "narrative": project.narrative,
         "info": project.info, "file": project.source.name if project.source else None,
         "indicators": _frame_digest(project.indicators), "stated": _frame_digest(project.stated),
     }
     return fingerprint(head)
+
+
+def scheme_digest(scheme) -> str:
+    """A hash of a scheme's content (levels, weights, grade bands, scoring options, keywords …),
+    not of its id or where its file lives: editing a scheme file changes it, moving it does not."""
+    from dataclasses import replace
+
+    return fingerprint({"scheme": repr(replace(scheme, source=""))})
 
 
 def fingerprint(parts: Mapping[str, object]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ class ProjectStatus:
 
     entry: disc.Entry
     status: str
-    stage: str = ""          # 校验 | 笔记本 | 超时 | 进程 | 生成 | 重复
+    stage: str = ""          # 校验 | 读取 | 笔记本 | 超时 | 进程 | 生成 | 重复
     reason: str = ""
     folder: Path | None = None
     outputs: dict[str, str] = field(default_factory=dict)   # format -> path relative to DIR
@@ -79,21 +78,24 @@ def _stem(key: str) -> str:
     return file_stem(key)
 
 
-def _static_parts(formats: Sequence[str], scheme: str | None, extra: dict) -> dict[str, object]:
-    """The parts of every project's fingerprint that do not depend on the project."""
+def _static_parts(formats: Sequence[str], extra: dict) -> dict[str, object]:
+    """The parts of every project's fingerprint that do not depend on the project (the scheme
+    is each project's own: the hash of its content, `Entry.scheme_digest`)."""
     import perfeval
     from perfeval.report.notebook import notebook_path
 
     return {"perfeval": perfeval.__version__, "formats": sorted(formats),
-            "notebook": file_sha256(notebook_path()), "scheme_arg": scheme, "extra": extra}
+            "notebook": file_sha256(notebook_path()), "extra": extra}
 
 
-def _scheme_digest(scheme_id: str, cache: dict[str, str]) -> str:
-    if scheme_id not in cache:
-        from perfeval.scheme import load_scheme
+def _scheme_spec(scheme: str | Path | None) -> str | None:
+    """The --scheme argument as every process can load it: a built-in id or an absolute path.
+    Loads it once, so a missing or malformed scheme file stops the batch before any work."""
+    if scheme is None or str(scheme).strip() == "":
+        return None
+    from perfeval.scheme import load_scheme
 
-        cache[scheme_id] = mf.fingerprint({"scheme": repr(load_scheme(scheme_id))})
-    return cache[scheme_id]
+    return load_scheme(scheme).spec
 
 
 def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: str | None,
@@ -103,9 +105,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     """Statuses for projects that need no work, the jobs for the rest, and each job's entry
     (by its slot ``<年度>/<项目编号>``)."""
     faults = planned_faults()
-    static = _static_parts(formats, scheme, {"kernel": kernel_name, "report_fn": report_fn}) \
-        if formats else {}
-    schemes: dict[str, str] = {}
+    static = _static_parts(formats, {"kernel": kernel_name, "report_fn": report_fn}) if formats else {}
     cache = mf.read_failures(layout) if not force else {}
     statuses: list[ProjectStatus] = []
     jobs: list[dict] = []
@@ -113,7 +113,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     job_entries: dict[str, disc.Entry] = {}
     for entry in scan.entries:
         if not entry.valid:
-            statuses.append(ProjectStatus(entry, STATUS_FAILED, "校验", "\n".join(entry.problems)))
+            statuses.append(ProjectStatus(entry, STATUS_FAILED, entry.stage, "\n".join(entry.problems)))
             continue
         folder = layout.project_dir(entry.year, _stem(entry.key))
         slot = str(folder.relative_to(layout.root))
@@ -130,7 +130,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
             continue
         fault = faults.get(entry.key)
         wanted = mf.fingerprint({**static, "project": entry.digest,
-                                 "scheme": _scheme_digest(entry.scheme, schemes), "fault": fault})
+                                 "scheme": entry.scheme_digest, "fault": fault})
         if not force and mf.record_is_current(folder, wanted):
             statuses.append(_done_status(entry, folder, layout, STATUS_CURRENT))
             continue
@@ -177,6 +177,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
     if not files:
         raise PerfevalError("输入中没有 .xlsx 或 .csv 指标表")
     workers = max(1, workers or default_workers())
+    scheme = _scheme_spec(scheme)
     run_at = run_time()
     client = None
     try:
@@ -239,13 +240,18 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
           reports: bool = True, strict: bool = False) -> disc.Scan:
-    if client is not None:
-        executor = client.get_executor(pure=False)
-        threads = sum(client.nthreads().values()) or 1
-        return disc.discover(files, scheme, executor=executor, parts=2 * threads, strict=strict)
-    if not disc.parallel_scan_worth_it(files, workers):
-        return disc.discover(files, scheme, strict=strict)
-    from perfeval.batch.runner import local_context
+    """Every project in `files`, each file read where a crash is contained (`contain`)."""
+    from perfeval.batch import contain
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=local_context(reports=reports)) as pool:
-        return disc.discover(files, scheme, executor=pool, parts=2 * workers, strict=strict)
+    if client is not None:
+        threads = sum(client.nthreads().values()) or 1
+        chunks = disc.chunk_files(files, 2 * threads)
+        futures = [client.submit(contain.scan_in_subprocess, chunk, scheme, strict, pure=False) for chunk in chunks]
+        scans = [future.result() for future in futures]
+    else:
+        from perfeval.batch.runner import local_context
+
+        chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
+        scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)),
+                                       ctx=local_context(reports=reports), strict=strict)
+    return disc.in_input_order(disc.merge_scans(scans), files)

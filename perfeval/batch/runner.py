@@ -30,10 +30,10 @@ from perfeval.batch import worker
 #: extra seconds a job gets beyond --timeout to report its own cell timeout before it is killed
 KILL_GRACE_S = 5.0
 #: modules the forkserver imports once, so that forked job processes start warm
-PRELOAD = ("perfeval.batch.worker", "perfeval.report", "papermill", "nbconvert",
+PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report", "papermill", "nbconvert",
            "perfeval.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
 #: enough for reading and scoring (scoring-only batches never run a notebook)
-SCAN_PRELOAD = ("perfeval.batch.discover", "perfeval.validate", "perfeval.evaluate")
+SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.validate", "perfeval.evaluate")
 
 Outcome = dict
 OnOutcome = Callable[[Outcome], None]

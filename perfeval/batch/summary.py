@@ -35,22 +35,15 @@ MAX_LINKS = 65000
 
 # ----------------------------------------------------------------------------- frames
 
-def _scheme_name(scheme_id: str) -> str:
-    from perfeval.scheme import load_scheme
-
-    try:
-        return load_scheme(scheme_id).name
-    except Exception:
-        return scheme_id
-
-
 def _level_order(present) -> list[str]:
-    """一级指标 columns: the built-in schemes' levels in scheme order, then any others."""
+    """一级指标 columns: the built-in schemes' levels in scheme order, then any others (a custom
+    scheme's) in the order its projects list them."""
     from perfeval.scheme import load_scheme
 
     known = [lv.name for sid in ("third_party", "self") for lv in load_scheme(sid).levels]
     order = list(dict.fromkeys(known))
-    return [n for n in order if n in set(present)] + sorted(set(present) - set(order))
+    present = list(dict.fromkeys(present))
+    return [n for n in order if n in set(present)] + [n for n in present if n not in set(order)]
 
 
 def summary_frames(result) -> dict[str, pd.DataFrame]:
@@ -61,7 +54,7 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         "项目编号": [s.entry.key for s in statuses], "项目名称": [s.entry.name for s in statuses],
         "主管部门": [s.entry.department for s in statuses], "实施单位": [s.entry.unit for s in statuses],
         "年度": pd.Series([s.entry.year for s in statuses], dtype=object),
-        "scheme": [s.entry.scheme for s in statuses],
+        "scheme": [s.entry.scheme_name for s in statuses],
         "pidx": pd.array([s.entry.pidx for s in statuses], dtype="Int64"),
     })
     head = frames.projects.set_index("pidx") if frames is not None else pd.DataFrame(
@@ -73,15 +66,14 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         values = frame[column].reindex(at.fillna(-1).astype(int)).to_numpy()
         return np.where(at.isna().to_numpy(), np.nan, values) if values.dtype.kind == "f" else values
 
-    names = {sid: _scheme_name(sid) for sid in base["scheme"].unique() if sid}
     summary = base.drop(columns=["scheme", "pidx"])
-    summary["评价方案"] = base["scheme"].map(names).fillna("")
+    summary["评价方案"] = base["scheme"]
     summary["总分"] = take(head, "total").astype(float)
     summary["等级"] = pd.Series(take(head, "grade")).fillna("").to_numpy()
     if frames is not None and len(frames.levels):
         scores = frames.levels.pivot_table(index="pidx", columns="name", values="score",
                                            aggfunc="first")
-        for level in _level_order(scores.columns):
+        for level in _level_order(frames.levels["name"].unique()):
             summary[f"{level}得分"] = take(scores, level).astype(float)
     for label, column in (("预算数（万元）", "budget"), ("到位数（万元）", "allocated"),
                           ("执行数（万元）", "spent"), ("预算执行率", "execution_rate"),

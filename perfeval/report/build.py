@@ -70,18 +70,22 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     from perfeval.evaluate import evaluate
     from perfeval.narrative import compose
     from perfeval.report import notebook as nbrun
+    from perfeval.scheme import load_scheme
     from perfeval.validate import load_project
 
     wanted = parse_formats(formats)
     source = notebook or nbrun.notebook_path()
     extra = dict(extra_parameters or {})
     workbook = Path(workbook).expanduser().resolve()
-    project = load_project(workbook, scheme, project_id)  # SheetError before any write
-    evaluation = evaluate(project, scheme, extra.get("options") or None)
+    # a scheme file is read once here; the kernel gets what loads it again from any folder
+    # (a built-in id or the file's absolute path), whatever the file's `id`
+    chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
+    project = load_project(workbook, chosen, project_id)  # SheetError before any write
+    evaluation = evaluate(project, chosen, extra.get("options") or None)
     generated_at = str(extra.get("generated_at") or
                        datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"))
     out = Path(out_dir).expanduser().resolve()
-    parameters = {**extra, "workbook": str(workbook), "scheme": None if scheme is None else str(scheme),
+    parameters = {**extra, "workbook": str(workbook), "scheme": None if chosen is None else chosen.spec,
                   "project_id": project_id, "generated_at": generated_at, "out_dir": str(out),
                   "formats": list(wanted), "export": False}
     # the kernel boots (another process) while this one imports papermill

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from perfeval.errors import PerfevalError
-from perfeval.workbench.portfolio import DATA_ENV
+from perfeval.workbench.portfolio import DATA_ENV, SCHEME_ENV, scheme_spec
 
 NOTEBOOK = "explore.ipynb"
 
@@ -53,6 +53,9 @@ def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], Pa
         if not data.exists():
             raise PerfevalError(f"数据路径不存在：{data}")
         env[DATA_ENV] = str(data)
+    scheme = scheme_spec(getattr(args, "scheme", None))  # a bad scheme file fails here, not in the kernel
+    if scheme:
+        env[SCHEME_ENV] = scheme
     argv = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", NOTEBOOK]
     if args.port:
         argv.append(f"--port={args.port}")
@@ -72,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="笔记本文件夹（默认：notebooks/；文件夹中没有 explore.ipynb 时复制一份进去）")
     parser.add_argument("--port", type=int, help="JupyterLab 端口（默认 8888 起第一个空闲端口）")
     parser.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
+    parser.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
     parser.set_defaults(func=run)
 
 

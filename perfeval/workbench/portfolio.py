@@ -25,6 +25,8 @@ from perfeval.validate import read_projects
 
 #: environment variable `perfeval lab` sets so the notebook opens the data it was given
 DATA_ENV = "PERFEVAL_DATA"
+#: … and the scheme it was given (`perfeval lab DATA --scheme FILE`)
+SCHEME_ENV = "PERFEVAL_SCHEME"
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 BATCH_SUMMARY = "summary.xlsx"
 GRADES = ("优", "良", "中", "差")
@@ -65,7 +67,7 @@ class Portfolio:
     def __init__(self, summary: pd.DataFrame, findings: pd.DataFrame, failed: pd.DataFrame,
                  levels: Sequence[str], source: str = "",
                  projects: dict[str, Project] | None = None,
-                 files: dict[str, Path] | None = None) -> None:
+                 files: dict[str, Path] | None = None, scheme: str | None = None) -> None:
         self.summary = summary.reset_index(drop=True)
         self.findings = findings
         self.failed = failed
@@ -74,6 +76,7 @@ class Portfolio:
         self._projects = dict(projects or {})
         self._files = dict(files or {})  # key -> file, for projects loaded on demand
         self._evaluations: dict[str, Evaluation] = {}
+        self.scheme = scheme  # the scheme every project is read with (None: each sheet's 评价方式)
 
     def __len__(self) -> int:
         return len(self.summary)
@@ -101,7 +104,7 @@ class Portfolio:
             raise PerfevalError(f"项目「{key}」的指标表不在此数据中（批量结果只含汇总），无法查看明细")
         file = self._files[key]
         pid = str(self.summary.loc[self.summary["key"] == key, "id"].iloc[0])
-        reads = [r for r in read_projects(file) if r.key == pid]
+        reads = [r for r in read_projects(file, self.scheme) if r.key == pid]
         if not reads or reads[0].project is None:
             problems = reads[0].problems if reads else []
             raise SheetError(problems) if problems else PerfevalError(
@@ -117,13 +120,14 @@ class Portfolio:
 
     @classmethod
     def from_projects(cls, projects: Sequence[Project], source: str = "",
-                      failed: Iterable[tuple[str, str, str]] = ()) -> Portfolio:
-        """Evaluate `projects` in one vectorised pass and summarise them."""
+                      failed: Iterable[tuple[str, str, str]] = (), scheme: str | None = None) -> Portfolio:
+        """Evaluate `projects` in one vectorised pass and summarise them (each on the scheme it
+        was read with, `Project.scheme_id`; `scheme` is recorded for projects read later)."""
         failed_frame = pd.DataFrame(list(failed), columns=list(FAILED_COLUMNS))
         if not projects:
             empty = pd.DataFrame(columns=list(SUMMARY_COLUMNS))
             return cls(empty, pd.DataFrame(columns=["key", "code", "severity", "message", "where"]),
-                       failed_frame, (), source)
+                       failed_frame, (), source, scheme=scheme)
         frames = evaluate_frames(projects)
         keys = _unique_keys(projects)
         head = frames.projects.set_index("pidx").reindex(range(len(projects)))
@@ -159,7 +163,7 @@ class Portfolio:
         findings.insert(0, "key", [keys[i] for i in findings["pidx"]])
         findings = findings.drop(columns="pidx")
         return cls(summary, findings, failed_frame, levels, source,
-                   projects=dict(zip(keys, projects, strict=True)))
+                   projects=dict(zip(keys, projects, strict=True)), scheme=scheme)
 
 
 def _unique_keys(projects: Sequence[Project]) -> list[str]:
@@ -206,13 +210,14 @@ def input_files(folder: Path) -> list[Path]:
     return files
 
 
-def read_files(files: Iterable[Path]) -> tuple[list[Project], list[tuple[str, str, str]]]:
+def read_files(files: Iterable[Path], scheme: str | None = None
+               ) -> tuple[list[Project], list[tuple[str, str, str]]]:
     """Every readable project in `files`, and (file, project, problem) for each that is not."""
     projects: list[Project] = []
     failed: list[tuple[str, str, str]] = []
     for file in files:
         try:
-            reads = read_projects(file)
+            reads = read_projects(file, scheme)
         except SheetError as exc:
             failed += [(file.name, "", str(p)) for p in exc.problems]
             continue
@@ -227,22 +232,41 @@ def read_files(files: Iterable[Path]) -> tuple[list[Project], list[tuple[str, st
     return projects, failed
 
 
-def load_portfolio(path: str | Path | None = None) -> Portfolio:
+def default_scheme() -> str | None:
+    """The scheme `perfeval lab --scheme` passed to the notebook ($PERFEVAL_SCHEME), if any."""
+    return os.environ.get(SCHEME_ENV, "").strip() or None
+
+
+def scheme_spec(scheme: str | Path | None) -> str | None:
+    """A scheme as every later load finds it again: a built-in id or a TOML file's absolute path
+    (a scheme file with any `id`). Raises SchemeError for a missing or malformed file."""
+    if scheme is None or str(scheme).strip() == "":
+        return None
+    from perfeval.scheme import load_scheme
+
+    return load_scheme(scheme).spec
+
+
+def load_portfolio(path: str | Path | None = None, scheme: str | Path | None = None) -> Portfolio:
     """Load a portfolio from a folder, a portfolio workbook, one project file or a batch output
-    folder (one holding ``summary.xlsx``). `None` opens `default_data()`."""
+    folder (one holding ``summary.xlsx``). `None` opens `default_data()`.
+
+    `scheme` (a built-in id or a .toml scheme file, whatever its `id`) scores every project on
+    that scheme instead of its sheet's 评价方式; `None` takes $PERFEVAL_SCHEME when set."""
+    scheme = scheme_spec(scheme if scheme is not None else default_scheme())
     path = default_data() if path is None or str(path).strip() == "" else Path(path).expanduser()
     if not path.exists():
         raise PerfevalError(f"数据路径不存在：{path}")
     if path.is_dir():
         if (path / BATCH_SUMMARY).is_file():
-            return load_batch_output(path)
+            return load_batch_output(path, scheme)
         files = input_files(path)
         if not files:
             raise PerfevalError(f"文件夹 {path} 中没有 .xlsx 或 .csv 指标表")
     else:
         files = [path]
-    projects, failed = read_files(files)
-    return Portfolio.from_projects(projects, source=str(path), failed=failed)
+    projects, failed = read_files(files, scheme)
+    return Portfolio.from_projects(projects, source=str(path), failed=failed, scheme=scheme)
 
 
 # ---------------------------------------------------------------- batch output (summary.xlsx)
@@ -294,9 +318,10 @@ def _numbers(values: pd.Series, rate: bool = False) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
 
 
-def load_batch_output(folder: str | Path) -> Portfolio:
+def load_batch_output(folder: str | Path, scheme: str | None = None) -> Portfolio:
     """A portfolio from a `perfeval batch` output folder: the summary as written (no re-scoring);
-    projects whose 文件 can still be found are available for drill-down."""
+    projects whose 文件 can still be found are available for drill-down (read with `scheme`,
+    as the batch was run with ``--scheme``)."""
     folder = Path(folder)
     book = folder / BATCH_SUMMARY
     try:
@@ -344,7 +369,7 @@ def load_batch_output(folder: str | Path) -> Portfolio:
             found = [c for c in (Path(name), folder / name, folder.parent / name) if c.is_file()]
             if found:
                 files[key] = found[0].resolve()
-    return Portfolio(summary, findings, failed, levels, str(folder), files=files)
+    return Portfolio(summary, findings, failed, levels, str(folder), files=files, scheme=scheme)
 
 
 def _batch_findings(frame: pd.DataFrame | None, summary: pd.DataFrame) -> pd.DataFrame:
