@@ -80,15 +80,41 @@ def _records(rows: pd.DataFrame, code: str, severity: str, message, where=_where
              "where": where(r)} for r in rows.itertuples()]
 
 
+def _written_places(value: float) -> int:
+    """Decimals a stated score was written with (9 -> 0, 9.6 -> 1, 9.61 -> 2); NaN -> 0."""
+    if value is None or not np.isfinite(value):
+        return 0
+    text = format(float(value), ".10g")
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def round_scores_to(values: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Half-up rounding of each score to its own number of places."""
+    scale = 10.0 ** places
+    return np.floor(np.round(values * scale, 6) + 0.5) / scale
+
+
 def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict]:
     out: list[dict] = []
     d = options.decimals
     stated = ind["stated_score"]
-    diff = (stated - ind["score"]).abs() > 0.5 * 10.0 ** -d
+    # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
+    places = np.minimum(stated.map(_written_places).to_numpy(dtype=float), d)
+    diff = np.abs(stated.to_numpy(dtype=float) - round_scores_to(ind["score"].to_numpy(dtype=float), places)) > 1e-9
+    judged = (ind["rule"] == "qualitative").to_numpy()
     out += _records(
-        ind[stated.notna() & diff], "stated_item_score", "warning",
+        ind[stated.notna() & diff & ~judged], "stated_item_score", "warning",
         lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
                    f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"))
+    # a qualitative level is read from the wording by keywords: a different score is the evaluator's call to check
+    def level_of(r) -> str:
+        return r.qualitative_level if isinstance(r.qualitative_level, str) else "无法判断"
+
+    out += _records(
+        ind[stated.notna() & diff & judged], "stated_item_score", "info",
+        lambda r: (f"定性指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分；"
+                   f"按实际完成值「{r.actual or '—'}」的措辞判定为「{level_of(r)}」，"
+                   f"计 {_fmt(r.score)} 分，请复核"))
 
     # units: target vs actual vs the unit the indicator's name declares
     name_units = ind["name"].map(unit_in_name)
@@ -124,7 +150,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"))
 
     short = (ind["fraction"] < 1 - 1e-9) & (ind["reason"].fillna("") == "") & (ind["weight"] > 0)
-    short &= ~ind["rule"].isin(["manual"])
+    # the 自评表 gives the execution row no reason cell; budget execution is explained in the report's text
+    funds_rows = ind["rule"].isin(["execution", "arrival"])
+    short &= ~ind["rule"].isin(["manual"]) & ~funds_rows
     out += _records(ind[short], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
         f"得 {_fmt(r.score)}/{_fmt(r.weight)} 分），但未填写偏差原因"))
@@ -132,7 +160,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
         (ind["deduction_reason"].fillna("") == "")
     out += _records(ind[manual_no_reason], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"))
-    big = (ind["deviation"].abs() > options.deviation_threshold) & ~short & \
+    big = (ind["deviation"].abs() > options.deviation_threshold) & ~short & ~funds_rows & \
         (ind["reason"].fillna("") == "") & ~ind["over_achieved"]
     out += _records(ind[big], "unexplained_deviation", "info", lambda r: (
         f"指标「{r.name}」偏差率 {pct(r.deviation)} 超过 {pct(options.deviation_threshold, 0)}，"
@@ -205,9 +233,19 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
         out.extend({"pidx": r.pidx, "code": code, "severity": "error", "message": message(r),
                     "where": _stated_where(r)} for r in rows.itertuples())
 
-    add(c[(c["kind"] == "total") & differs], "stated_total", lambda r: (
+    # a stated total that is exactly the sum of the report's own item scores differs from perfeval's only
+    # through those item scores (each reported as stated_item_score): not a wrong total
+    items = ind.groupby("pidx", sort=False)["stated_score"]
+    c["stated_items"] = c["pidx"].map(items.sum(min_count=1)).astype(float)
+    c["items_complete"] = c["pidx"].map(items.count() == items.size()).fillna(False).astype(bool)
+    explained = c["items_complete"] & ((c["stated_items"] - c["value"]).abs() <= 1e-6)
+    add(c[(c["kind"] == "total") & differs & ~explained], "stated_total", lambda r: (
         f"报告总分 {r.text} 分，各指标得分合计为 {_fmt(r.computed)} 分（差 {_fmt(r.value - r.computed)} 分"
         + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
+    out.extend({"pidx": r.pidx, "code": "stated_total", "severity": "info", "where": _stated_where(r),
+                "message": f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"
+                           f"差异来自单项得分（见各指标得分核查）"}
+               for r in c[(c["kind"] == "total") & differs & explained].itertuples())
     add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
         f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"))
     add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
@@ -216,6 +254,8 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     def rate_message(r) -> str:
         amounts = (f"执行数 {_fmt(float(r.spent), 4)}、到位数 {_fmt(float(r.allocated), 4)}、"
                    f"预算数 {_fmt(float(r.budget), 4)} 万元")
+        if not np.isfinite(r.computed):
+            return f"报告{r.item}为 {r.text}，但按{how[r.item]}（{amounts}）无法计算：分母为 0 或缺失，请核对资金数"
         return f"报告{r.item}为 {r.text}，按{how[r.item]}（{amounts}）计算为 {pct(r.computed)}"
 
     add(c[(c["kind"] == "rate") & ~c["agrees"]], "stated_rate", rate_message)

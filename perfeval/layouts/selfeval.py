@@ -272,6 +272,8 @@ class _Sheet:
     headers: dict[str, str] = field(default_factory=dict)
     funds: dict[str, str] = field(default_factory=dict)  # funds block field -> header as written
     problems: list[tuple[int | None, str | None, str | None, str]] = field(default_factory=list)
+    #: findings about the table as printed that do not stop it being scored: (row, column, value, message, code)
+    notes: list[tuple[int | None, str | None, str | None, str, str]] = field(default_factory=list)
 
     def put(self, key: str, value: object, row: int | None, overwrite: bool = False) -> None:
         if _blank(value) and key in self.pairs:
@@ -388,8 +390,8 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
             sheet.put("到位数", values.get("budget"), r + 1)
             if not _blank(values.get("initial")):
                 sheet.put("年初预算数", values.get("initial"), r + 1)
-            for item, canon in (("预算数", "budget"), ("执行数", "spent"), ("预算执行率", "rate"),
-                                ("预算执行率得分", "score")):
+            # the row's 得分 is the execution indicator's stated score (stating it again would report one cell twice)
+            for item, canon in (("预算数", "budget"), ("执行数", "spent"), ("预算执行率", "rate")):
                 sheet.state(item, values.get(canon), r + 1, labels.get(canon, item))
         elif kind != "total":
             sheet.put(kind, values.get("budget"), r + 1)
@@ -397,8 +399,10 @@ def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) ->
             if repeated:  # the 其中 row repeats the execution row's 分值/得分: shown, never counted twice
                 shown = "、".join(f"{_SPACE.sub('', labels[c])} {plain_text(v)}" for c, v in repeated.items())
                 written = _SPACE.sub("", plain_text(next(v for v in g.values[r] if not _blank(v))))
-                sheet.pairs[f"资金明细说明（第{r + 1}行）"] = (
-                    f"「{written}」行也填写了{shown}；预算执行率只按「年度资金总额」行计分一次")
+                said = f"「{written}」行也填写了{shown}；预算执行率只按「年度资金总额」行计分一次"
+                sheet.pairs[f"资金明细说明（第{r + 1}行）"] = said
+                sheet.notes.append((r + 1, _SPACE.sub("", labels.get("score", "得分")), shown,
+                                    f"{said}（表中得分列合计时会重复计算）", "duplicate_indicator"))
     return total
 
 
@@ -823,6 +827,8 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         indicators=indicators, stated=stated.loc[:, list(STATED_COLUMNS)],
         narrative=_with_notes(sheet.narrative, _reading_notes(file, sheet_name, info["info"])),
         source=raw.path, sha256=raw.sha256, info=info["info"],
+        sheet_findings=tuple(Problem(file, sheet_name, row, column, value, message, code, "warning")
+                             for row, column, value, message, code in sheet.notes),
     ), problems)
 
 
