@@ -366,12 +366,18 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         weight = m["weight"].astype(float)
         lo = weight * (m["value"] - m["halfwidth"]).clip(0, 1)
         hi = weight * (m["value"] + m["halfwidth"]).clip(0, 1)
-        m["ok"] = (m["s"] + tol >= lo - 1e-9) & (m["s"] - tol <= hi + 1e-9)
+        # a score is held to the precision it was written with (9 for 8.62 is 8.62 in whole points)
+        places = np.minimum(m["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        stol = 0.5 * 10.0 ** -places
+        m["ok"] = (m["s"] + stol >= lo - 1e-9) & (m["s"] - stol <= hi + 1e-9)
         m["expected"] = weight * m["value"].clip(upper=1)
         g = m.groupby("cid", sort=False)
         verdict = pd.DataFrame({"ok": g["ok"].any(), "rate_agrees": g["agrees"].any()})
         flagged = cand.set_index("cid").join(verdict, how="inner")
-        said = flagged["perfeval"].notna() & ((flagged["perfeval"] - flagged["s"]).abs() > tol) & flagged["rate_agrees"]
+        own = np.minimum(flagged["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        rounded = round_scores_to(flagged["perfeval"].to_numpy(dtype=float), own)
+        said = flagged["perfeval"].notna() & (np.abs(rounded - flagged["s"].to_numpy(dtype=float)) > 1e-9) \
+            & flagged["rate_agrees"]
         flagged = flagged[~flagged["ok"] & ~said]
         if len(flagged):
             shown = {cid: "、".join(f"{t}（应为 {_fmt(e)} 分）" for t, e in

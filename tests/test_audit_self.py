@@ -94,16 +94,19 @@ def test_execution_score_against_weight_times_stated_rate(reference_project) -> 
     project = reference_project.replace(stated=_stated(("预算执行率", "95.6%", "五")))
     assert _codes(perfeval.evaluate(project), "stated_inconsistent") == []
     # a stated 预算执行率得分 (no perfeval counterpart in this scheme) is checked too
-    project = reference_project.replace(stated=_stated(("预算执行率", "95.6%", "五"), ("预算执行率得分", "5", "五")))
+    # (held to the precision written: "5" would be 4.78 in whole points, "4" is not)
+    project = reference_project.replace(stated=_stated(("预算执行率", "95.6%", "五"), ("预算执行率得分", "4", "五")))
     (message,) = _codes(perfeval.evaluate(project), "stated_inconsistent")
-    assert "报告预算执行率得分 5 分" in message and "4.78" in message
+    assert "报告预算执行率得分 4 分" in message and "4.78" in message
+    project = reference_project.replace(stated=_stated(("预算执行率", "95.6%", "五"), ("预算执行率得分", "5", "五")))
+    assert _codes(perfeval.evaluate(project), "stated_inconsistent") == []
 
 
 def test_execution_score_already_named_against_perfeval_is_not_repeated(reference_project) -> None:
-    project = _with_stated_scores(reference_project, {"预算执行率": 5}).replace(
+    project = _with_stated_scores(reference_project, {"预算执行率": 4}).replace(
         stated=_stated(("预算执行率", "95.6%", "五")))
     ev = perfeval.evaluate(project)
-    assert any("预算执行率」报告得分 5 分" in m for m in _codes(ev, "stated_item_score"))
+    assert any("预算执行率」报告得分 4 分" in m for m in _codes(ev, "stated_item_score"))
     assert _codes(ev, "stated_inconsistent") == []
 
 

@@ -81,7 +81,6 @@ def test_standard_stated_figures_go_to_the_audit():
         "预算数": ("120", "自评表第6行「全年预算数（A）」"),
         "执行数": ("114", "自评表第6行「全年执行数（B）」"),
         "预算执行率": ("0.95", "自评表第6行「执行率（B/A）」"),
-        "预算执行率得分": ("9.5", "自评表第6行「得分」"),
         "总分": ("98.67", "自评表第24行「总分」"),
         "等级": ("优", "自评表第25行「自评等级」"),
     }
@@ -209,7 +208,9 @@ def test_hubei_budget_block_and_goal_blocks():
     assert "40 分在 4 个指标间平均分配" in project.info["分值说明（第10行）"]
     assert ind.set_index("name").loc["水土流失治理面积", "reason"] == "治理面积受汛期影响未达目标"
     assert project.narrative["改进措施及结果应用方案"] == "提前安排施工计划"
-    assert stated(project)["预算执行率得分"] == ("20", "自评表第5行「得分（20分*执行率）」")
+    # the execution row's 得分 is that indicator's stated score, not stated a second time
+    assert "预算执行率得分" not in stated(project)
+    assert ind.loc[ind["level1"] == "预算执行率", "stated_score"].tolist() == [20.0]
     ev = perfeval.evaluate(project)
     assert ev.total == 99.0 and ev.grade == "优"
     assert not ev.findings["code"].isin(["stated_total", "stated_item_score", "unexplained_deviation"]).any()
@@ -324,7 +325,10 @@ def test_a_county_table_in_yuan_with_a_two_row_header():
     ev = perfeval.evaluate(project)
     assert ev.total == 99.8 and ind["weight"].sum() == 100
     codes = ev.findings.loc[ev.findings["severity"] != "info", "code"].tolist()
-    assert sorted(codes) == ["stated_item_score", "stated_total"]  # 资金到位及时率 met but scored 7; 96.8 ≠ 99.8
+    # 资金到位及时率 met but scored 7; the 其中 row repeats 分值/得分. The total 96.8 is the sum of the table's
+    # own item scores, so its difference from 99.8 is only a note (it comes from that item score)
+    assert sorted(codes) == ["duplicate_indicator", "stated_item_score"]
+    assert ev.findings.loc[ev.findings["code"] == "stated_total", "severity"].tolist() == ["info"]
     assert "资金到位及时率" in ev.findings.loc[ev.findings["code"] == "stated_item_score", "message"].item()
 
 
