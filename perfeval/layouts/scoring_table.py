@@ -35,6 +35,7 @@ from python_calamine import CalamineWorkbook
 from perfeval.cells import cell_number
 from perfeval.errors import Problem, SchemeError
 from perfeval.indicator_checks import TOTAL_ROW_NAMES, check_indicators
+from perfeval.layouts.selfeval import year_from_fill_date
 from perfeval.layouts.table_scheme import choose_scheme, split_label
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import EMPTY_TOKENS, normalise, parse_amount, parse_rate, parse_value
@@ -205,7 +206,22 @@ def _header_block(cells: list[list[str]], end: int, path: Path, sheet: str, pars
             m = _YEAR.search(path.stem)
             if m:
                 info["year"] = int(m.group(1))
+            else:
+                _year_from_fill_date(cells, end, sheet, info, rows, parsed)
     _funds(cells, end, path, sheet, parsed)
+
+
+def _year_from_fill_date(cells: list[list[str]], end: int, sheet: str, info: dict, rows: dict,
+                         parsed: ParsedTable) -> None:
+    """No year anywhere else: the 填报日期 tells it (the same rule as the 自评表 reader), said as a warning."""
+    for i, row in enumerate(cells[:end]):
+        for text in row:
+            label, _, value = _fold(text).partition(":")
+            if label in ("填报日期", "填表日期") and (year := year_from_fill_date(value)) is not None:
+                info["year"], rows["year"] = year, i + 1
+                said = f"表中未写年度，按填报日期「{value}」推定为 {year} 年度，请核对"
+                parsed.notes.append(_note("year_inferred", "warning", said, sheet, i + 1, label))
+                return
 
 
 def _funds(cells: list[list[str]], end: int, path: Path, sheet: str, parsed: ParsedTable) -> None:

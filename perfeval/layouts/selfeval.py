@@ -336,16 +336,26 @@ def _year(g: _Grid, sheet: _Sheet, title_rows: int) -> None:
     if not _blank(sheet.pairs.get("年度")):
         return
     filled = sheet.pairs.get("填报日期")
+    year = year_from_fill_date(filled)
+    if year is None:
+        return
+    sheet.put("年度", year, sheet.rows.get("填报日期"))
+    said = f"表中未写年度，按填报日期「{plain_text(filled)}」推定为 {year} 年度，请核对"
+    sheet.pairs["年度说明"] = said
+    sheet.notes.append((sheet.rows.get("填报日期"), "填报日期", plain_text(filled), said, "year_inferred"))
+
+
+def year_from_fill_date(filled: object) -> int | None:
+    """The year a table covers, from its 填报日期: a 自评表 is filled in after the year it covers — early in the
+    next year, or in its last quarter (None when no date can be read)."""
     if isinstance(filled, dt.date | dt.datetime):
         year, month = filled.year, filled.month
     else:
         m = _DATE.search(_fold(filled)) if not _blank(filled) else None
         if not m:
-            return
+            return None
         year, month = int(m.group(1)), int(m.group(2))
-    # a 自评表 is filled in after the year it covers: early in the next year, or in its last quarter
-    sheet.put("年度", year if month >= 10 else year - 1, sheet.rows.get("填报日期"))
-    sheet.pairs["年度说明"] = f"表中未写年度，按填报日期「{plain_text(filled)}」推定为 {sheet.pairs['年度']} 年度"
+    return year if month >= 10 else year - 1
 
 
 def _funds(g: _Grid, h: int, found: dict[str, int], sheet: _Sheet, stop: int) -> dict | None:
