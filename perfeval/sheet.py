@@ -26,6 +26,7 @@ from python_calamine import CalamineWorkbook
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import normalise
+from perfeval.xlsx_guard import CellFault, scan_xlsx
 
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     "项目信息": ("项目信息", "项目", "基本信息", "项目基本信息", "项目概况"),
@@ -140,14 +141,47 @@ def is_sibling_csv(path: Path) -> bool:
     return len(parts) >= 3 and _canonical_sheet(parts[-2]) not in (None, "指标")
 
 
-def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
-    """Every sheet as a raw grid of cell values (calamine: fast, reads cached formula values)."""
+def _with_faults(grid: pd.DataFrame, faults: dict[tuple[int, int], CellFault]) -> pd.DataFrame:
+    """Put each unreadable cell (calamine reads it as blank) into the grid as its `CellFault`."""
+    if not faults:
+        return grid
+    rows = max(len(grid), max(r for r, _ in faults) + 1)
+    cols = max(grid.shape[1], max(c for _, c in faults) + 1)
+    grid = grid.reindex(index=range(rows), columns=range(cols)).astype(object)
+    for (r, c), fault in faults.items():
+        grid.iat[r, c] = fault
+    return grid
+
+
+def _read_xlsx(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, bool], dict[str, Problem]]:
+    """Every worksheet within the limits as a raw grid (calamine: fast, reads cached formula values), after a
+    bounded pre-scan (`perfeval.xlsx_guard`). Returns grids, visibility and the sheets refused for their size."""
+    scan = scan_xlsx(path)
     book = CalamineWorkbook.from_path(str(path))
-    grids = {}
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        grids[name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
-    return grids
+    known = set(book.sheet_names)
+    grids, visible, refused = {}, {}, {}
+    for sheet in scan.sheets:
+        if sheet.name not in known:
+            continue
+        visible[sheet.name] = sheet.visible
+        if sheet.problem is not None:
+            refused[sheet.name] = sheet.problem
+            continue
+        rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        grid = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+        grids[sheet.name] = _with_faults(grid, sheet.faults)
+    return grids, visible, refused
+
+
+def _pick_sheets(names: list[str], visible: dict[str, bool]) -> dict[str, str]:
+    """canonical -> sheet name: the first visible sheet of each kind; a hidden one only when no visible one
+    exists (a hidden 评分表 never shadows a visible 指标)."""
+    chosen: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: not visible.get(n, True)):  # stable: visible first, in order
+        canon = _canonical_sheet(name)
+        if canon and canon not in chosen:
+            chosen[canon] = name
+    return chosen
 
 
 def read_workbook(path: str | Path) -> RawWorkbook:
@@ -175,17 +209,19 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                                       "不是有效的 Excel 工作簿（.xlsx）：文件内容不是 Excel 格式，"
                                       "请在 Excel 中另存为 .xlsx 后重试")])
         try:
-            grids = _read_xlsx(path)
+            grids, visible, refused = _read_xlsx(path)
+        except SheetError:
+            raise
         except Exception as exc:  # calamine raises its own error types for damaged files
             raise SheetError([Problem(str(path), None, None, None, None,
                                       f"无法读取 Excel 工作簿：{exc}")]) from None
-        for name, grid in grids.items():
-            canon = _canonical_sheet(str(name))
-            if canon and canon not in sheets:
-                sheets[canon], names[canon] = grid, str(name)
-        if "指标" not in sheets and len(grids) == 1:
-            (name, grid), = grids.items()
-            sheets["指标"], names["指标"] = grid, str(name)
+        names = _pick_sheets(list(visible), visible)
+        if len(visible) == 1 and "指标" not in names:
+            names["指标"] = next(iter(visible))
+        blocked = [refused[n] for n in names.values() if n in refused]
+        if blocked or ("指标" not in names and refused):
+            raise SheetError(blocked or list(refused.values()))
+        sheets = {canon: grids[name] for canon, name in names.items()}
     else:
         raise SheetError([Problem(str(path), None, None, None, None,
                                   f"不支持的文件类型「{path.suffix}」，应为 .xlsx 或 .csv")])
