@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from perfeval.cells import cell_number, unique_map
+from perfeval.cells import cell_number, unique_map, unreadable_cells
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, parse_value, plain_text, split_weight
 from perfeval.rules import (
@@ -76,11 +76,18 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)
     problems: list[tuple[str, Problem]] = []
+    # formulas without a result, error values, NaN: never read as blanks
+    unread = unreadable_cells(frame, text, ("weight", "target", "actual", "deduction", "stated_score"))
+    for (i, column), message in unread.items():
+        header = table.headers.get(column, INDICATOR_LABELS[column])
+        problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, str(frame.at[i, column]), message)))
 
     def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None) -> None:
         header = table.headers.get(column, INDICATOR_LABELS[column])
         shown = text[column] if value is None else value
         for i in mask[mask].index:
+            if (i, column) in unread:
+                continue  # already reported as unreadable
             message = expected(i) if callable(expected) else expected
             problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message)))
 

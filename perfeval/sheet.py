@@ -147,7 +147,7 @@ def _with_faults(grid: pd.DataFrame, faults: dict[tuple[int, int], CellFault]) -
         return grid
     rows = max(len(grid), max(r for r, _ in faults) + 1)
     cols = max(grid.shape[1], max(c for _, c in faults) + 1)
-    grid = grid.reindex(index=range(rows), columns=range(cols)).astype(object)
+    grid = grid.reindex(index=range(rows), columns=range(cols), fill_value="").astype(object)
     for (r, c), fault in faults.items():
         grid.iat[r, c] = fault
     return grid
