@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,17 +25,48 @@ TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
 
 
 def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None) -> pd.DataFrame:
-    """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards."""
+    """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards — into rows that
+    have content of their own (a blank row inside the table stays blank and is skipped)."""
     frame = frame.copy()
+    columns = [c for c in columns if c in frame]
+    others = [c for c in frame.columns if c not in (*columns, "row", "project_id")]
+    content = pd.Series(False, index=frame.index)
+    for column in others:
+        content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
     for column in columns:
-        if column not in frame:
-            continue
         values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
-        if group and group in frame:
-            frame[column] = values.groupby(frame[group].map(plain_text)).ffill()
-        else:
-            frame[column] = values.ffill()
+        grouped = values.groupby(frame[group].map(plain_text)) if group and group in frame else values
+        frame[column] = grouped.ffill().where(content | values.notna(), None)
     return frame
+
+
+#: a row that is a note under (or inside) the table: 注：…, 说明：…, 填表人：…, 审核人：…, 联系电话：…
+NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说明|填表人|填报人|审核人|复核人|制表人|"
+                      r"单位负责人|负责人|项目负责人|财务负责人|联系人|联系电话|电话|填报日期|填表日期|"
+                      r"数据来源|资料来源|单位盖章|盖章)\s*\d*\s*[：:]")
+
+
+def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
+    """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
+    (合计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends at
+    the total row, or at the first note after which no row carries a weight."""
+    blank = {c: text[c] == "" for c in text}
+    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
+    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
+    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                         for part in s.split("|"))).astype(bool)
+    note_row = pd.Series(False, index=keep.index)
+    for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
+        note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
+    keep &= ~total_row & ~note_row
+    if len(keep) and keys.nunique() <= 1:
+        position = pd.Series(range(len(keep)), index=keep.index)
+        weighted = position[~blank["weight"] & keep]
+        last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
+        ends = position[total_row | (note_row & (position > last_weight))]
+        if len(ends):
+            keep &= position < int(ends.iloc[0])
+    return keep
 
 
 def _resolve_or_flag(value: object) -> str | None:
@@ -66,12 +98,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
 
     text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c != "project_id"}
-    blank = {c: text[c] == "" for c in text}
-    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
-    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
-    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
-                                         for part in s.split("|")))
-    keep &= ~total_row.astype(bool)
+    keep = _table_rows(text, keys)
     frame, keys = frame[keep], keys[keep]
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)

@@ -240,27 +240,56 @@ def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {name: canon for canon, names in reversed(spec.items()) for name in names}
 
 
-def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
-                 scan_rows: int = 15) -> Table | None:
-    """Find the header row (the row matching most known headers) and return the table below it."""
-    lookup = _reverse(spec)
-    cells = grid.iloc[:scan_rows].to_numpy()
-    best_row, best_map = None, {}
-    for i, row in enumerate(cells):
-        mapping: dict[str, int] = {}
-        for j, cell in enumerate(row):
+def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
+    """canonical -> column index for one header row (or a folded pair: each cell a list of candidates)."""
+    mapping: dict[str, int] = {}
+    for j, candidates in enumerate(cells):
+        for cell in candidates:
             if not isinstance(cell, str):
                 continue
             canon = lookup.get(_fold_header(cell)) or lookup.get(normalise(cell))
-            if canon and canon not in mapping:
-                mapping[canon] = j
+            if canon:
+                if canon not in mapping:
+                    mapping[canon] = j
+                break
+    return mapping
+
+
+def _is_header_like(row) -> bool:
+    """A row that can be the lower half of a two-row header: text only, no numbers."""
+    return not any(isinstance(c, int | float) and not isinstance(c, bool) and c == c for c in row)
+
+
+def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
+                 scan_rows: int = 15) -> Table | None:
+    """Find the header row (the row matching most known headers) and return the table below it.
+
+    A header spread over two rows — a group cell merged over its columns (指标 over 一级/二级/三级指标)
+    with the other headers merged down — is folded into one: each column takes the lower cell when it is
+    a known header, else the upper one; the fold is used only when it recognises more columns."""
+    lookup = _reverse(spec)
+    cells = grid.iloc[:scan_rows + 1].to_numpy()
+    best_row, best_map, best_depth = None, {}, 1
+    for i, row in enumerate(cells[:scan_rows]):
+        mapping = _header_map([[c] for c in row], lookup)
         if len(mapping) > len(best_map):
-            best_row, best_map = i, mapping
+            best_row, best_map, best_depth = i, mapping, 1
+        if i + 1 < len(cells) and _is_header_like(cells[i + 1]):
+            lower = _header_map([[c] for c in cells[i + 1]], lookup)
+            folded = _header_map([[low, up] for up, low in zip(row, cells[i + 1], strict=True)], lookup)
+            if lower and len(folded) > max(len(mapping), len(lower), len(best_map)):
+                best_row, best_map, best_depth = i, folded, 2
     if best_row is None or len(best_map) < 2:
         return None
-    body = grid.iloc[best_row + 1:]
+    start = best_row + best_depth
+    body = grid.iloc[start:]
     frame = pd.DataFrame({canon: body.iloc[:, j].to_numpy() for canon, j in best_map.items()},
                          index=body.index)
     frame.insert(0, "row", body.index.to_numpy() + 1)
-    headers = {canon: normalise(grid.iat[best_row, j]) for canon, j in best_map.items()}
-    return Table(sheet, frame.reset_index(drop=True), best_row + 1, headers)
+
+    def written(j: int) -> str:
+        lower = normalise(grid.iat[start - 1, j])
+        return lower if best_depth == 2 and lookup.get(_fold_header(lower)) else normalise(grid.iat[best_row, j])
+
+    headers = {canon: written(j) for canon, j in best_map.items()}
+    return Table(sheet, frame.reset_index(drop=True), start, headers)
