@@ -21,6 +21,9 @@ from perfeval.rules import (
 from perfeval.scheme import Scheme
 from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 
+#: columns whose value scoring reads (an unreadable cell there is an error)
+SCORED_COLUMNS = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method", "deduction",
+                  "stated_score")
 TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
 
 
@@ -103,8 +106,9 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)
     problems: list[tuple[str, Problem]] = []
-    # formulas without a result, error values, NaN: never read as blanks
-    unread = unreadable_cells(frame, text, ("weight", "target", "actual", "deduction", "stated_score"))
+    # formulas without a result, error values, NaN where scoring reads: never blanks (the text columns
+    # 扣分原因/偏差原因/改进措施 keep what the cell shows)
+    unread = unreadable_cells(frame, SCORED_COLUMNS, ("weight", "target", "actual", "deduction", "stated_score"))
     for (i, column), message in unread.items():
         header = table.headers.get(column, INDICATOR_LABELS[column])
         problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, str(frame.at[i, column]), message)))

@@ -366,3 +366,27 @@ def test_cells_without_references_are_bounded(tmp_path):
 def test_fault_objects_show_what_the_cell_shows():
     fault = CellFault("error", "#REF!", "B7")
     assert str(fault) == "#REF!" and "B7" in fault.message and not math.isnan(hash(fault))
+
+
+def test_batch_with_hostile_files_finishes_the_others(tmp_path):
+    import shutil
+
+    from perfeval.batch.pipeline import run_batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ROOT / "data" / "reference" / "AKT2022-001.xlsx", folder / "AKT2022-001.xlsx")
+    _far_cell_file(folder / "far.xlsx")
+    _big_strings_file(folder / "strings.xlsx")
+    result = run_batch([folder], tmp_path / "out", formats=())
+    by_reason = sorted((s.status, s.reason or "") for s in result.statuses)
+    assert [status for status, _ in by_reason] == ["仅评分", "失败", "失败"]
+    reasons = " ".join(reason for _, reason in by_reason)
+    assert "数据范围过大" in reasons and "共享字符串表过大" in reasons
+
+
+def test_unreadable_text_cell_keeps_what_it_shows(reference_copy):
+    # 改进措施 (column M) is narrative, not scored: an error value there is shown as written
+    _edit(reference_copy, lambda s: s.cell(9, 13, "#N/A"))
+    project = perfeval.load_project(reference_copy)
+    assert project.indicators.loc[project.indicators["row"] == 9, "measure"].item() == "#N/A"
