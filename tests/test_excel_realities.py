@@ -390,3 +390,14 @@ def test_unreadable_text_cell_keeps_what_it_shows(reference_copy):
     _edit(reference_copy, lambda s: s.cell(9, 13, "#N/A"))
     project = perfeval.load_project(reference_copy)
     assert project.indicators.loc[project.indicators["row"] == 9, "measure"].item() == "#N/A"
+
+
+@pytest.mark.parametrize(("item", "value"), [("预算数", "1" * 400 + "万元"), ("预算执行率", "1" * 400 + "%"),
+                                             ("总分", "1" * 400), ("总分", "1e308")])
+def test_absurd_stated_figures_are_located_errors(reference_copy, item, value):
+    # 报告数值 row 16 states 预算数, row 18 预算执行率, row 2 总分
+    row = {"预算数": 16, "预算执行率": 18, "总分": 2}[item]
+    _edit(reference_copy, lambda s: s.cell(row, 2, value), sheet="报告数值")
+    assert openpyxl.load_workbook(reference_copy)["报告数值"].cell(row, 1).value == item
+    (p,) = _problems(reference_copy)
+    assert (p.sheet, p.row) == ("报告数值", row)
