@@ -209,9 +209,11 @@ def _rows_of(chunks: Iterator[bytes], path: Path, sheet: str) -> Iterator[bytes]
     carry = b""
     for chunk in chunks:
         data = carry + chunk
-        cut = None
-        for m in _ROW_END.finditer(data, max(0, len(data) - len(chunk) - 16)):
-            cut = m.end()
+        cut: int | None = data.rfind(b"</row>") + 6
+        if cut == 5:  # none plain: a prefixed row end, or none at all
+            cut = None
+            for m in _ROW_END.finditer(data, max(0, len(data) - len(chunk) - 16)):
+                cut = m.end()
         if cut is None:
             if len(data) > MAX_ROW_BYTES:
                 raise SheetError([_problem(path, sheet, f"工作表中有一行的内容超过 {_mb(MAX_ROW_BYTES)}，无法读取；"
@@ -234,7 +236,7 @@ def _cell_fault(attrs: dict[bytes, bytes], body: bytes, ref: str, full_calc: boo
     if formula is None:
         return None
     text = "=" + (_unescape(formula.group(1) or b"").strip() or "（共享公式）")
-    if kind in (b"str", b"inlineStr", b"s") or _INLINE.search(body):
+    if value_match is not None and (kind in (b"str", b"inlineStr", b"s") or _INLINE.search(body)):
         return None  # a text result (possibly empty) was saved
     if not value.strip():
         return CellFault("formula", text, ref)
