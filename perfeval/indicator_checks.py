@@ -51,8 +51,8 @@ NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说�
 
 def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
     """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
-    (合计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends at
-    the total row, or at the first note after which no row carries a weight."""
+    (合计/小计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends
+    at the first total row or note after which no indicator row carries a weight."""
     blank = {c: text[c] == "" for c in text}
     keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
     labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
@@ -66,7 +66,7 @@ def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
         position = pd.Series(range(len(keep)), index=keep.index)
         weighted = position[~blank["weight"] & keep]
         last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
-        ends = position[total_row | (note_row & (position > last_weight))]
+        ends = position[(total_row | note_row) & (position > last_weight)]  # 小计 rows between blocks stay
         if len(ends):
             keep &= position < int(ends.iloc[0])
     return keep

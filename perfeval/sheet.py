@@ -266,7 +266,8 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
 
     A header spread over two rows — a group cell merged over its columns (指标 over 一级/二级/三级指标)
     with the other headers merged down — is folded into one: each column takes the lower cell when it is
-    a known header, else the upper one; the fold is used only when it recognises more columns."""
+    a known header, else the upper one. The fold is used only when the lower row is text, names at least
+    two known headers itself, and the fold recognises more columns than either row alone."""
     lookup = _reverse(spec)
     cells = grid.iloc[:scan_rows + 1].to_numpy()
     best_row, best_map, best_depth = None, {}, 1
@@ -277,7 +278,7 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
         if i + 1 < len(cells) and _is_header_like(cells[i + 1]):
             lower = _header_map([[c] for c in cells[i + 1]], lookup)
             folded = _header_map([[low, up] for up, low in zip(row, cells[i + 1], strict=True)], lookup)
-            if lower and len(folded) > max(len(mapping), len(lower), len(best_map)):
+            if len(lower) >= 2 and len(folded) > max(len(mapping), len(lower), len(best_map)):
                 best_row, best_map, best_depth = i, folded, 2
     if best_row is None or len(best_map) < 2:
         return None

@@ -163,6 +163,18 @@ def test_total_row_after_a_blank_row_and_notes_below(reference_copy):
     _loads_like_reference(reference_copy)
 
 
+def test_subtotal_rows_between_blocks_do_not_end_the_table(reference_copy):
+    def edit(sheet):
+        sheet.insert_rows(8)  # after the 决策 block
+        sheet.cell(8, 2, "小计")
+        sheet.cell(8, 5, 20)
+        sheet.cell(8, 11, 20)
+        sheet.cell(24, 1, "合计")
+        sheet.cell(24, 5, 100)
+    _edit(reference_copy, edit)
+    _loads_like_reference(reference_copy)
+
+
 def test_notes_without_total_row(reference_copy):
     def edit(sheet):
         sheet.cell(23, 1, "填表说明：")
