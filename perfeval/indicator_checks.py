@@ -29,12 +29,14 @@ TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
 
 def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None) -> pd.DataFrame:
     """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards — into rows that
-    have content of their own (a blank row inside the table stays blank and is skipped)."""
+    have content of their own (名称, 分值, 指标值 or 实际完成值); a blank row inside the table stays blank
+    and is skipped."""
     frame = frame.copy()
     columns = [c for c in columns if c in frame]
-    others = [c for c in frame.columns if c not in (*columns, "row", "project_id")]
     content = pd.Series(False, index=frame.index)
-    for column in others:
+    for column in ("name", "weight", "target", "actual"):
+        if column not in frame:
+            continue
         content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
     for column in columns:
         values = unique_map(frame[column], lambda v: None if is_empty(v) else v)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from functools import lru_cache
 
 import pandas as pd
 
@@ -64,18 +64,19 @@ def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict],
     return [rec], False
 
 
-def _spellings(names: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(key for name in names for key in (name, f"{name}（万元）", f"{name}(万元)")))
+@lru_cache(maxsize=64)
+def _spellings(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(key for name in names for key in (name, f"{name}（万元）", f"{name}(万元)")))
 
 
-def _lookup(pairs: dict, names: Iterable[str]) -> tuple[str | None, object]:
+def _lookup(pairs: dict, names: tuple[str, ...]) -> tuple[str | None, object]:
     for key in _spellings(names):
         if key in pairs:
             return key, pairs[key]
     return None, None
 
 
-def _repeated(rec: dict, label: str, names: Iterable[str], file: str, sheet: str) -> list[Problem]:
+def _repeated(rec: dict, label: str, names: tuple[str, ...], file: str, sheet: str) -> list[Problem]:
     """A field given twice — the same key on a second row, or two spellings (预算数, 全年预算数) with
     different values — is ambiguous: name both rows."""
     pairs, rows, repeats = rec["_pairs"], rec["_rows"], rec.get("_repeats", {})
