@@ -416,3 +416,27 @@ def test_absurd_stated_figures_are_located_errors(reference_copy, item, value):
     assert openpyxl.load_workbook(reference_copy)["报告数值"].cell(row, 1).value == item
     (p,) = _problems(reference_copy)
     assert (p.sheet, p.row) == ("报告数值", row)
+
+
+def _replace_cells(source: Path, out: Path, part: str, cells: dict[str, str]) -> Path:
+    src = zipfile.ZipFile(source)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == part:
+                text = data.decode()
+                for old, new in cells.items():
+                    assert old in text
+                    text = text.replace(old, new)
+                data = text.encode()
+            dst.writestr(item, data)
+    return out
+
+
+def test_formulas_with_saved_results_are_read_as_their_results(tmp_path, reference_path):
+    """What Excel writes: a formula with its cached result. No fault, the result is used."""
+    path = _replace_cells(reference_path, tmp_path / "excel.xlsx", "xl/worksheets/sheet2.xml", {
+        '<c r="F9" s="2" t="s"><v>57</v></c>': '<c r="F9" s="2" t="str"><f>"＝"&amp;"100%"</f><v>＝100%</v></c>',
+        '<c r="E9" s="2"><v>5</v></c>': '<c r="E9" s="2"><f>10/2</f><v>5</v></c>',
+    })
+    _loads_like_reference(path)
