@@ -7,10 +7,17 @@ import math
 import pandas as pd
 
 from perfeval.notation import normalise
+from perfeval.xlsx_guard import CellFault
+
+#: a number beyond this (in 分值, 扣分, 报告得分, 万元 amounts …) is a typing or overflow error, not a value
+MAX_CELL_NUMBER = 1e12
+NOT_FINITE = "数值无法使用（溢出、无穷大或非数值 NaN）；请填写实际的数字"
 
 
 def cell_number(value: object) -> float | None:
-    """A numeric cell ('4.5', '4.5分', 4.5) as a float; None when it is not a finite number."""
+    """A numeric cell ('4.5', '4.5分', 4.5) as a float; None when it is not a finite number of sane size."""
+    if isinstance(value, CellFault):
+        return None
     text = normalise(value)
     if not text:
         return None
@@ -18,7 +25,34 @@ def cell_number(value: object) -> float | None:
         number = float(text.replace(",", "").rstrip("分"))
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_CELL_NUMBER else None
+
+
+def unreadable(value: object, numeric: bool = True) -> str | None:
+    """Why a cell cannot be read although it does not look empty: a formula without a saved result or an
+    error value (`CellFault`), or (where a number belongs) a float that is not finite — NaN would otherwise
+    read as a blank. None when the cell is fine."""
+    if isinstance(value, CellFault):
+        return value.message
+    if numeric and isinstance(value, float) and not math.isfinite(value):
+        return NOT_FINITE
+    return None
+
+
+def unreadable_cells(frame: pd.DataFrame, columns, numeric=()) -> dict[tuple[object, str], str]:
+    """{(index, column): message} for every unreadable cell of `columns`; non-finite numbers count only in
+    the `numeric` columns (elsewhere NaN is pandas' blank). Checked once per distinct value."""
+    found: dict[tuple[object, str], str] = {}
+    for column in columns:
+        if column not in frame:
+            continue
+        values, as_number = frame[column], column in numeric
+        if not any(unreadable(u, as_number) for u in pd.unique(values.to_numpy(dtype=object))):
+            continue
+        for index, value in values.items():
+            if message := unreadable(value, as_number):
+                found[(index, column)] = message
+    return found
 
 
 def unique_map(series: pd.Series, func) -> pd.Series:

@@ -53,7 +53,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     problems = validate_paths(paths, args.scheme)
     if args.json:
-        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2))
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2, allow_nan=False))
     elif problems:
         print_problems(SheetError(problems), sys.stdout, mark_auditable=not args.strict)
     else:
@@ -70,7 +70,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     options = dict(kv.split("=", 1) for kv in args.option or ())
     evaluation = evaluate(project, args.scheme, _typed(options) or None)
     if args.json:
-        print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2, allow_nan=False))
     else:
         print(summary_text(evaluation))
     return EXIT_OK

@@ -50,7 +50,7 @@ class Evaluation:
             return None if x is None or not np.isfinite(x) else round(float(x), places)
 
         b = self.budget
-        return {
+        return _json_safe({
             "project": {"id": self.project.id, "name": self.project.name, "year": self.project.year},
             "scheme": self.scheme.id,
             "total": num(self.total, d),
@@ -69,7 +69,20 @@ class Evaluation:
                 for r in self.indicators.itertuples()
             ],
             "findings": self.findings.loc[:, list(FINDING_COLUMNS)].to_dict(orient="records"),
-        }
+        })
+
+
+def _json_safe(value: object) -> object:
+    """Non-finite numbers (inf, nan) become None everywhere, numpy scalars plain Python: valid JSON."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _options(scheme: Scheme, options: ScoringOptions | Mapping | None) -> ScoringOptions:

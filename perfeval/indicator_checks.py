@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from perfeval.cells import cell_number, unique_map
+from perfeval.cells import cell_number, unique_map, unreadable_cells
 from perfeval.deadline import read_date, read_status
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
@@ -23,21 +24,57 @@ from perfeval.rules import (
 from perfeval.scheme import Scheme
 from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 
+#: columns whose value scoring reads (an unreadable cell there is an error)
+SCORED_COLUMNS = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method", "deduction",
+                  "stated_score")
 TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
 
 
 def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None) -> pd.DataFrame:
-    """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards."""
+    """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards — into rows that
+    have content of their own (名称, 分值, 指标值 or 实际完成值); a blank row inside the table stays blank
+    and is skipped."""
     frame = frame.copy()
-    for column in columns:
+    columns = [c for c in columns if c in frame]
+    content = pd.Series(False, index=frame.index)
+    for column in ("name", "weight", "target", "actual"):
         if column not in frame:
             continue
+        content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
+    for column in columns:
         values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
-        if group and group in frame:
-            frame[column] = values.groupby(frame[group].map(plain_text)).ffill()
-        else:
-            frame[column] = values.ffill()
+        grouped = values.groupby(frame[group].map(plain_text)) if group and group in frame else values
+        frame[column] = grouped.ffill().where(content | values.notna(), None)
     return frame
+
+
+#: a row that is a note under (or inside) the table: 注：…, 说明：…, 填表人：…, 审核人：…, 联系电话：…
+NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说明|填表人|填报人|审核人|复核人|制表人|"
+                      r"单位负责人|负责人|项目负责人|财务负责人|联系人|联系电话|电话|填报日期|填表日期|"
+                      r"数据来源|资料来源|单位盖章|盖章)\s*\d*\s*[：:]")
+
+
+def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
+    """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
+    (合计/小计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends
+    at the first total row or note after which no indicator row carries a weight."""
+    blank = {c: text[c] == "" for c in text}
+    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
+    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
+    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                         for part in s.split("|"))).astype(bool)
+    note_row = pd.Series(False, index=keep.index)
+    for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
+        note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
+    keep &= ~total_row & ~note_row
+    if len(keep) and keys.nunique() <= 1:
+        position = pd.Series(range(len(keep)), index=keep.index)
+        weighted = position[~blank["weight"] & keep]
+        last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
+        ends = position[(total_row | note_row) & (position > last_weight)]  # 小计 rows between blocks stay
+        if len(ends):
+            keep &= position < int(ends.iloc[0])
+    return keep
 
 
 def _resolve_or_flag(value: object) -> str | None:
@@ -88,21 +125,24 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
 
     text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c != "project_id"}
-    blank = {c: text[c] == "" for c in text}
-    keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
-    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
-    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
-                                         for part in s.split("|")))
-    keep &= ~total_row.astype(bool)
+    keep = _table_rows(text, keys)
     frame, keys = frame[keep], keys[keep]
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)
     problems: list[tuple[str, Problem]] = []
+    # formulas without a result, error values, NaN where scoring reads: never blanks (the text columns
+    # 扣分原因/偏差原因/改进措施 keep what the cell shows)
+    unread = unreadable_cells(frame, SCORED_COLUMNS, ("weight", "target", "actual", "deduction", "stated_score"))
+    for (i, column), message in unread.items():
+        header = table.headers.get(column, INDICATOR_LABELS[column])
+        problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, str(frame.at[i, column]), message)))
 
     def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None, code: str = "") -> None:
         header = table.headers.get(column, INDICATOR_LABELS[column])
         shown = text[column] if value is None else value
         for i in mask[mask].index:
+            if (i, column) in unread:
+                continue  # already reported as unreadable
             message = expected(i) if callable(expected) else expected
             problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message, code)))
 

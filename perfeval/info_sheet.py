@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from functools import lru_cache
 
 import pandas as pd
 
-from perfeval.cells import cell_number
+from perfeval.cells import MAX_CELL_NUMBER, cell_number, unreadable
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_amount, plain_text
 from perfeval.sheet import INFO_KEY_HEADERS, locate_table
+from perfeval.xlsx_guard import CellFault
 
 INFO_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("项目编号", "项目代码", "编号"),
@@ -46,25 +48,67 @@ def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict],
             pairs = {key: value for key, value in zip(header_cells, values, strict=False) if key}
             records.append({"_pairs": pairs, "_rows": dict.fromkeys(pairs, int(excel_row))})
         return records, True
-    rec: dict = {"_rows": {}, "_pairs": {}}
+    rec: dict = {"_rows": {}, "_pairs": {}, "_repeats": {}}
     for i, raw in enumerate(grid.itertuples(index=False)):
-        nonempty = [c for c in raw if normalise(c) != ""]
+        nonempty = [c for c in raw if isinstance(c, CellFault) or normalise(c) != ""]
         if not nonempty:
             continue
         key = normalise(nonempty[0]).rstrip(":：")
         if key in INFO_KEY_HEADERS:
+            continue
+        if key in rec["_pairs"]:  # the first row counts; every repeat is reported
+            rec["_repeats"].setdefault(key, []).append((i + 1, nonempty[1] if len(nonempty) > 1 else None))
             continue
         rec["_pairs"][key] = nonempty[1] if len(nonempty) > 1 else None
         rec["_rows"][key] = i + 1
     return [rec], False
 
 
-def _lookup(pairs: dict, names: Iterable[str]) -> tuple[str | None, object]:
-    for name in names:
-        for key in (name, f"{name}（万元）", f"{name}(万元)"):
-            if key in pairs:
-                return key, pairs[key]
+@lru_cache(maxsize=64)
+def _spellings(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(key for name in names for key in (name, f"{name}（万元）", f"{name}(万元)")))
+
+
+def _lookup(pairs: dict, names: tuple[str, ...]) -> tuple[str | None, object]:
+    for key in _spellings(names):
+        if key in pairs:
+            return key, pairs[key]
     return None, None
+
+
+def _repeated(rec: dict, label: str, names: tuple[str, ...], file: str, sheet: str) -> list[Problem]:
+    """A field given twice — the same key on a second row, or two spellings (预算数, 全年预算数) with
+    different values — is ambiguous: name both rows."""
+    pairs, rows, repeats = rec["_pairs"], rec["_rows"], rec.get("_repeats", {})
+    present = [key for key in _spellings(names) if key in pairs]
+    if not present:
+        return []
+    first = present[0]
+    problems = [Problem(file, sheet, row, key, plain_text(value),
+                        f"「{key}」重复：第{rows[key]}行和第{row}行都填写了（{plain_text(pairs[key]) or '空'} / "
+                        f"{plain_text(value) or '空'}）；请只保留一行")
+                for key in present for row, value in repeats.get(key, [])]
+    for other in present[1:]:
+        if normalise(pairs[other]) != normalise(pairs[first]):
+            problems.append(Problem(file, sheet, rows[other], other, plain_text(pairs[other]),
+                                    f"「{label}」填写了两次且不一致：第{rows[first]}行「{first}」为 "
+                                    f"{plain_text(pairs[first]) or '空'}，第{rows[other]}行「{other}」为 "
+                                    f"{plain_text(pairs[other]) or '空'}；请只保留一行"))
+    return problems
+
+
+def _amount(value: object, file: str, sheet: str, row: int | None, label: str,
+            problems: list[Problem]) -> float | None:
+    """A money cell in 万元; a located problem (and None) when it cannot be used."""
+    amount, err = parse_amount(value)
+    if not err and amount is not None and not (math.isfinite(amount) and abs(amount) <= MAX_CELL_NUMBER):
+        err = f"金额大得不合理（超过 {MAX_CELL_NUMBER:.0e} 万元）或溢出；请检查是否多打了数字"
+    if err:
+        problems.append(Problem(file, sheet, row, label, plain_text(value), err))
+        return None
+    if amount is not None and amount < 0:
+        problems.append(Problem(file, sheet, row, label, plain_text(value), "金额不能为负数"))
+    return amount
 
 
 def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dict:
@@ -77,6 +121,11 @@ def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dic
             used.add(key)
         label = INFO_LABELS[field_name]
         where = rows.get(key) if key else None
+        problems.extend(_repeated(rec, label, names, file, sheet))
+        if key is not None and (message := unreadable(value)):
+            problems.append(Problem(file, sheet, where, key, plain_text(value), message))
+            out[field_name] = None
+            continue
         if key is None or is_empty(value):
             if field_name in REQUIRED_INFO:
                 problems.append(Problem(file, sheet, where, label, None,
@@ -84,12 +133,7 @@ def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dic
             out[field_name] = None
             continue
         if field_name in ("budget", "allocated", "spent"):
-            amount, err = parse_amount(value)
-            if err:
-                problems.append(Problem(file, sheet, where, label, plain_text(value), err))
-            elif amount is not None and amount < 0:
-                problems.append(Problem(file, sheet, where, label, plain_text(value), "金额不能为负数"))
-            out[field_name] = amount
+            out[field_name] = _amount(value, file, sheet, where, label, problems)
         elif field_name == "year":
             number = cell_number(value)
             if number is None or not number.is_integer() or not 1990 <= number <= 2100:
@@ -105,10 +149,13 @@ def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dic
         if key is None:
             continue
         used.add(key)
-        amount, err = parse_amount(value)
-        if err:
-            problems.append(Problem(file, sheet, rows.get(key), key, plain_text(value), err))
-        elif amount is not None:
+        problems.extend(_repeated(rec, source, names, file, sheet))
+        if message := unreadable(value):
+            problems.append(Problem(file, sheet, rows.get(key), key, plain_text(value), message))
+            continue
+        count = len(problems)
+        amount = _amount(value, file, sheet, rows.get(key), key, problems)
+        if amount is not None and len(problems) == count:
             out["funding"][source] = amount
     for key, value in pairs.items():
         if key not in used and not is_empty(value):

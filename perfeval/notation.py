@@ -425,7 +425,10 @@ def parse_amount(value: object) -> tuple[float | None, str]:
     unit = fold_unit(m["unit"] or "") or "万元"
     if unit not in MONEY_UNITS:
         return None, f"金额单位「{unit}」无法识别，应为 元、万元 或 亿元"
-    return _number(m["num"]) * UNIT_SCALES[unit][1], ""
+    amount = _number(m["num"]) * UNIT_SCALES[unit][1]
+    if not math.isfinite(amount) or abs(amount) > 1e12:  # overflow or a typing error, never a figure
+        return None, "金额大得不合理（超过 1e+12 万元）或溢出；请检查是否多打了数字"
+    return amount, ""
 
 
 def parse_rate(value: object) -> float | None:
@@ -435,6 +438,8 @@ def parse_rate(value: object) -> float | None:
     if not m or m["op"]:
         return None
     number = _number(m["num"])
+    if not math.isfinite(number) or abs(number) > 1e12:
+        return None
     unit = fold_unit(m["unit"] or "")
     if unit == "%":
         return number / 100

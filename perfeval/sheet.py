@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineWorkbook
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import normalise
+from perfeval.xlsx_guard import CellFault, scan_xlsx
 
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     "项目信息": ("项目信息", "项目", "基本信息", "项目基本信息", "项目概况"),
@@ -143,16 +144,49 @@ def is_sibling_csv(path: Path) -> bool:
     return len(parts) >= 3 and _canonical_sheet(parts[-2]) not in (None, "指标")
 
 
-def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
-    """Every sheet as a raw grid of cell values (calamine: fast, reads cached formula values)."""
+def _with_faults(grid: pd.DataFrame, faults: dict[tuple[int, int], CellFault]) -> pd.DataFrame:
+    """Put each unreadable cell (calamine reads it as blank) into the grid as its `CellFault`."""
+    if not faults:
+        return grid
+    rows = max(len(grid), max(r for r, _ in faults) + 1)
+    cols = max(grid.shape[1], max(c for _, c in faults) + 1)
+    grid = grid.reindex(index=range(rows), columns=range(cols), fill_value="").astype(object)
+    for (r, c), fault in faults.items():
+        grid.iat[r, c] = fault
+    return grid
+
+
+def _read_xlsx(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, bool], dict[str, Problem]]:
+    """Every worksheet within the limits as a raw grid (calamine: fast, reads cached formula values), after a
+    bounded pre-scan (`perfeval.xlsx_guard`). Returns grids, visibility and the sheets refused for their size."""
+    scan = scan_xlsx(path)
     book = CalamineWorkbook.from_path(str(path))
-    hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
-    grids = {}
-    for name in book.sheet_names:
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        grids[name] = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
-        grids[name].attrs["hidden"] = name in hidden
-    return grids
+    known = set(book.sheet_names)
+    grids, visible, refused = {}, {}, {}
+    for sheet in scan.sheets:
+        if sheet.name not in known:
+            continue
+        visible[sheet.name] = sheet.visible
+        if sheet.problem is not None:
+            refused[sheet.name] = sheet.problem
+            continue
+        rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+        grid = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+        grid = _with_faults(grid, sheet.faults)
+        grid.attrs["hidden"] = not sheet.visible
+        grids[sheet.name] = grid
+    return grids, visible, refused
+
+
+def _pick_sheets(names: list[str], visible: dict[str, bool]) -> dict[str, str]:
+    """canonical -> sheet name: the first visible sheet of each kind; a hidden one only when no visible one
+    exists (a hidden 评分表 never shadows a visible 指标)."""
+    chosen: dict[str, str] = {}
+    for name in sorted(names, key=lambda n: not visible.get(n, True)):  # stable: visible first, in order
+        canon = _canonical_sheet(name)
+        if canon and canon not in chosen:
+            chosen[canon] = name
+    return chosen
 
 
 def read_workbook(path: str | Path) -> RawWorkbook:
@@ -181,17 +215,19 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                                       "不是有效的 Excel 工作簿（.xlsx）：文件内容不是 Excel 格式，"
                                       "请在 Excel 中另存为 .xlsx 后重试")])
         try:
-            grids = _read_xlsx(path)
+            grids, visible, refused = _read_xlsx(path)
+        except SheetError:
+            raise
         except Exception as exc:  # calamine raises its own error types for damaged files
             raise SheetError([Problem(str(path), None, None, None, None,
                                       f"无法读取 Excel 工作簿：{exc}")]) from None
-        for name, grid in grids.items():
-            canon = _canonical_sheet(str(name))
-            if canon and canon not in sheets:
-                sheets[canon], names[canon] = grid, str(name)
-        if "指标" not in sheets and len(grids) == 1:
-            (name, grid), = grids.items()
-            sheets["指标"], names["指标"] = grid, str(name)
+        names = _pick_sheets(list(visible), visible)
+        if len(visible) == 1 and "指标" not in names:
+            names["指标"] = next(iter(visible))
+        blocked = [refused[n] for n in names.values() if n in refused]
+        if blocked or ("指标" not in names and refused):
+            raise SheetError(blocked or list(refused.values()))
+        sheets = {canon: grids[name] for canon, name in names.items()}
     else:
         raise SheetError([Problem(str(path), None, None, None, None,
                                   f"不支持的文件类型「{path.suffix}」，应为 .xlsx 或 .csv")])
@@ -210,27 +246,57 @@ def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {name: canon for canon, names in reversed(spec.items()) for name in names}
 
 
-def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
-                 scan_rows: int = 15) -> Table | None:
-    """Find the header row (the row matching most known headers) and return the table below it."""
-    lookup = _reverse(spec)
-    cells = grid.iloc[:scan_rows].to_numpy()
-    best_row, best_map = None, {}
-    for i, row in enumerate(cells):
-        mapping: dict[str, int] = {}
-        for j, cell in enumerate(row):
+def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
+    """canonical -> column index for one header row (or a folded pair: each cell a list of candidates)."""
+    mapping: dict[str, int] = {}
+    for j, candidates in enumerate(cells):
+        for cell in candidates:
             if not isinstance(cell, str):
                 continue
             canon = lookup.get(_fold_header(cell)) or lookup.get(normalise(cell))
-            if canon and canon not in mapping:
-                mapping[canon] = j
+            if canon:
+                if canon not in mapping:
+                    mapping[canon] = j
+                break
+    return mapping
+
+
+def _is_header_like(row) -> bool:
+    """A row that can be the lower half of a two-row header: text only, no numbers."""
+    return not any(isinstance(c, int | float) and not isinstance(c, bool) and c == c for c in row)
+
+
+def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]],
+                 scan_rows: int = 15) -> Table | None:
+    """Find the header row (the row matching most known headers) and return the table below it.
+
+    A header spread over two rows — a group cell merged over its columns (指标 over 一级/二级/三级指标)
+    with the other headers merged down — is folded into one: each column takes the lower cell when it is
+    a known header, else the upper one. The fold is used only when the lower row is text, names at least
+    two known headers itself, and the fold recognises more columns than either row alone."""
+    lookup = _reverse(spec)
+    cells = grid.iloc[:scan_rows + 1].to_numpy()
+    best_row, best_map, best_depth = None, {}, 1
+    for i, row in enumerate(cells[:scan_rows]):
+        mapping = _header_map([[c] for c in row], lookup)
         if len(mapping) > len(best_map):
-            best_row, best_map = i, mapping
+            best_row, best_map, best_depth = i, mapping, 1
+        if i + 1 < len(cells) and _is_header_like(cells[i + 1]):
+            lower = _header_map([[c] for c in cells[i + 1]], lookup)
+            folded = _header_map([[low, up] for up, low in zip(row, cells[i + 1], strict=True)], lookup)
+            if len(lower) >= 2 and len(folded) > max(len(mapping), len(lower), len(best_map)):
+                best_row, best_map, best_depth = i, folded, 2
     if best_row is None or len(best_map) < 2:
         return None
-    body = grid.iloc[best_row + 1:]
+    start = best_row + best_depth
+    body = grid.iloc[start:]
     frame = pd.DataFrame({canon: body.iloc[:, j].to_numpy() for canon, j in best_map.items()},
                          index=body.index)
     frame.insert(0, "row", body.index.to_numpy() + 1)
-    headers = {canon: normalise(grid.iat[best_row, j]) for canon, j in best_map.items()}
-    return Table(sheet, frame.reset_index(drop=True), best_row + 1, headers)
+
+    def written(j: int) -> str:
+        lower = normalise(grid.iat[start - 1, j])
+        return lower if best_depth == 2 and lookup.get(_fold_header(lower)) else normalise(grid.iat[best_row, j])
+
+    headers = {canon: written(j) for canon, j in best_map.items()}
+    return Table(sheet, frame.reset_index(drop=True), start, headers)

@@ -1,0 +1,422 @@
+"""A bounded pre-scan of an .xlsx file before the xlsx reader (calamine) touches it.
+
+calamine allocates the dense grid of a sheet's used extent and reads the whole shared-strings table into
+memory: a 13 KB file with one cell at XFD1048576 asks for 512 GB and aborts the process, and a small file with
+a highly compressible string table takes gigabytes. This module streams the zip parts in chunks (constant
+memory) and refuses, with a located `Problem`, anything beyond the limits below. It also finds what calamine
+reads as blank although it is not: formula cells without a saved result and error values (#REF!, #DIV/0!,
+#N/A …). Those come back as `CellFault` objects which `perfeval.sheet.read_workbook` puts into the grid at
+their positions, so the checks turn them into located errors instead of reading them as empty cells.
+
+Normal files pay a few fast byte searches per chunk; a sheet is parsed cell by cell only when those
+searches find something out of the ordinary (a column beyond Z, a row beyond 99999, a cell without its
+reference, a formula or an error value).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from perfeval.errors import Problem, SheetError
+
+#: rows × columns of a sheet's used extent (from A1); calamine allocates this grid densely (32 bytes a cell).
+#: 5,000,000 holds a portfolio of 10⁵ indicator rows × 26 columns with room to spare.
+MAX_SHEET_CELLS = 5_000_000
+#: entries in the shared-strings table
+MAX_SHARED_STRINGS = 1_000_000
+#: uncompressed size of the shared-strings table
+MAX_SHARED_STRINGS_BYTES = 50 * 1024 * 1024
+#: uncompressed size of one worksheet part
+MAX_SHEET_BYTES = 512 * 1024 * 1024
+#: uncompressed size of any other XML part calamine reads (workbook, styles, relationships …)
+MAX_OTHER_PART_BYTES = 64 * 1024 * 1024
+#: uncompressed size of all parts together
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
+#: compression ratio beyond which a part larger than 1 MB is a zip bomb (real sheets compress 5–50×)
+MAX_COMPRESSION_RATIO = 1000
+#: one row of XML longer than this (the scan keeps a row whole) is refused
+MAX_ROW_BYTES = 32 * 1024 * 1024
+
+CHUNK_BYTES = 1 << 20
+SIMPLE_MAX_ROW = 99_999  # rows with at most five digits
+SIMPLE_MAX_COL = 26  # single-letter columns
+
+FORMULA_HINT = "公式没有保存计算结果：请在 Excel 中打开并保存后重新导入"
+ERROR_HINT = "单元格为错误值「{value}」：请修正公式或改为数值后重新导入"
+RECALC_HINT = ("公式的计算结果未经计算（文件由程序生成，要求打开时重新计算）：请在 Excel 中打开并保存后重新导入")
+
+
+@dataclass(frozen=True)
+class CellFault:
+    """A cell whose value cannot be read: a formula without a saved result, or an error value.
+
+    ``str()`` is what the cell shows a person (the formula with "=", or the error value)."""
+
+    kind: str  # "formula" | "error" | "recalc"
+    text: str
+    ref: str  # Excel reference, e.g. "F7"
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def message(self) -> str:
+        if self.kind == "error":
+            return f"单元格 {self.ref} " + ERROR_HINT.format(value=self.text)
+        return f"单元格 {self.ref} 为公式「{self.text}」，" + (FORMULA_HINT if self.kind == "formula" else RECALC_HINT)
+
+
+@dataclass
+class SheetScan:
+    """What the scan found in one worksheet (positions are 0-based (row, column) of the grid)."""
+
+    name: str
+    part: str
+    visible: bool
+    rows: int = 0
+    cols: int = 0
+    faults: dict[tuple[int, int], CellFault] = field(default_factory=dict)
+    problem: Problem | None = None
+
+
+@dataclass
+class BookScan:
+    sheets: list[SheetScan]  # worksheets in workbook order (chart sheets are left out)
+
+
+def column_letters(col: int) -> str:
+    """1 -> 'A', 16384 -> 'XFD'."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _problem(path: Path, sheet: str | None, expected: str, value: str | None = None) -> Problem:
+    return Problem(str(path), sheet, None, None, value, expected)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB"
+
+
+class _Budget:
+    """Counts uncompressed bytes over the whole file."""
+
+    def __init__(self, path: Path):
+        self.path, self.total = path, 0
+
+    def add(self, n: int) -> None:
+        self.total += n
+        if self.total > MAX_TOTAL_BYTES:
+            raise SheetError([_problem(self.path, None, f"工作簿解压后超过 {_mb(MAX_TOTAL_BYTES)}，"
+                                                        "疑似压缩炸弹或过大的文件；请删除多余内容后另存")])
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget | None, path: Path,
+            what: str) -> Iterator[bytes]:
+    """The part's bytes in chunks, refusing it once it grows beyond `limit` (headers can lie). A part read
+    a second time passes no budget: its bytes were counted the first time."""
+    if info.file_size > limit:
+        raise SheetError([_problem(path, None, f"{what}解压后为 {_mb(info.file_size)}，超过上限 {_mb(limit)}；"
+                                               "请删除多余内容后另存")])
+    if info.file_size > (1 << 20) and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise SheetError([_problem(path, None, f"{what}的压缩比异常（{info.file_size // max(info.compress_size, 1)}"
+                                               "倍），疑似压缩炸弹；请在 Excel 中另存后重试")])
+    seen = 0
+    with zf.open(info) as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            seen += len(chunk)
+            if budget is not None:
+                budget.add(len(chunk))
+            if seen > limit:
+                raise SheetError([_problem(path, None, f"{what}解压后超过上限 {_mb(limit)}；请删除多余内容后另存")])
+            yield chunk
+
+
+def _read_small(zf: zipfile.ZipFile, name: str, budget: _Budget, path: Path) -> bytes | None:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    return b"".join(_stream(zf, info, MAX_OTHER_PART_BYTES, budget, path, f"部件 {name} "))
+
+
+def _rels(zf: zipfile.ZipFile, part: str, budget: _Budget, path: Path) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type suffix, target part path) of `part`."""
+    folder, name = posixpath.split(part)
+    data = _read_small(zf, posixpath.join(folder, "_rels", f"{name}.rels"), budget, path)
+    out: dict[str, tuple[str, str]] = {}
+    if not data:
+        return out
+    for el in ElementTree.fromstring(data).iter():
+        if _local(el.tag) == "Relationship":
+            target = el.get("Target", "")
+            full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[el.get("Id", "")] = (el.get("Type", "").rsplit("/", 1)[-1], full)
+    return out
+
+
+#: a cell without a plain reference within A1:Z99999 (no reference, a far one, single quotes …)
+_ODD_CELL = re.compile(rb'<c(?! r="[A-Za-z]\d{1,5}")[\s/>]')
+#: a row without a plain number up to 99999
+_ODD_ROW = re.compile(rb'<row(?! r="\d{1,5}")[\s/>]')
+#: a row or cell element with a namespace prefix
+_PREFIXED = re.compile(rb':(?:c|row)[\s/>]')
+#: the same, allowing any reference (the sheet is plain but large or wide: its exact extent is computed)
+_NO_REF_CELL = re.compile(rb'<c(?! r="[A-Za-z]{1,3}\d{1,7}")[\s/>]')
+_NO_REF_ROW = re.compile(rb'<row(?! r="\d{1,7}")[\s/>]')
+_CELL_REF = re.compile(rb'<c r="([A-Za-z]{1,3})(\d{1,7})"')
+_ROW_END = re.compile(rb"</(?:[\w.-]+:)?row\s*>")
+#: a formula (its element, or a shared-formula child) or an error value
+_FAULT_HINT = (b"<f", b't="e"')
+_OVERLAP = 32
+_ELEMENT = re.compile(rb"<((?:[\w.-]+:)?)(row|c)\b([^>]*?)(/?)>", re.S)
+_ATTR = re.compile(rb'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_REF = re.compile(rb"^\s*([A-Za-z]*)(\d*)\s*$")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?f\s*>)", re.S)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?v\s*>)", re.S)
+_INLINE = re.compile(rb"<(?:[\w.-]+:)?is\b")
+
+
+def _unescape(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
+
+
+def _rows_of(chunks: Iterator[bytes], path: Path, sheet: str) -> Iterator[bytes]:
+    """Regroup a part's chunks so that no row (and so no cell) is split between two pieces."""
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        cut: int | None = data.rfind(b"</row>") + 6
+        if cut == 5:  # none plain: a prefixed row end, or none at all
+            cut = None
+            for m in _ROW_END.finditer(data, max(0, len(data) - len(chunk) - 16)):
+                cut = m.end()
+        if cut is None:
+            if len(data) > MAX_ROW_BYTES:
+                raise SheetError([_problem(path, sheet, f"工作表中有一行的内容超过 {_mb(MAX_ROW_BYTES)}，无法读取；"
+                                                        "请删除多余内容后另存")])
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
+
+
+def _cell_fault(attrs: dict[bytes, bytes], body: bytes, ref: str, full_calc: bool) -> CellFault | None:
+    kind = attrs.get(b"t", b"n")
+    value_match = _VALUE.search(body)
+    value = (value_match.group(1) or b"") if value_match else b""
+    if kind == b"e":
+        return CellFault("error", _unescape(value).strip() or "#错误", ref)
+    formula = _FORMULA.search(body)
+    if formula is None:
+        return None
+    text = "=" + (_unescape(formula.group(1) or b"").strip() or "（共享公式）")
+    if value_match is not None and (kind in (b"str", b"inlineStr", b"s") or _INLINE.search(body)):
+        return None  # a text result (possibly empty) was saved
+    if not value.strip():
+        return CellFault("formula", text, ref)
+    if full_calc and value.strip() == b"0" and kind == b"n":
+        # generators (xlsxwriter) store 0 as the result and ask Excel to recalculate on opening
+        return CellFault("recalc", text, ref)
+    return None
+
+
+def _parse_cells(pieces: Iterator[bytes], full_calc: bool, scan: SheetScan) -> tuple[str, str] | None:
+    """Cell by cell: the exact extent of cells with content, and every fault (cells without a
+    reference take the next position, as calamine does)."""
+    row, col, max_row, max_col = 0, 0, 0, 0
+    for piece in pieces:
+        pos = 0
+        while m := _ELEMENT.search(piece, pos):
+            prefix, name, raw_attrs, closed = m.groups()
+            pos = m.end()
+            attrs = {a: (v1 if v1 is not None else v2) for a, v1, v2 in _ATTR.findall(raw_attrs)}
+            attrs = {k.rsplit(b":", 1)[-1]: v for k, v in attrs.items()}
+            ref = _REF.match(attrs.get(b"r", b""))
+            if name == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
+                continue
+            if ref and ref.group(1) and ref.group(2):
+                row, col = int(ref.group(2)), _column_number(ref.group(1))
+            else:
+                col += 1
+            if closed:
+                continue
+            end = piece.find(b"</" + prefix + b"c>", pos)
+            body = piece[pos:end] if end >= 0 else piece[pos:]
+            pos = end if end >= 0 else len(piece)
+            if not body.strip():
+                continue
+            max_row, max_col = max(max_row, row), max(max_col, col)
+            if max_row * max_col > MAX_SHEET_CELLS:
+                scan.rows, scan.cols = max_row, max_col
+                return column_letters(col), str(row)
+            fault = _cell_fault(attrs, body, f"{column_letters(col)}{row}", full_calc)
+            if fault is not None:
+                scan.faults[(row - 1, col - 1)] = fault
+    scan.rows, scan.cols = max_row, max_col
+    return None
+
+
+def _searches(chunks: Iterator[bytes], patterns: tuple[re.Pattern, ...]) -> tuple[bool, bool]:
+    """(no pattern matches anywhere, a formula or an error value appears). Byte searches over the raw
+    chunks; a match is only trusted with `_OVERLAP` bytes of context after it, so the last bytes of each
+    chunk are searched again together with the start of the next one."""
+
+    def found(block: bytes, before: int) -> bool:
+        return any((m := p.search(block)) is not None and m.start() < before for p in patterns)
+
+    tail, hinted = b"", False
+    for chunk in chunks:
+        boundary = tail + chunk[:2 * _OVERLAP]
+        if found(boundary, len(tail)) or found(chunk, len(chunk) - _OVERLAP):
+            return False, True
+        hinted = hinted or any(h in chunk or h in boundary for h in _FAULT_HINT)
+        tail = chunk[-_OVERLAP:]
+    return not found(tail, len(tail)), hinted
+
+
+def _extent(chunks: Iterator[bytes]) -> tuple[int, int]:
+    """Exact (rows, columns) of a sheet whose every cell carries a plain reference."""
+    letters: set[bytes] = set()
+    max_row = 0
+    tail = b""
+    for chunk in chunks:
+        block = tail + chunk
+        cut = block.rfind(b"<")
+        refs = _CELL_REF.findall(block, 0, cut)
+        tail = block[cut:]
+        if refs:
+            letters.update(c for c, _ in refs)
+            max_row = max(max_row, max(int(r) for _, r in refs))
+    return max_row, max((_column_number(c) for c in letters), default=0)
+
+
+def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: SheetScan, full_calc: bool,
+                budget: _Budget, path: Path) -> None:
+    """Plain sheets (every row and cell carries its reference, all within A1:Z99999 — what Excel, WPS and the
+    usual libraries write for tables of that size) cost a few byte searches, and rows are parsed only when a
+    formula or an error value appears. Plain but larger or wider sheets: the extent is computed from the
+    cell references. Anything else (cells without a reference, namespace prefixes …): cell by cell."""
+    what = f"工作表「{scan.name}」"
+
+    def chunks(first: bool = False) -> Iterator[bytes]:
+        return _stream(zf, info, MAX_SHEET_BYTES, budget if first else None, path, what)
+
+    plain, hinted = _searches(chunks(first=True), (_ODD_CELL, _ODD_ROW, _PREFIXED))
+    if plain:
+        scan.rows, scan.cols = SIMPLE_MAX_ROW, SIMPLE_MAX_COL  # a bound, within the limit
+    elif _searches(chunks(), (_NO_REF_CELL, _NO_REF_ROW, _PREFIXED))[0]:
+        scan.rows, scan.cols = _extent(chunks())
+        plain = scan.rows * scan.cols <= MAX_SHEET_CELLS
+    if plain:
+        if hinted:
+            rows, cols = scan.rows, scan.cols
+            _parse_cells((p for p in _rows_of(chunks(), path, scan.name) if any(h in p for h in _FAULT_HINT)),
+                         full_calc, scan)
+            scan.rows, scan.cols = rows, cols
+        return
+    scan.faults.clear()
+    cell = _parse_cells(_rows_of(chunks(), path, scan.name), full_calc, scan)
+    if cell:
+        scan.problem = Problem(
+            str(path), scan.name, int(cell[1]), None, "".join(cell),
+            f"工作表的数据范围过大（数据区域达到 A1:{column_letters(scan.cols)}{scan.rows}，"
+            f"即 {scan.rows:,} 行 × {scan.cols:,} 列，上限 {MAX_SHEET_CELLS:,} 个单元格）；"
+            "请删除多余的行列（含远处的零星内容）后另存")
+
+
+def _check_shared_strings(zf: zipfile.ZipFile, part: str | None, budget: _Budget, path: Path) -> None:
+    try:
+        info = zf.getinfo(part) if part else None
+    except KeyError:
+        return
+    if info is None:
+        return
+    if info.file_size > MAX_SHARED_STRINGS_BYTES:
+        raise SheetError([_problem(path, None, _sst_message(f"解压后为 {_mb(info.file_size)}"))])
+    count, tail = 0, b""
+    for chunk in _stream(zf, info, MAX_SHARED_STRINGS_BYTES, budget, path, "共享字符串表"):
+        data = tail + chunk
+        count += data.count(b"</si>") + data.count(b"<si/>") - tail.count(b"</si>") - tail.count(b"<si/>")
+        tail = data[-8:]
+        if count > MAX_SHARED_STRINGS:
+            raise SheetError([_problem(path, None, _sst_message(f"超过 {MAX_SHARED_STRINGS:,} 条"))])
+
+
+def _sst_message(detail: str) -> str:
+    return (f"工作簿的共享字符串表过大（{detail}，上限 {MAX_SHARED_STRINGS:,} 条、"
+            f"{_mb(MAX_SHARED_STRINGS_BYTES)}）；请删除多余的文字内容或在 Excel 中另存后重试")
+
+
+def scan_xlsx(path: str | Path) -> BookScan:
+    """Check an .xlsx file against the limits and find its faulty cells. Raises SheetError for problems
+    of the whole workbook; a sheet beyond the limits is returned with its `problem` set."""
+    path = Path(path)
+    budget = _Budget(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.file_size > MAX_TOTAL_BYTES:
+                    raise SheetError([_problem(path, None, f"部件 {info.filename} 解压后为 {_mb(info.file_size)}，"
+                                                           "疑似压缩炸弹；请在 Excel 中另存后重试")])
+            root_rels = _rels(zf, "", budget, path)
+            book_part = next((t for kind, t in root_rels.values() if kind == "officeDocument"), "xl/workbook.xml")
+            data = _read_small(zf, book_part, budget, path)
+            if data is None:
+                raise SheetError([_problem(path, None, "不是有效的 Excel 工作簿：缺少 workbook.xml；"
+                                                       "请在 Excel 中另存为 .xlsx 后重试")])
+            book = ElementTree.fromstring(data)
+            rels = _rels(zf, book_part, budget, path)
+            full_calc = any(_local(el.tag) == "calcPr" and el.get("fullCalcOnLoad") in ("1", "true")
+                            for el in book.iter())
+            for kind, target in rels.values():
+                if kind not in ("worksheet", "sharedStrings", "chartsheet") and target.endswith(".xml"):
+                    _read_small(zf, target, budget, path)  # styles, theme …: only their size matters
+            _check_shared_strings(zf, next((t for k, t in rels.values() if k == "sharedStrings"), None),
+                                  budget, path)
+            sheets = []
+            for el in book.iter():
+                if _local(el.tag) != "sheet":
+                    continue
+                rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+                kind, part = rels.get(rid, ("", ""))
+                if kind != "worksheet":
+                    continue
+                scan = SheetScan(el.get("name", ""), part, el.get("state", "visible") == "visible")
+                try:
+                    info = zf.getinfo(part)
+                except KeyError:
+                    continue
+                _scan_sheet(zf, info, scan, full_calc, budget, path)
+                sheets.append(scan)
+    except (zipfile.BadZipFile, ElementTree.ParseError, EOFError, OSError, RuntimeError,
+            NotImplementedError) as exc:
+        raise SheetError([_problem(path, None, f"无法读取 Excel 工作簿：{exc}")]) from None
+    return BookScan(sheets)
