@@ -363,7 +363,10 @@ def test_published_22_two_header_blocks(tmp_path):
     figures = {s["item"]: s["value"] for s in parsed.stated}
     assert figures == {"总分": stated["total"], "预算执行率": reviewer["execution_rate"]}
     (read,) = read_projects(table)
-    assert [p.column for p in read.problems] == ["年度"]  # only the fill date (2022) is printed; not the year
+    # only the fill date (2022-08) is printed, not the year: read as 2021 (the 自评表 rule) and said as a warning
+    assert read.problems == [] and read.project.year == 2021
+    (note,) = [q for q in read.project.sheet_findings if q.code == "year_inferred"]
+    assert (note.severity, note.row, note.column) == ("warning", 2, "填报日期")
     named = tmp_path / "广水市交通运输局2021年度乡村道路项目自评表.csv"
     named.write_bytes(table.read_bytes())
     project = load_project(named)
