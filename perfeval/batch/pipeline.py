@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from perfeval.batch import discover as disc
@@ -66,10 +65,9 @@ def default_workers() -> int:
 
 def run_time() -> str:
     """Now (or SOURCE_DATE_EPOCH, the reproducible-builds convention) as report text."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = (datetime.fromtimestamp(int(epoch), tz=UTC) if epoch.isdigit()
-              else datetime.now()).astimezone()
-    return moment.isoformat(sep=" ", timespec="seconds")
+    from perfeval.report.build import report_time
+
+    return report_time()
 
 
 def _stem(key: str) -> str:

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from perfeval.atomic import temp_beside, write_bytes_atomic
@@ -54,6 +54,13 @@ def _prepare(doc_text: str, wanted: tuple[str, ...]) -> str:
     return css
 
 
+def report_time() -> str:
+    """Now (or SOURCE_DATE_EPOCH, the reproducible-builds convention, so reports can be byte-identical)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (datetime.fromtimestamp(int(epoch), tz=UTC) if epoch.isdigit() else datetime.now()).astimezone()
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
 def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Iterable[str] = FORMATS,
                  scheme: str | Path | None = None, project_id: str | None = None,
                  extra_parameters: Mapping | None = None, timeout: float | None = None,
@@ -82,8 +89,7 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
     project = load_project(workbook, chosen, project_id)  # SheetError before any write
     evaluation = evaluate(project, chosen, extra.get("options") or None)
-    generated_at = str(extra.get("generated_at") or
-                       datetime.now().astimezone().isoformat(sep=" ", timespec="seconds"))
+    generated_at = str(extra.get("generated_at") or report_time())
     out = Path(out_dir).expanduser().resolve()
     parameters = {**extra, "workbook": str(workbook), "scheme": None if chosen is None else chosen.spec,
                   "project_id": project_id, "generated_at": generated_at, "out_dir": str(out),
