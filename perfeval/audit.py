@@ -240,7 +240,8 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     c["items_complete"] = c["pidx"].map(items.count() == items.size()).fillna(False).astype(bool)
     explained = c["items_complete"] & ((c["stated_items"] - c["value"]).abs() <= 1e-6)
     add(c[(c["kind"] == "total") & differs & ~explained], "stated_total", lambda r: (
-        f"报告总分 {r.text} 分，各指标得分合计为 {_fmt(r.computed)} 分（差 {_fmt(r.value - r.computed)} 分"
+        f"报告总分 {r.text} 分，按评分规则计算的各指标得分合计为 {_fmt(r.computed)} 分"
+        f"（差 {_fmt(r.value - r.computed)} 分"
         + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
     out.extend({"pidx": r.pidx, "code": "stated_total", "severity": "info", "where": _stated_where(r),
                 "message": f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"

@@ -79,12 +79,14 @@ def fmt_date(ordinal: object) -> str:
 
 def fmt_quantity(value: object, unit: str) -> str:
     """A value with its unit as perfeval reads it: '96%', '36,500 人次', money in 万元
-    ('0.5亿元' → '5,000 万元'), dates as days."""
+    ('0.5亿元' → '5,000 万元'; amounts under 1 万元 in 元: '75 元'), dates as days."""
     unit = unit or ""
     if unit == DATE_UNIT:
         return fmt_date(value)
     if unit in UNIT_SCALES and unit != MONEY_UNIT and _finite(value):
         value, unit = float(value) * UNIT_SCALES[unit][1], MONEY_UNIT  # type: ignore[arg-type]
+    if unit == MONEY_UNIT and _finite(value) and 0 < abs(float(value)) < 1:  # type: ignore[arg-type]
+        value, unit = float(value) / UNIT_SCALES["元"][1], "元"  # type: ignore[arg-type]  # 75 元, not 0.0075 万元
     number = fmt_number(value)
     if not unit or number == "—":
         return number

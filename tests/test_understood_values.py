@@ -325,3 +325,11 @@ def test_whatif_scores_the_issue_spellings(bench: Workbench, visits, typed: str)
     expected = perfeval.evaluate(visits.with_indicator(i, actual="36500人次"))
     assert panel.evaluation.total == expected.total and panel.evaluation.grade == expected.grade
     assert "实际 36,500 人次" in panel.actual_status.value and "无法识别" not in panel.actual_status.value
+
+
+def test_small_amounts_show_in_yuan() -> None:
+    from perfeval.understood import fmt_quantity
+
+    # a unit cost written 75元 is read as 0.0075 万元; shown as the reader wrote it, not as 0.0075 万元
+    assert fmt_quantity(0.0075, "万元") == "75 元"
+    assert fmt_quantity(33.46, "万元") == "33.46 万元"
