@@ -76,6 +76,8 @@ def _where(row: pd.Series) -> str:
 
 
 def _records(rows: pd.DataFrame, code: str, severity: str, message, where=_where) -> list[dict]:
+    if rows.empty:  # most checks find nothing; itertuples costs a column lookup each even then
+        return []
     return [{"pidx": r.pidx, "code": code, "severity": severity, "message": message(r),
              "where": where(r)} for r in rows.itertuples()]
 
@@ -230,8 +232,7 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数", "偏差率": "1 − 预算执行率"}
 
     def add(rows: pd.DataFrame, code: str, message) -> None:
-        out.extend({"pidx": r.pidx, "code": code, "severity": "error", "message": message(r),
-                    "where": _stated_where(r)} for r in rows.itertuples())
+        out.extend(_records(rows, code, "error", message, _stated_where))
 
     # a stated total that is exactly the sum of the report's own item scores differs from perfeval's only
     # through those item scores (each reported as stated_item_score): not a wrong total
@@ -243,10 +244,9 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
         f"报告总分 {r.text} 分，按评分规则计算的各指标得分合计为 {_fmt(r.computed)} 分"
         f"（差 {_fmt(r.value - r.computed)} 分"
         + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
-    out.extend({"pidx": r.pidx, "code": "stated_total", "severity": "info", "where": _stated_where(r),
-                "message": f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"
-                           f"差异来自单项得分（见各指标得分核查）"}
-               for r in c[(c["kind"] == "total") & differs & explained].itertuples())
+    out.extend(_records(c[(c["kind"] == "total") & differs & explained], "stated_total", "info", lambda r: (
+        f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"
+        f"差异来自单项得分（见各指标得分核查）"), _stated_where))
     add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
         f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"))
     add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
@@ -300,8 +300,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     out: list[dict] = []
 
     def add(rows: pd.DataFrame, message, where=_stated_where) -> None:
-        out.extend({"pidx": r.pidx, "code": "stated_inconsistent", "severity": "error", "message": message(r),
-                    "where": where(r)} for r in rows.itertuples())
+        out.extend(_records(rows, "stated_inconsistent", "error", message, where))
 
     stated_items = ind[["pidx", "level1", "stated_score"]]
     g = stated_items.groupby(["pidx", "level1"], sort=False)["stated_score"]
