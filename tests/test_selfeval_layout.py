@@ -481,3 +481,19 @@ def test_a_funds_title_merged_down_from_the_first_amount_row(tmp_path):
     assert (project.budget, project.spent, project.funding) == (12.0, 9.0, {"本级财政资金": 12.0})
     assert project.indicators.iloc[0][["row", "weight", "stated_score"]].tolist() == [5, 10.0, 7.5]
     assert perfeval.evaluate(project).total == 97.5
+
+
+def test_hubei_form_is_scored_on_its_own_level_weights():
+    """The Hubei form gives 预算执行情况 20 points and weighs its 年度绩效目标 blocks itself: when its weights add up
+    to 100 they are the scheme's for this table (no warning per level against 10/50/30/10), said as a note."""
+    project = only_project(DATA / "hubei.xlsx")
+    assert project.scheme_id.startswith("table:self:预算执行率=20;")
+    ev = perfeval.evaluate(project)
+    assert dict(zip(ev.levels["name"], ev.levels["scheme_weight"], strict=True))["预算执行率"] == 20
+    assert "weights" not in set(ev.findings["code"])
+    (note,) = ev.findings[ev.findings["code"] == "table_scheme"].itertuples()
+    assert note.severity == "info" and "湖北式自评表" in note.message
+    # the same table under an explicitly chosen scheme is audited against that scheme
+    (read,) = perfeval.read_projects(DATA / "hubei.xlsx", "self")
+    assert read.project is not None and read.project.scheme_id == "self"
+    assert "weights" in set(perfeval.evaluate(read.project).findings["code"])

@@ -46,6 +46,7 @@ import pandas as pd
 from perfeval.errors import Problem, SchemeError
 from perfeval.indicator_checks import check_indicators, check_weights
 from perfeval.info_sheet import build_info
+from perfeval.layouts.table_scheme import PROVINCIAL_NAME, scheme_with_weights
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import normalise, parse_value, plain_text, split_weight
 from perfeval.scheme import Scheme, load_scheme
@@ -272,8 +273,9 @@ class _Sheet:
     headers: dict[str, str] = field(default_factory=dict)
     funds: dict[str, str] = field(default_factory=dict)  # funds block field -> header as written
     problems: list[tuple[int | None, str | None, str | None, str]] = field(default_factory=list)
-    #: findings about the table as printed that do not stop it being scored: (row, column, value, message, code)
-    notes: list[tuple[int | None, str | None, str | None, str, str]] = field(default_factory=list)
+    #: findings about the table as printed that do not stop it being scored:
+    #: (row, column, value, message, code[, severity — "warning" when left out])
+    notes: list[tuple] = field(default_factory=list)
 
     def put(self, key: str, value: object, row: int | None, overwrite: bool = False) -> None:
         if _blank(value) and key in self.pairs:
@@ -770,7 +772,7 @@ def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -
         return [ProjectRead(raw.path.stem, None, [Problem(file, None, None, None, None, str(exc))])]
     for sheet_name in selfeval_sheets(raw):
         g = _Grid.of(sheet_name, _candidates(raw)[sheet_name])
-        reads.append(_read_project(raw, sheet_name, g, chosen))
+        reads.append(_read_project(raw, sheet_name, g, chosen, provincial=scheme is None))
     counts = Counter(r.key for r in reads)
     for r in reads:
         if counts[r.key] > 1:
@@ -780,7 +782,22 @@ def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -
     return reads
 
 
-def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
+def _provincial_scheme(g: _Grid, frame: pd.DataFrame, scheme: Scheme) -> Scheme | None:
+    """The Hubei-style form (预算执行情况 20 分 × 执行率, then 年度绩效目标 blocks with their own weights) sets its own
+    一级 weights: when its items add up to the scheme's total, they are the scheme's weights for this table (the
+    10号 10/50/30/10 split would flag every such table). A table whose weights do not add up keeps the scheme."""
+    if not any(block.weight is not None for block in _blocks(g)) or frame["weight"].isna().any():
+        return None
+    sums = frame.groupby("level1", sort=False)["weight"].sum()
+    names = {lv.name: lv.weight for lv in scheme.levels}
+    if not set(sums.index) <= set(names) or abs(float(sums.sum()) - scheme.total_weight) > 1e-6:
+        return None
+    if all(abs(float(sums.get(n, 0.0)) - w) <= 1e-6 for n, w in names.items()):
+        return None
+    return scheme_with_weights(scheme.id, {str(k): float(v) for k, v in sums.items()}, PROVINCIAL_NAME)
+
+
+def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme, provincial: bool = False):
     from perfeval.validate import ProjectRead
 
     file = str(raw.path)
@@ -818,6 +835,13 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
     else:
         result = check_indicators(Table(sheet_name, frame, None, headers), file, scheme, keys)
         problems += [p for _, p in result.problems]
+        own = _provincial_scheme(g, result.frame, scheme) if provincial else None
+        if own is not None:
+            split = "、".join(f"{lv.name}{lv.weight:g}分" for lv in own.levels)
+            said = (f"湖北式自评表（预算执行情况与年度绩效目标分块）：一级指标按表内分值评分（{split}），"
+                    "不按单位自评方案的 10/50/30/10")
+            sheet.notes.append((None, "一级指标", None, said, "table_scheme", "info"))
+            scheme = own
         problems += [p for _, p in check_weights(result.frame, file, sheet_name, scheme, result.declared,
                                                  headers.get("weight", "分值"))]
         indicators = result.frame.drop(columns="_key")
@@ -837,8 +861,8 @@ def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme):
         indicators=indicators, stated=stated.loc[:, list(STATED_COLUMNS)],
         narrative=_with_notes(sheet.narrative, _reading_notes(file, sheet_name, info["info"])),
         source=raw.path, sha256=raw.sha256, info=info["info"],
-        sheet_findings=tuple(Problem(file, sheet_name, row, column, value, message, code, "warning")
-                             for row, column, value, message, code in sheet.notes),
+        sheet_findings=tuple(Problem(file, sheet_name, row, column, value, message, code, *severity or ("warning",))
+                             for row, column, value, message, code, *severity in sheet.notes),
     ), problems)
 
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from perfeval.errors import SchemeError
 from perfeval.notation import normalise
-from perfeval.scheme import Level, Scheme, load_scheme
+from perfeval.scheme import BUILTIN_SCHEMES, Level, Scheme, load_scheme
 
 SPEC_PREFIX = "table:"
 TABLE_SCHEME_NAME = "表内指标体系"
@@ -40,8 +40,26 @@ def split_label(label: object) -> tuple[str, float | None]:
     return text, None
 
 
-def _spec(levels: list[tuple[str, float]]) -> str:
-    return SPEC_PREFIX + ";".join(f"{name}={weight:g}" for name, weight in levels)
+def _spec(levels: list[tuple[str, float]], base: str = "third_party") -> str:
+    head = SPEC_PREFIX if base == "third_party" else f"{SPEC_PREFIX}{base}:"
+    return head + ";".join(f"{name}={weight:g}" for name, weight in levels)
+
+
+def scheme_with_weights(base_id: str, weights: dict[str, float], name: str) -> Scheme:
+    """A built-in scheme with the level weights a provincial form prints (e.g. the Hubei 自评表: 预算执行率 20, the
+    rest from its 年度绩效目标 blocks); levels keep their names and aliases. Spec: ``table:self:预算执行率=20;…``."""
+    base = load_scheme(base_id)
+    unknown = set(weights) - {lv.name for lv in base.levels}
+    if unknown:
+        raise SchemeError(f"「{'、'.join(sorted(unknown))}」不是评价方案「{base.name}」的一级指标")
+    levels = tuple(replace(lv, weight=float(weights.get(lv.name, 0.0))) for lv in base.levels)
+    spec = _spec([(lv.name, lv.weight) for lv in levels], base_id)
+    digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:10]
+    return replace(base, id=f"table:{digest}", name=name, levels=levels, source=spec)
+
+
+#: name of a built-in scheme whose weights a provincial form changes
+PROVINCIAL_NAME = "单位自评（表内分值）"
 
 
 def scheme_from_table(levels: list[tuple[str, float]]) -> Scheme:
@@ -73,8 +91,11 @@ def scheme_from_spec(spec: str) -> Scheme:
     text = normalise(spec)
     if not text.startswith(SPEC_PREFIX):
         raise SchemeError(f"「{spec}」不是表内指标体系")
+    body = text[len(SPEC_PREFIX):]
+    base, colon, rest = body.partition(":")
+    provincial = bool(colon) and base in BUILTIN_SCHEMES and "=" not in base
     levels = []
-    for part in text[len(SPEC_PREFIX):].split(";"):
+    for part in (rest if provincial else body).split(";"):
         name, sep, weight = part.rpartition("=")
         try:
             levels.append((name, float(weight)))
@@ -82,6 +103,8 @@ def scheme_from_spec(spec: str) -> Scheme:
             raise SchemeError(f"表内指标体系「{spec}」格式不正确：「{part}」") from None
         if not sep or not name:
             raise SchemeError(f"表内指标体系「{spec}」格式不正确：「{part}」")
+    if provincial:
+        return scheme_with_weights(base, dict(levels), PROVINCIAL_NAME)
     return scheme_from_table(levels)
 
 
