@@ -260,3 +260,16 @@ def test_chunked_scan_matches_serial_scan(portfolio: Path) -> None:
     keys = {e.pidx: e.key for e in serial.entries if e.pidx is not None}
     order = list(dict.fromkeys(serial.frames.indicators["pidx"].map(keys)))
     assert order == [e.key for e in serial.entries if e.pidx is not None]
+
+
+def test_tables_without_a_project_code_named_alike_say_what_to_do(tmp_path: Path) -> None:
+    """Two 自评表 without 项目编号, both called table.csv in different folders: the second is a duplicate of the
+    first by file name, and the reason names both paths and how to tell them apart."""
+    published = Path(__file__).parent / "data" / "published"
+    for name in ("01_yn_yongde_nutrition_edu", "02_sc_zhongjiang_water_gauge"):
+        (tmp_path / "in" / name).mkdir(parents=True)
+        shutil.copy(published / name / "table.csv", tmp_path / "in" / name / "table.csv")
+    result = run_batch([tmp_path / "in"], tmp_path / "out", formats=())
+    (duplicate,) = [s for s in result.statuses if s.stage == "重复"]
+    assert "01_yn_yongde_nutrition_edu" in duplicate.reason and "02_sc_zhongjiang_water_gauge" in duplicate.reason
+    assert "请在表中填写项目编号或将文件改名" in duplicate.reason

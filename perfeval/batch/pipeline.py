@@ -117,10 +117,12 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
         slot = str(folder.relative_to(layout.root))
         if slot in seen:
             first = seen[slot]
+            named = entry.key == entry.source.stem  # a table without 项目编号 takes its file's name
+            hint = "；两表均未填写项目编号（编号取自文件名），请在表中填写项目编号或将文件改名" if named else ""
             statuses.append(ProjectStatus(
                 entry, STATUS_FAILED, "重复",
-                f"项目编号 {entry.key}（{entry.year}年度）重复：已由 {first.source.name} 中的同编号项目使用，"
-                f"本项目（{entry.source.name}）未生成报告"))
+                f"项目编号 {entry.key}（{entry.year}年度）重复：已由 {first.source} 中的同编号项目使用，"
+                f"本项目（{entry.source}）未生成报告{hint}"))
             continue
         seen[slot] = entry
         if not formats:
