@@ -168,6 +168,10 @@ def test_workbench_loads_with_a_custom_scheme(inputs: Path, tmp_path: Path, monk
     key = loaded.keys[0]
     assert loaded.evaluation(key).scheme.id == SCHEME_ID
     assert Scenario(loaded.project(key)).evaluate().grade == "良"
+    from perfeval.workbench.widgets import Workbench
+
+    bench = Workbench(inputs, save_dir=tmp_path / "情景", draws=10, scheme=scheme)
+    assert bench.data.summary.iloc[0]["grade"] == "良"
 
     # perfeval lab DATA --scheme FILE hands the scheme to the notebook's load_portfolio
     args = argparse.Namespace(data=str(inputs), dir=str(tmp_path / "nb"), port=None, no_browser=True,

@@ -622,9 +622,10 @@ class Workbench(Panel):
     """The four panels sharing one project selector; display the whole (tabs) or each panel."""
 
     def __init__(self, portfolio: Portfolio | str | Path | None = None,
-                 save_dir: str | Path = "情景", draws: int = 2000) -> None:
+                 save_dir: str | Path = "情景", draws: int = 2000, scheme: str | Path | None = None) -> None:
+        """`scheme` (a built-in id or a .toml file, whatever its `id`) scores every project on it."""
         if not isinstance(portfolio, Portfolio):
-            portfolio = load_portfolio(portfolio)
+            portfolio = load_portfolio(portfolio, scheme)
         self.data = portfolio
         self.picker = project_picker(portfolio)
         self.portfolio = PortfolioExplorer(portfolio, self.picker)
