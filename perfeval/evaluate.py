@@ -18,6 +18,7 @@ from perfeval.model import Project
 from perfeval.notation import normalise, parse_series, parse_value, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
+from perfeval.understood import for_evaluation
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -49,6 +50,7 @@ class Evaluation:
         def num(x: float, places: int) -> float | None:
             return None if x is None or not np.isfinite(x) else round(float(x), places)
 
+        readings = for_evaluation(self)
         b = self.budget
         return _json_safe({
             "project": {"id": self.project.id, "name": self.project.name, "year": self.project.year},
@@ -64,9 +66,11 @@ class Evaluation:
             "indicators": [
                 {"level1": r.level1, "level2": r.level2, "level3": r.level3, "name": r.name,
                  "weight": num(r.weight, d), "target": r.target, "actual": r.actual, "rule": r.rule,
+                 "target_understood": t, "actual_understood": a,
                  "score": num(r.score, d), "stated_score": num(r.stated_score, d),
                  "deviation": num(r.deviation, rd)}
-                for r in self.indicators.itertuples()
+                for r, t, a in zip(self.indicators.itertuples(), readings["target_understood"],
+                                   readings["actual_understood"], strict=True)
             ],
             "findings": self.findings.loc[:, list(FINDING_COLUMNS)].to_dict(orient="records"),
         })

@@ -333,3 +333,9 @@ def test_small_amounts_show_in_yuan() -> None:
     # a unit cost written 75元 is read as 0.0075 万元; shown as the reader wrote it, not as 0.0075 万元
     assert fmt_quantity(0.0075, "万元") == "75 元"
     assert fmt_quantity(33.46, "万元") == "33.46 万元"
+
+
+def test_score_json_carries_the_readings(reference_evaluation) -> None:
+    rows = {r["name"]: r for r in reference_evaluation.to_dict()["indicators"]}
+    assert rows["预算执行率"]["target_understood"] == "=100%"
+    assert rows["预算执行率"]["actual_understood"] == "执行率 95.58%（执行数/预算数）"
