@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
+from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
 
 COLUMNS = ("pidx", "code", "severity", "message", "where")
@@ -90,19 +91,13 @@ def _written_places(value: float) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
-def round_scores_to(values: np.ndarray, places: np.ndarray) -> np.ndarray:
-    """Half-up rounding of each score to its own number of places."""
-    scale = 10.0 ** places
-    return np.floor(np.round(values * scale, 6) + 0.5) / scale
-
-
 def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict]:
     out: list[dict] = []
     d = options.decimals
     stated = ind["stated_score"]
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
     places = np.minimum(stated.map(_written_places).to_numpy(dtype=float), d)
-    diff = np.abs(stated.to_numpy(dtype=float) - round_scores_to(ind["score"].to_numpy(dtype=float), places)) > 1e-9
+    diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
     judged = (ind["rule"] == "qualitative").to_numpy()
     out += _records(
         ind[stated.notna() & diff & ~judged], "stated_item_score", "warning",
@@ -375,7 +370,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         verdict = pd.DataFrame({"ok": g["ok"].any(), "rate_agrees": g["agrees"].any()})
         flagged = cand.set_index("cid").join(verdict, how="inner")
         own = np.minimum(flagged["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
-        rounded = round_scores_to(flagged["perfeval"].to_numpy(dtype=float), own)
+        rounded = round_scores(flagged["perfeval"], "half_up", own)
         said = flagged["perfeval"].notna() & (np.abs(rounded - flagged["s"].to_numpy(dtype=float)) > 1e-9) \
             & flagged["rate_agrees"]
         flagged = flagged[~flagged["ok"] & ~said]

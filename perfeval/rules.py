@@ -161,8 +161,9 @@ def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.nd
             "late_months": np.where(is_deadline, months, np.nan)}
 
 
-def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int) -> np.ndarray:
-    """Round non-negative scores: half_up (四舍五入, the field's default), half_even, truncate."""
+def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int | np.ndarray) -> np.ndarray:
+    """Round non-negative scores: half_up (四舍五入, the field's default), half_even, truncate.
+    `decimals` may be one per value (a stated score held to the precision it was written with)."""
     x = np.asarray(values, dtype=float)
     scale = 10.0 ** decimals
     scaled = np.round(x * scale, 6)  # kill binary noise such as 9.5549999999

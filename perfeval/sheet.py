@@ -237,7 +237,8 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 _HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
 
-def _fold_header(text: object) -> str:
+def fold_header(text: object) -> str:
+    """A header cell for matching: widths folded, spaces and line breaks removed, a trailing (note) dropped."""
     value = normalise(text).replace("\n", "").replace(" ", "")
     return _HEADER_NOTE.sub("", value) or value
 
@@ -253,7 +254,7 @@ def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
         for cell in candidates:
             if not isinstance(cell, str):
                 continue
-            canon = lookup.get(_fold_header(cell)) or lookup.get(normalise(cell))
+            canon = lookup.get(fold_header(cell)) or lookup.get(normalise(cell))
             if canon:
                 if canon not in mapping:
                     mapping[canon] = j
@@ -296,7 +297,7 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
 
     def written(j: int) -> str:
         lower = normalise(grid.iat[start - 1, j])
-        return lower if best_depth == 2 and lookup.get(_fold_header(lower)) else normalise(grid.iat[best_row, j])
+        return lower if best_depth == 2 and lookup.get(fold_header(lower)) else normalise(grid.iat[best_row, j])
 
     headers = {canon: written(j) for canon, j in best_map.items()}
     return Table(sheet, frame.reset_index(drop=True), start, headers)

@@ -63,13 +63,6 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def run_time() -> str:
-    """Now (or SOURCE_DATE_EPOCH, the reproducible-builds convention) as report text."""
-    from perfeval.report.build import report_time
-
-    return report_time()
-
-
 def _stem(key: str) -> str:
     from perfeval.report.build import file_stem
 
@@ -178,7 +171,9 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
         raise PerfevalError("输入中没有 .xlsx 或 .csv 指标表")
     workers = max(1, workers or default_workers())
     scheme = _scheme_spec(scheme)
-    run_at = run_time()
+    from perfeval.report.build import report_time
+
+    run_at = report_time()  # now, or SOURCE_DATE_EPOCH
     client = None
     try:
         if scheduler:

@@ -41,7 +41,7 @@ from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import EMPTY_TOKENS, normalise, parse_amount, parse_rate, parse_value
 from perfeval.rules import infer_rule
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheet import INDICATOR_HEADERS, RawWorkbook, Table
+from perfeval.sheet import INDICATOR_HEADERS, RawWorkbook, Table, fold_header
 from perfeval.validate import ProjectRead
 
 #: header cell (folded) -> role
@@ -69,7 +69,6 @@ _INFO_KEYS: dict[str, tuple[str, ...]] = {
 }
 _KEY_OF = {name: key for key, names in _INFO_KEYS.items() for name in names}
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 #: '一' alone in a value cell is a dash read by OCR or typed for '—'
 _DASHES = frozenset({"一", "一一"})
 #: the first header row of a scoring table stands within these rows (title, header block and funds above it)
@@ -106,8 +105,7 @@ class ParsedTable:
 
 
 def _fold(text: object) -> str:
-    value = normalise(text).replace("\n", "").replace(" ", "").rstrip(":：")
-    return _HEADER_NOTE.sub("", value) or value
+    return fold_header(normalise(text).rstrip(":："))
 
 
 def _role(cell: str) -> str | None:
