@@ -231,10 +231,9 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
 
     # a stated total that is exactly the sum of the report's own item scores differs from perfeval's only
     # through those item scores (each reported as stated_item_score): not a wrong total
-    items = ind.groupby("pidx", sort=False)["stated_score"]
-    c["stated_items"] = c["pidx"].map(items.sum(min_count=1)).astype(float)
-    c["items_complete"] = c["pidx"].map(items.count() == items.size()).fillna(False).astype(bool)
-    explained = c["items_complete"] & ((c["stated_items"] - c["value"]).abs() <= 1e-6)
+    per_project = _stated_item_sums(ind)
+    stated_items = c["pidx"].map(per_project.set_index("pidx")["items"]).astype(float)
+    explained = (stated_items - c["value"]).abs() <= 1e-6  # NaN (some item states no score) is not explained
     add(c[(c["kind"] == "total") & differs & ~explained], "stated_total", lambda r: (
         f"报告总分 {r.text} 分，按评分规则计算的各指标得分合计为 {_fmt(r.computed)} 分"
         f"（差 {_fmt(r.value - r.computed)} 分"
@@ -279,12 +278,20 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
         out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
                     "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
                     "where": "报告" + "、".join(w for ws in by_text.values() for w in ws)})
-    return out + _self_findings(c, ind, levels, options)
+    return out + _self_findings(c, ind, levels, options, per_project)
 
 
 # ----------------------------------------------------------------------------- the report against itself
 
-def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, options: ScoringOptions) -> list[dict]:
+def _stated_item_sums(ind: pd.DataFrame) -> pd.DataFrame:
+    """pidx, items (sum of the stated item scores), n (how many) — only projects where every item states one."""
+    g = ind.groupby("pidx", sort=False)["stated_score"]
+    sums = pd.DataFrame({"items": g.sum(), "count": g.count(), "n": g.size()}).reset_index()
+    return sums.loc[sums["count"] == sums["n"], ["pidx", "items", "n"]]
+
+
+def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, options: ScoringOptions,
+                   per_project: pd.DataFrame) -> list[dict]:
     """The report against itself, independent of perfeval's rules (code "stated_inconsistent"):
     stated item scores vs stated subtotals and total, the stated execution score vs 分值 × stated rate,
     stated rates vs stated amounts — each at the precision the report wrote. Where perfeval's own
@@ -311,9 +318,6 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         + (f"（按评分规则计算为 {_fmt(r.computed)} 分）" if np.isfinite(r.computed) else "")))
 
     # the stated total vs all items' stated scores
-    g = stated_items.groupby("pidx", sort=False)["stated_score"]
-    per_project = pd.DataFrame({"items": g.sum(), "count": g.count(), "n": g.size()}).reset_index()
-    per_project = per_project[per_project["count"] == per_project["n"]]
     totals = c[c["kind"] == "total"]
     m = totals.merge(per_project, on="pidx")
     bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & \
