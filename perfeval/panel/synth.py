@@ -105,3 +105,35 @@ def write_panel(project: Project, panel: SynthPanel, out_dir: str | Path) -> lis
                            scores=panel.scores[expert].tolist(), reasons=panel.reasons[expert].tolist())
         paths.append(path)
     return paths
+
+
+def fill_templates(paths: Sequence[str | Path], panel: SynthPanel) -> list[Path]:
+    """Fill blank expert sheets written by `write_templates` with the generated scores, the way an expert
+    does (in place, through openpyxl: 专家姓名, 得分 and 扣分理由; nothing else touched). The sheets'
+    experts are matched by 专家编号."""
+    from openpyxl import load_workbook
+
+    from perfeval.atomic import atomic_path
+    from perfeval.panel.template import INFO_SHEET, KEY_EXPERT, KEY_EXPERT_NAME, SCORE_COLUMNS, SCORE_SHEET
+
+    names = dict(zip(panel.scores.columns, panel.names, strict=True))
+    row_to_position = dict(zip(panel.indicators["row"], panel.indicators["position"], strict=True))
+    done = []
+    for path in map(Path, paths):
+        book = load_workbook(path)
+        info = book[INFO_SHEET]
+        keys = {str(info.cell(r, 1).value): r for r in range(1, info.max_row + 1)}
+        expert = str(info.cell(keys[KEY_EXPERT], 2).value)
+        info.cell(keys[KEY_EXPERT_NAME], 2).value = names[expert]
+        sheet = book[SCORE_SHEET]
+        header = {str(c.value): c.column for c in sheet[1]}
+        row_col, score_col = header[SCORE_COLUMNS["row"]], header[SCORE_COLUMNS["score"]]
+        reason_col = header[SCORE_COLUMNS["reason"]]
+        for r in range(2, sheet.max_row + 1):
+            position = row_to_position[int(sheet.cell(r, row_col).value)]
+            sheet.cell(r, score_col).value = float(panel.scores.at[position, expert])
+            sheet.cell(r, reason_col).value = panel.reasons.at[position, expert] or None
+        with atomic_path(path) as tmp:
+            book.save(tmp)
+        done.append(path)
+    return done
