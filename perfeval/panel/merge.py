@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,7 @@ def disagreements(rng: np.ndarray, std: np.ndarray, weights: np.ndarray,
             std > options.panel_disagreement_std * w + 1e-9)
 
 
+@lru_cache(maxsize=65536)
 def reason_key(text: str) -> str:
     """A reason folded for comparison: widths folded (NFKC), whitespace and punctuation removed."""
     folded = unicodedata.normalize("NFKC", text)
@@ -85,12 +87,22 @@ def merge_reasons(cells: Iterable[str]) -> str:
     several reasons separated by ；, ; or 。."""
     seen: dict[str, str] = {}
     for cell in cells:
-        for part in _SPLIT.split(cell or ""):
-            part = " ".join(part.split()).strip("，,、：:.．。 ")
-            key = reason_key(part)
-            if key and key not in seen:
+        for key, part in _parts(cell or ""):
+            if key not in seen:
                 seen[key] = part
     return "；".join(seen.values())
+
+
+@lru_cache(maxsize=65536)
+def _parts(cell: str) -> tuple[tuple[str, str], ...]:
+    """(comparison key, reason as shown) for each reason in one cell (experts repeat their wording)."""
+    out = []
+    for part in _SPLIT.split(cell):
+        part = " ".join(part.split()).strip("，,、：:.．。 ")
+        key = reason_key(part)
+        if key:
+            out.append((key, part))
+    return tuple(out)
 
 
 def _fmt(x: float) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfeval.cells import cell_number, unreadable
+from perfeval.cells import cell_number, unique_map, unreadable
 from perfeval.errors import Problem, SheetError
 from perfeval.model import Project
 from perfeval.notation import normalise, plain_text
@@ -120,32 +120,29 @@ def read_expert_sheet(path: str | Path) -> tuple[ExpertSheet | None, list[Proble
     if count_text and expected is None:
         problems.append(Problem(file, INFO_SHEET, info[KEY_EXPERTS][1], "值", count_text, "专家人数应为正整数"))
 
-    table = locate_table(grids[SCORE_SHEET], SCORE_SHEET, _SPEC)
+    table = locate_table(grids[SCORE_SHEET], SCORE_SHEET, _SPEC, scan_rows=6)
     need = ("ind_row", "name", "weight", "score")
     if table is None or any(c not in table.frame for c in need):
         problems.append(Problem(file, SCORE_SHEET, None, None, None,
                                 "找不到表头（应有 指标表行号、指标名称、分值、得分、扣分理由 列）；请勿修改表头"))
         return None, problems
     frame = table.frame
-    frame = frame[[any(plain_text(frame.at[i, c]) for c in ("ind_row", "name", "score")) for i in frame.index]]
+    text = {c: unique_map(frame[c], plain_text) for c in ("ind_row", "name", "score", "reason") if c in frame}
+    filled = (text["ind_row"] != "") | (text["name"] != "") | (text["score"] != "")
+    frame, text = frame[filled], {c: t[filled] for c, t in text.items()}
     column = table.headers["score"]
-    scores = np.full(len(frame), np.nan)
-    for k, (value, excel_row) in enumerate(zip(frame["score"], frame["row"], strict=True)):
-        message = unreadable(value)
-        number = cell_number(value) if message is None else None
-        if message is None and number is None:
-            message = "得分为空：请填写该指标的得分" if not plain_text(value) else "得分应为数字（如 4.5）"
-        if message:
-            problems.append(Problem(file, SCORE_SHEET, int(excel_row), column, plain_text(value) or None, message))
-        else:
-            scores[k] = float(number)  # type: ignore[arg-type]
+    faults = unique_map(frame["score"], unreadable)
+    numbers = pd.to_numeric(unique_map(frame["score"], cell_number), errors="coerce").astype(float)
+    bad = faults.notna() | numbers.isna()
+    for i in bad[bad].index:
+        message = faults[i] or ("得分为空：请填写该指标的得分" if not text["score"][i] else "得分应为数字（如 4.5）")
+        problems.append(Problem(file, SCORE_SHEET, int(frame.at[i, "row"]), column, text["score"][i] or None, message))
     rows = pd.DataFrame({
-        "row": pd.to_numeric(pd.Series([cell_number(v) for v in frame["ind_row"]], dtype=object), errors="coerce"),
-        "name": [plain_text(v) for v in frame["name"]],
-        "weight": pd.to_numeric(pd.Series([cell_number(v) for v in frame["weight"]], dtype=object),
-                                errors="coerce"),
-        "score": scores,
-        "reason": [plain_text(v) for v in frame["reason"]] if "reason" in frame else "",
+        "row": pd.to_numeric(unique_map(frame["ind_row"], cell_number), errors="coerce").astype(float).to_numpy(),
+        "name": text["name"].to_numpy(),
+        "weight": pd.to_numeric(unique_map(frame["weight"], cell_number), errors="coerce").astype(float).to_numpy(),
+        "score": numbers.where(~bad).to_numpy(),
+        "reason": text["reason"].to_numpy() if "reason" in text else "",
         "excel_row": frame["row"].astype(int).to_numpy(),
     })
     sheet = ExpertSheet(path, project_id, digest, expert, name, expected, rows,
@@ -167,21 +164,29 @@ def _against_project(sheet: ExpertSheet, project: Project, judged: pd.DataFrame,
     rows = sheet.rows
     expected = judged.set_index("row")
     seen = rows["row"].dropna().astype(int)
-    for r in rows.itertuples():
-        where = dict(file=file, sheet=SCORE_SHEET, row=int(r.excel_row))
-        if not np.isfinite(r.row) or int(r.row) not in expected.index:
-            problems.append(Problem(**where, column="指标表行号", value=normalise(r.row) or None,
+    ind_row = rows["row"].to_numpy(dtype=float)
+    known = np.isfinite(ind_row) & np.isin(ind_row, expected.index.to_numpy())
+    want = expected.reindex(np.where(known, ind_row, -1).astype(int))
+    names, wanted = rows["name"].to_numpy(dtype=object), want["name"].to_numpy(dtype=object)
+    equal = names == wanted
+    for k in np.flatnonzero(known & ~equal):  # written with other widths or spaces
+        equal[k] = normalise(names[k]) == normalise(wanted[k])
+    same = known & equal & np.isclose(rows["weight"].to_numpy(dtype=float), want["weight"].to_numpy(dtype=float))
+    score = rows["score"].to_numpy(dtype=float)
+    outside = same & np.isfinite(score) & ((score < -1e-9) | (score > want["weight"].to_numpy(dtype=float) + 1e-9))
+    for k in np.flatnonzero(~known | ~same | outside):
+        r, where = rows.iloc[k], dict(file=file, sheet=SCORE_SHEET, row=int(rows["excel_row"].iat[k]))
+        if not known[k]:
+            problems.append(Problem(**where, column="指标表行号", value=normalise(r["row"]) or None,
                                     expected="该行不是本项目需要专家评判的指标；请勿增删行或修改指标表行号"))
-            continue
-        want = expected.loc[int(r.row)]
-        if normalise(r.name) != normalise(want["name"]) or not np.isclose(r.weight, want["weight"]):
-            problems.append(Problem(**where, column="指标名称", value=f"{r.name}（{normalise(r.weight)}分）",
-                                    expected=f"指标表第{int(r.row)}行为「{want['name']}」（{want['weight']:g}分）；"
+        elif not same[k]:
+            w = want.iloc[k]
+            problems.append(Problem(**where, column="指标名称", value=f"{r['name']}（{normalise(r['weight'])}分）",
+                                    expected=f"指标表第{int(r['row'])}行为「{w['name']}」（{w['weight']:g}分）；"
                                              "评分表与项目指标表不一致"))
-            continue
-        if np.isfinite(r.score) and not (-1e-9 <= r.score <= want["weight"] + 1e-9):
-            problems.append(Problem(**where, column="得分", value=normalise(r.score),
-                                    expected=f"得分应在 0 至 {want['weight']:g} 分（该指标分值）之间"))
+        else:
+            problems.append(Problem(**where, column="得分", value=normalise(r["score"]),
+                                    expected=f"得分应在 0 至 {want['weight'].iat[k]:g} 分（该指标分值）之间"))
     dup = seen[seen.duplicated()]
     for row in dup.unique():
         problems.append(Problem(file, SCORE_SHEET, None, "指标表行号", str(row), "同一指标在评分表中出现了多次"))
