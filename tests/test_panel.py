@@ -433,3 +433,33 @@ def test_cli_synth_plants_disagreements(tmp_path, capsys):
     assert main(["panel", "merge", str(ref), str(tmp_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [i["name"] for i in data["indicators"] if i["disagreement"]] == planted
+
+
+# ---------------------------------------------------------------- workbench view
+
+def test_panel_view_what_if_follows_the_pure_functions(project, result5, synth5):
+    from perfeval.workbench.panel_view import PanelView, heatmap_figure, what_if
+
+    outcome = what_if(result5, exclude=["E01"])
+    assert (outcome.base_total, outcome.base_grade) == (98.94, "优")
+    assert outcome.panel_total == result5.evaluate().total
+    assert outcome.total == result5.what_if(exclude=["E01"]).evaluate().total
+    moved = outcome.changes.set_index("指标名称")["情景得分"]
+    for name, score in moved.items():
+        position = int(judged_indicators(project).set_index("name").at[name, "position"])
+        assert score == hand_mean(synth5.scores.loc[position].drop("E01").tolist())
+    fig = heatmap_figure(result5)
+    ax = fig.axes[0]
+    red = [t.get_text() for t in ax.get_yticklabels() if t.get_color() == "#C62828"]
+    assert red == ["⚠ 预算编制科学性", "⚠ 提升基层工会工作人员业务能力"]
+    assert [t.get_text() for t in ax.get_xticklabels()][-1] == "专家组"
+
+    view = PanelView(result5)
+    assert view.outcome.total == result5.evaluate().total and view.image.value[:4] == b"\x89PNG"
+    view.drop.value = "E02"
+    assert view.outcome.total == result5.what_if(exclude=["E02"]).evaluate().total
+    view.rule.value = "trimmed_mean"  # 4 experts left: the mean is kept, and the note says why
+    assert view.outcome.result.merged.rule == "mean" and "不足 5 位专家" in view.note.value
+    view.drop.value = ""
+    assert view.outcome.total == result5.what_if(rule="trimmed_mean").evaluate().total
+    assert "专家组评分" in view.static_html() and "data:image/png;base64," in view.static_html()
