@@ -463,3 +463,35 @@ def test_panel_view_what_if_follows_the_pure_functions(project, result5, synth5)
     view.drop.value = ""
     assert view.outcome.total == result5.what_if(rule="trimmed_mean").evaluate().total
     assert "专家组评分" in view.static_html() and "data:image/png;base64," in view.static_html()
+
+
+def test_a_removed_row_and_a_deduction_without_reason_are_said(project, tmp_path):
+    judged = judged_indicators(project)
+    full = [float(w) for w in judged["weight"]]
+    short = _write(project, tmp_path, "E01", 2, full[1:], judged=judged.iloc[1:])
+    other = _write(project, tmp_path, "E02", 2, full)
+    with pytest.raises(SheetError) as exc:
+        read_panel(project, [short, other])
+    messages = [p.expected for p in exc.value.problems]
+    assert any("缺少指标「立项依据充分性」（指标表第2行）的评分行" in m for m in messages)
+    assert any("指标校验码" in m for m in messages)
+    lowered = list(full)
+    lowered[0] = 2.0
+    paths = [_write(project, tmp_path / "b", e, 2, lowered) for e in ("E01", "E02")]
+    result = merge_sheets(project, paths)
+    found = result.findings[result.findings["code"] == "panel_no_reason"]
+    assert found["message"].tolist() == ["指标「立项依据充分性」专家组得分 2 分（分值 3 分），但没有专家填写扣分理由"]
+    assert result.project.indicators.at[0, "deduction_reason"] == "专家组评分（2位）"
+
+
+def test_only_the_expert_cells_are_editable(project, tmp_path):
+    from openpyxl import load_workbook
+
+    (path,) = write_templates(project, 1, tmp_path)
+    book = load_workbook(path)
+    sheet, info = book["专家评分"], book["评分说明"]
+    assert sheet.protection.sheet and info.protection.sheet
+    header = [c.value for c in sheet[1]]
+    editable = {header[c.column - 1] for row in sheet.iter_rows(min_row=2) for c in row if not c.protection.locked}
+    assert editable == {"得分", "扣分理由"}
+    assert [r[0].value for r in info.iter_rows() if not r[1].protection.locked] == ["专家姓名"]
