@@ -495,3 +495,16 @@ def test_only_the_expert_cells_are_editable(project, tmp_path):
     editable = {header[c.column - 1] for row in sheet.iter_rows(min_row=2) for c in row if not c.protection.locked}
     assert editable == {"得分", "扣分理由"}
     assert [r[0].value for r in info.iter_rows() if not r[1].protection.locked] == ["专家姓名"]
+
+
+def test_expert_sheets_are_told_from_indicator_tables_in_a_folder(project, sheets5, tmp_path):
+    from perfeval.panel import expert_sheets_in, is_expert_sheet
+
+    for path in sheets5:
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    save_project(project, tmp_path / "AKT2022-001.xlsx")
+    (tmp_path / "notes.xlsx").write_text("not a workbook")
+    assert [p.name for p in expert_sheets_in(tmp_path)] == [p.name for p in sheets5]
+    assert not is_expert_sheet(tmp_path / "AKT2022-001.xlsx") and not is_expert_sheet(tmp_path / "notes.xlsx")
+    ref = Path(__file__).resolve().parents[1] / "data" / "reference" / "AKT2022-001.xlsx"
+    assert main(["panel", "merge", str(ref), str(tmp_path), "--json"]) == 0

@@ -12,7 +12,14 @@ rule, and applied to the project as its judged scores.
 
 from perfeval.panel.apply import PanelResult, apply_panel, merge_sheets, panel_result, panel_table
 from perfeval.panel.merge import PANEL_RULES, PanelMerge, merge_panel, merge_reasons, panel_scores
-from perfeval.panel.read import ExpertSheet, PanelSheets, read_expert_sheet, read_panel
+from perfeval.panel.read import (
+    ExpertSheet,
+    PanelSheets,
+    expert_sheets_in,
+    is_expert_sheet,
+    read_expert_sheet,
+    read_panel,
+)
 from perfeval.panel.template import JUDGED_RULES, indicator_hash, judged_indicators, write_templates
 
 __all__ = [
@@ -23,7 +30,9 @@ __all__ = [
     "PanelResult",
     "PanelSheets",
     "apply_panel",
+    "expert_sheets_in",
     "indicator_hash",
+    "is_expert_sheet",
     "judged_indicators",
     "merge_panel",
     "merge_reasons",

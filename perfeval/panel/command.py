@@ -106,13 +106,16 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def _sheet_paths(items: list[str]) -> list[Path]:
+    """Files as given; from a folder, the expert sheets in it (the project's own workbook may sit beside them)."""
+    from perfeval.panel.read import expert_sheets_in
+
     paths: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.xlsx") if not p.name.startswith((".", "~$")))
+            found = expert_sheets_in(path)
             if not found:
-                raise PerfevalError(f"文件夹 {path} 中没有 .xlsx 专家评分表")
+                raise PerfevalError(f"文件夹 {path} 中没有专家评分表（含「评分说明」和「专家评分」工作表的 .xlsx）")
             paths += found
         else:
             paths.append(path)

@@ -8,12 +8,14 @@ error at its cell. Nothing is guessed: any problem raises `SheetError` with all 
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineWorkbook
 
 from perfeval.cells import cell_number, unique_map, unreadable
 from perfeval.errors import Problem, SheetError
@@ -85,6 +87,25 @@ def _info(grid: pd.DataFrame) -> dict[str, tuple[object, int]]:
         if key and key not in out:
             out[key] = (grid.iat[i, 1] if grid.shape[1] > 1 else None, i + 1)
     return out
+
+
+def is_expert_sheet(path: str | Path) -> bool:
+    """Whether `path` is an expert score sheet (a workbook with the 评分说明 and 专家评分 sheets), judged from
+    the sheet names alone — cheap, for telling expert sheets from indicator tables in a project folder."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not zipfile.is_zipfile(path):
+        return False
+    try:
+        names = set(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # a damaged workbook is not recognised here; reading it says what is wrong
+        return False
+    return {INFO_SHEET, SCORE_SHEET} <= names
+
+
+def expert_sheets_in(folder: str | Path) -> list[Path]:
+    """The expert score sheets in `folder` (not its subfolders), by name; Excel's lock files skipped."""
+    return sorted(p for p in Path(folder).glob("*.xls[xm]")
+                  if not p.name.startswith((".", "~$")) and is_expert_sheet(p))
 
 
 def read_expert_sheet(path: str | Path) -> tuple[ExpertSheet | None, list[Problem]]:

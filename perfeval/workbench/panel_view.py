@@ -207,6 +207,7 @@ def panel_view(project: PanelResult | str | Path, sheets: str | Path | Sequence[
     """The panel view for a `PanelResult`, or for a project file and its expert sheets (a folder or files)."""
     if isinstance(project, PanelResult):
         return PanelView(project)
+    from perfeval.panel.read import expert_sheets_in
     from perfeval.validate import load_project
 
     if sheets is None:
@@ -214,6 +215,6 @@ def panel_view(project: PanelResult | str | Path, sheets: str | Path | Sequence[
     items = [sheets] if isinstance(sheets, str | Path) else list(sheets)
     paths: list[Path] = []
     for item in map(Path, items):
-        paths += sorted(item.glob("*.xlsx")) if item.is_dir() else [item]
+        paths += expert_sheets_in(item) if item.is_dir() else [item]
     loaded = load_project(project, scheme)
     return PanelView(merge_sheets(loaded, paths, scheme))
