@@ -508,3 +508,17 @@ def test_expert_sheets_are_told_from_indicator_tables_in_a_folder(project, sheet
     assert not is_expert_sheet(tmp_path / "AKT2022-001.xlsx") and not is_expert_sheet(tmp_path / "notes.xlsx")
     ref = Path(__file__).resolve().parents[1] / "data" / "reference" / "AKT2022-001.xlsx"
     assert main(["panel", "merge", str(ref), str(tmp_path), "--json"]) == 0
+
+
+def test_a_formula_without_a_saved_result_is_located_not_read_as_blank(project, sheets5, tmp_path):
+    from openpyxl import load_workbook
+
+    edited = tmp_path / sheets5[0].name
+    book = load_workbook(sheets5[0])
+    book["专家评分"]["L3"] = "=1+1"  # openpyxl saves the formula without a result
+    book.save(edited)
+    with pytest.raises(SheetError) as exc:
+        read_panel(project, [edited, *sheets5[1:]])
+    (problem,) = exc.value.problems
+    assert (problem.sheet, problem.row, problem.column) == ("专家评分", 3, "得分")
+    assert "公式" in problem.expected and "L3" in problem.expected
