@@ -8,6 +8,7 @@ error at its cell. Nothing is guessed: any problem raises `SheetError` with all 
 
 from __future__ import annotations
 
+import math
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from perfeval.cells import cell_number, unique_map, unreadable
+from perfeval.cells import MAX_CELL_NUMBER, cell_number, unique_map, unreadable
 from perfeval.errors import Problem, SheetError
 from perfeval.model import Project
 from perfeval.notation import normalise, plain_text
@@ -108,6 +109,48 @@ def expert_sheets_in(folder: str | Path) -> list[Path]:
                   if not p.name.startswith((".", "~$")) and is_expert_sheet(p))
 
 
+def _score_table(grid: pd.DataFrame) -> tuple[pd.DataFrame, str] | None:
+    """(canonical columns + Excel `row`, the 得分 header as written) of the 专家评分 sheet: the template's own
+    header row read directly, any other layout (title rows added, headers renamed) located by meaning."""
+    headers = [normalise(v) for v in grid.iloc[0]] if len(grid) else []
+    if headers[:len(SCORE_COLUMNS)] == list(SCORE_COLUMNS.values()):
+        body = grid.iloc[1:]
+        frame = pd.DataFrame({("ind_row" if key == "row" else key): body.iloc[:, j].to_numpy()
+                              for j, key in enumerate(SCORE_COLUMNS)})
+        frame.insert(0, "row", body.index.to_numpy() + 1)
+        return frame, SCORE_COLUMNS["score"]
+    table = locate_table(grid, SCORE_SHEET, _SPEC, scan_rows=6)
+    if table is None:
+        return None
+    return table.frame, table.headers.get("score", SCORE_COLUMNS["score"])
+
+
+def _texts(series: pd.Series) -> pd.Series:
+    """`plain_text` of each cell; a string with more than three non-space characters cannot be a placeholder
+    such as 「—」 or 「n/a」, so it is only stripped (the common case, without the per-cell folding)."""
+    out = [v.strip() if type(v) is str and len("".join(v.split())) > 3 else plain_text(v)
+           for v in series.to_numpy(dtype=object)]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    """True where a cell is empty (None, NaN, blank text or a placeholder such as 「—」)."""
+    return np.array([v is None or (type(v) is float and v != v) or (type(v) is str and not plain_text(v))
+                     for v in series.to_numpy(dtype=object)], dtype=bool)
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """`cell_number` of each cell (NaN where it is not a usable number); plain finite numbers taken as they are."""
+    out = np.empty(len(series))
+    for k, v in enumerate(series.to_numpy(dtype=object)):
+        if type(v) in (float, int) and math.isfinite(v) and abs(v) <= MAX_CELL_NUMBER:
+            out[k] = v
+        else:
+            number = cell_number(v)
+            out[k] = np.nan if number is None else number
+    return out
+
+
 def read_expert_sheet(path: str | Path) -> tuple[ExpertSheet | None, list[Problem]]:
     """One sheet and the problems that concern it alone (its own cells)."""
     path = Path(path)
@@ -141,29 +184,30 @@ def read_expert_sheet(path: str | Path) -> tuple[ExpertSheet | None, list[Proble
     if count_text and expected is None:
         problems.append(Problem(file, INFO_SHEET, info[KEY_EXPERTS][1], "值", count_text, "专家人数应为正整数"))
 
-    table = locate_table(grids[SCORE_SHEET], SCORE_SHEET, _SPEC, scan_rows=6)
+    located = _score_table(grids[SCORE_SHEET])
     need = ("ind_row", "name", "weight", "score")
-    if table is None or any(c not in table.frame for c in need):
+    if located is None or any(c not in located[0] for c in need):
         problems.append(Problem(file, SCORE_SHEET, None, None, None,
                                 "找不到表头（应有 指标表行号、指标名称、分值、得分、扣分理由 列）；请勿修改表头"))
         return None, problems
-    frame = table.frame
-    text = {c: unique_map(frame[c], plain_text) for c in ("ind_row", "name", "score", "reason") if c in frame}
-    filled = (text["ind_row"] != "") | (text["name"] != "") | (text["score"] != "")
-    frame, text = frame[filled], {c: t[filled] for c, t in text.items()}
-    column = table.headers["score"]
+    frame, column = located
+    names = _texts(frame["name"])
+    filled = ~(_blank(frame["ind_row"]) & (names == "").to_numpy() & _blank(frame["score"]))
+    frame, names = frame[filled], names[filled]
     faults = unique_map(frame["score"], unreadable)
-    numbers = pd.to_numeric(unique_map(frame["score"], cell_number), errors="coerce").astype(float)
-    bad = faults.notna() | numbers.isna()
-    for i in bad[bad].index:
-        message = faults[i] or ("得分为空：请填写该指标的得分" if not text["score"][i] else "得分应为数字（如 4.5）")
-        problems.append(Problem(file, SCORE_SHEET, int(frame.at[i, "row"]), column, text["score"][i] or None, message))
+    numbers = _numbers(frame["score"])
+    bad = faults.notna().to_numpy() | np.isnan(numbers)
+    for k in np.flatnonzero(bad):
+        value = frame["score"].iat[k]
+        shown = plain_text(value)
+        message = faults.iat[k] or ("得分为空：请填写该指标的得分" if not shown else "得分应为数字（如 4.5）")
+        problems.append(Problem(file, SCORE_SHEET, int(frame["row"].iat[k]), column, shown or None, message))
     rows = pd.DataFrame({
-        "row": pd.to_numeric(unique_map(frame["ind_row"], cell_number), errors="coerce").astype(float).to_numpy(),
-        "name": text["name"].to_numpy(),
-        "weight": pd.to_numeric(unique_map(frame["weight"], cell_number), errors="coerce").astype(float).to_numpy(),
-        "score": numbers.where(~bad).to_numpy(),
-        "reason": text["reason"].to_numpy() if "reason" in text else "",
+        "row": _numbers(frame["ind_row"]),
+        "name": names.to_numpy(),
+        "weight": _numbers(frame["weight"]),
+        "score": np.where(bad, np.nan, numbers),
+        "reason": _texts(frame["reason"]).to_numpy() if "reason" in frame else "",
         "excel_row": frame["row"].astype(int).to_numpy(),
     })
     sheet = ExpertSheet(path, project_id, digest, expert, name, expected, rows,
