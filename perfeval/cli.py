@@ -22,6 +22,7 @@ PLUGINS = (
     "perfeval.batch.command",
     "perfeval.synth",
     "perfeval.workbench.command",
+    "perfeval.panel.command",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

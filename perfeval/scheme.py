@@ -41,6 +41,11 @@ class ScoringOptions:
     late_rule: str = "per_month"  # 时效: a late completion loses late_deduction_per_month of W per month, or all
     late_deduction_per_month: float = 0.1
     late_unknown_fraction: float = 0.7  # late by an unstated delay (延期完成): 10号 部分达成
+    # expert panel (perfeval.panel): how the experts' scores of a judged indicator are combined
+    panel_rule: str = "mean"  # mean | trimmed_mean (drop the highest and the lowest score)
+    panel_trim_min_experts: int = 5  # trimmed_mean applies from this many experts on (fewer: mean)
+    panel_disagreement_range: float = 0.3  # max − min above this fraction of W is a disagreement
+    panel_disagreement_std: float = 0.15  # sample standard deviation above this fraction of W, too
 
     def __post_init__(self) -> None:
         for name, allowed in (("rounding", ROUNDING_MODES), ("negative_rule", NEGATIVE_RULES),
