@@ -13,6 +13,7 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
@@ -231,6 +232,43 @@ def test_template_without_the_report_styles(doc, tmp_path):
     assert numbering_problems(headings(word)) == []
 
 
+def test_template_with_its_own_contents_page(doc, tmp_path):
+    """A cover followed by the firm's own 目录 page: that TOC is kept (and refreshed by Word on
+    opening), none is added."""
+    document = Document()
+    document.add_paragraph(COVER_TEXT).add_run().add_break(WD_BREAK.PAGE)
+    document.add_paragraph("目录")
+    field = document.add_paragraph()
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    field.add_run()._r.append(begin)
+    instr = OxmlElement("w:instrText")
+    instr.text = 'TOC \\o "1-3" \\h'
+    field.add_run()._r.append(instr)
+    for kind in ("separate", "end"):
+        char = OxmlElement("w:fldChar")
+        char.set(qn("w:fldCharType"), kind)
+        field.add_run()._r.append(char)
+    document.save(tmp_path / "own-toc.docx")
+    word = render(doc, tmp_path / "own-toc.docx")
+    assert toc_instructions(word) == ['TOC \\o "1-3" \\h']
+    assert next(word.element.body.iter(qn("w:fldChar"))).get(qn("w:dirty")) == "true"
+    assert not [p for p in word.paragraphs if p.style.name == "TOC Heading"]
+    title = next(p for p in word.paragraphs if p.style.name == "Title")
+    assert title.paragraph_format.page_break_before  # the report starts after the contents page
+
+
+def test_template_with_old_report_text_is_refused(tmp_path):
+    document = Document()
+    document.add_paragraph(COVER_TEXT)
+    document.add_paragraph("一、基本情况", style="Heading 1")
+    document.save(tmp_path / "old-report.docx")
+    with pytest.raises(PerfevalError) as caught:
+        tpl.read_template(tmp_path / "old-report.docx")
+    message = str(caught.value)
+    assert "old-report.docx" in message and "正文第2段「一、基本情况」（Heading 1）" in message and "封面" in message
+
+
 def test_dotx_template_is_accepted(doc, tmp_path):
     path = firm_template(tmp_path)
     data = io.BytesIO()
@@ -250,11 +288,14 @@ def test_unknown_placeholder_is_named(doc, tmp_path):
     document = Document()
     document.add_paragraph("委托方：{{委托单位名称}}")
     document.save(tmp_path / "typo.docx")
-    with pytest.raises(PerfevalError) as caught:
-        render(doc, tmp_path / "typo.docx")
+    with pytest.raises(PerfevalError) as caught:  # when the template is read, before any work
+        tpl.read_template(tmp_path / "typo.docx")
     message = str(caught.value)
     assert "typo.docx" in message and "正文第1段" in message and "{{委托单位名称}}" in message
     assert "{{项目名称}}" in message  # what can be used
+    data = (tmp_path / "typo.docx").read_bytes()
+    with pytest.raises(PerfevalError, match="委托单位名称"):  # and when the report is rendered
+        render_docx(doc, {}, data, "typo.docx")
 
 
 def test_bad_templates_raise_located_errors(tmp_path):

@@ -330,6 +330,7 @@ class _Writer:
         self.body_pt = _pt_of(normal) or _default_size(document)
         self.break_next = False
         self.cover = False  # the template's body is kept as the cover
+        self.own_contents = True  # False: the template has a table of contents of its own
 
     # -- paragraphs
 
@@ -466,7 +467,8 @@ class _Writer:
         if not self.cover:  # perfeval's own title page, then the contents
             self._title()
             self.break_next = True
-        self.contents(doc)
+        if self.own_contents:
+            self.contents(doc)
         if self.cover:  # the template's cover, the contents, then the title above the text
             self._title()
         for part in doc.parts:
@@ -594,6 +596,24 @@ def _empty_body(document) -> None:
             body.remove(child)
 
 
+def _mark_template_toc(document) -> bool:
+    """Mark the template's own table of contents (if any) for updating when Word opens the
+    document, so it lists this report's headings; True if there is one."""
+    found, begin = False, None
+    for element in document.element.body.iter(qn("w:fldChar"), qn("w:instrText")):
+        if element.tag == qn("w:fldChar"):
+            if element.get(qn("w:fldCharType")) == "begin":
+                begin = element
+        elif begin is not None and (element.text or "").strip().upper().startswith("TOC"):
+            begin.set(qn("w:dirty"), "true")
+            found, begin = True, None
+    for field in document.element.body.iter(qn("w:fldSimple")):
+        if (field.get(qn("w:instr")) or "").strip().upper().startswith("TOC"):
+            field.set(qn("w:dirty"), "true")
+            found = True
+    return found
+
+
 #: w:settings children that come after w:updateFields (schema order)
 _AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
                         "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
@@ -635,6 +655,7 @@ def render_docx(doc: ReportDoc, images: Mapping[str, bytes], template: bytes | N
     props.comments = doc.provenance.text()
     writer = _Writer(document, doc, images, styles)
     writer.cover, writer.break_next = cover, cover and not ends
+    writer.own_contents = not (template is not None and _mark_template_toc(document))
     writer.report()
     if template is None or not _has_footer(document):
         _footer(document, doc)
@@ -648,8 +669,6 @@ def render_docx(doc: ReportDoc, images: Mapping[str, bytes], template: bytes | N
 # ---------------------------------------------------------------- outline numbering
 
 _NUMERAL = "〇一二三四五六七八九十"
-_PATTERNS = {1: re.compile(r"^([一二三四五六七八九十]+)、"), 2: re.compile(r"^（([一二三四五六七八九十]+)）"),
-             3: re.compile(r"^(\d+)\.(?!\d)"), 4: re.compile(r"^（(\d+)）")}
 #: level-1 headings outside the numbered outline
 UNNUMBERED = ("附表", "附录", "附件", "生成信息")
 

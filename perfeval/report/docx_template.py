@@ -68,7 +68,24 @@ def read_template(path: str | Path) -> bytes:
     if problems:
         raise PerfevalError(f"Word 模板 {shown} 中的占位符不完整（应写作 {{{{项目名称}}}} 这样的双花括号）："
                             + "；".join(problems))
+    unknown = [(where, name) for where, name in placeholders(document) if name not in PLACEHOLDERS]
+    if unknown:
+        raise PerfevalError(unknown_message(shown, unknown, PLACEHOLDERS))
+    headings = list(_body_headings(document))
+    if headings:
+        raise PerfevalError(f"Word 模板 {shown} 的正文有用标题样式的段落：{'；'.join(headings[:3])}。模板正文只作"
+                            "封面（报告正文由 perfeval 写在其后），请删去模板中的示例正文；封面上的大标题请用"
+                            "“标题”（Title）样式或直接设置字体")
     return data
+
+
+def _body_headings(document) -> Iterator[str]:
+    """Body paragraphs in a Heading style: text left over from an old report, which would end up
+    on the cover of every new one."""
+    for n, paragraph in enumerate(document.paragraphs, start=1):
+        name = paragraph.style.name if paragraph.style is not None else ""
+        if re.fullmatch(r"Heading [1-9]", name or "") and paragraph.text.strip():
+            yield f"正文第{n}段「{paragraph.text.strip()[:30]}」（{name}）"
 
 
 def template_spec(path: str | Path | None) -> tuple[str, str] | None:
@@ -169,9 +186,7 @@ def fill_placeholders(document, values: Mapping[str, str], shown: str = "模板"
 
     unknown = [(where, name) for where, name in placeholders(document) if name not in values]
     if unknown:
-        listed = "；".join(f"{where}「{{{{{name}}}}}」" for where, name in unknown)
-        raise PerfevalError(f"Word 模板 {shown} 中有无法识别的占位符：{listed}。可用的占位符："
-                            + "、".join(f"{{{{{k}}}}}" for k in values))
+        raise PerfevalError(unknown_message(shown, unknown, values))
     filled = 0
     for _, p in _paragraphs(document):
         texts = _own_texts(p)
@@ -197,6 +212,12 @@ def fill_placeholders(document, values: Mapping[str, str], shown: str = "模板"
                 t.set(qn("xml:space"), "preserve")
             filled += 1
     return filled
+
+
+def unknown_message(shown: str, unknown: list[tuple[str, str]], known) -> str:
+    listed = "；".join(f"{where}「{{{{{name}}}}}」" for where, name in unknown)
+    return (f"Word 模板 {shown} 中有无法识别的占位符：{listed}。可用的占位符："
+            + "、".join(f"{{{{{k}}}}}" for k in known))
 
 
 def _locate(bounds: list[int], offset: int) -> int:
