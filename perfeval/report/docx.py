@@ -345,6 +345,7 @@ class _Writer:
         level = max(1, min(level, HEADING_LEVELS))
         name = f"Heading {level}"
         paragraph = self.paragraph(text, name)
+        paragraph.paragraph_format.keep_with_next = True  # whatever the template's style says
         if new_page:
             paragraph.paragraph_format.page_break_before = True
         if self.styles.numbered[name]:
@@ -362,7 +363,8 @@ class _Writer:
         if block.style in ("note", "missing"):
             for run in paragraph.runs:
                 run.font.size = Pt(10.5)
-        if block.style == "lead":
+        if block.style == "lead":  # a run-in label such as （1）项目产出目标: kept with what follows
+            paragraph.paragraph_format.keep_with_next = True
             for run in paragraph.runs:
                 run.bold = True
 
