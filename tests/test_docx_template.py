@@ -269,6 +269,34 @@ def test_template_with_old_report_text_is_refused(tmp_path):
     assert "old-report.docx" in message and "正文第2段「一、基本情况」（Heading 1）" in message and "封面" in message
 
 
+def test_template_with_chinese_style_names(doc, tmp_path):
+    """A template from a Chinese Word or WPS whose styles are called 正文, 标题 1 … (ids "a", "2")."""
+    path = firm_template(tmp_path)
+    document = Document(path)
+    root = document.styles.element
+    renamed = {"Normal": ("a", "正文"), "Heading1": ("2", "标题 1"), "Heading2": ("3", "标题 2")}
+    ids = {old: new for old, (new, _) in renamed.items()}
+    for style in root.findall(qn("w:style")):
+        old_id = style.get(qn("w:styleId"))
+        if old_id in renamed:
+            style.set(qn("w:styleId"), renamed[old_id][0])
+            style.find(qn("w:name")).set(qn("w:val"), renamed[old_id][1])
+        for ref in ("w:basedOn", "w:next"):
+            link = style.find(qn(ref))
+            if link is not None and link.get(qn("w:val")) in ids:
+                link.set(qn("w:val"), ids[link.get(qn("w:val"))])
+    document.save(path)
+    word = render(doc, path)
+    names = [s.name for s in word.styles]
+    assert "Heading 1" not in names and "Normal" not in names  # none added beside the template's
+    level_one = [p for p in word.paragraphs if p.style.name == "标题 1"]
+    assert level_one[0].text == "一、基本情况" and len(level_one) >= 8
+    assert east_asia(word.styles["标题 1"]) == "华文中宋"
+    assert east_asia(word.styles["标题 2"]) == "楷体_GB2312" and east_asia(word.styles["正文"]) == "仿宋_GB2312"
+    body = next(p for p in word.paragraphs if p.text.startswith("本项目遵循"))
+    assert body.style.name == "正文"
+
+
 def test_dotx_template_is_accepted(doc, tmp_path):
     path = firm_template(tmp_path)
     data = io.BytesIO()

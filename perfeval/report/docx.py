@@ -92,6 +92,10 @@ HOUSE: dict[str, tuple[Look, str | None, str | None]] = {
     "toc 2": (Look(BODY_FONT, 12, after=2), "Normal", "TOC2"),
 }
 HEADING_LEVELS = 4
+#: the names a template made in a Chinese Word or WPS may give these styles instead
+ALIASES = {"Normal": ("正文",), "Title": ("标题",), "Caption": ("题注",), GRID_STYLE: ("网格型",),
+           TOC_HEADING_STYLE: ("TOC 标题",), "toc 1": ("目录 1",), "toc 2": ("目录 2",),
+           **{f"Heading {n}": (f"标题 {n}",) for n in range(1, 5)}}
 #: left/right cell margin of report tables (twips; 57 ≈ 1 mm)
 CELL_MARGIN_TWIPS = 57
 
@@ -157,10 +161,16 @@ def _chain(style) -> Iterable:
         style = style.base_style
 
 
+def _is_normal(style) -> bool:
+    """Whether this is the document's default paragraph style (Normal / 正文, whatever its id)."""
+    return style.type == WD_STYLE_TYPE.PARAGRAPH and style.element.get(qn("w:default")) in ("1", "true", "on")
+
+
 def _explicit(style, attribute: str, skip_normal: bool) -> bool:
-    """Whether the style (or a style it is based on) names a face for `attribute` explicitly."""
+    """Whether the style (or a style it is based on, Normal left out with `skip_normal`) names a
+    face for `attribute` explicitly."""
     for item in _chain(style):
-        if skip_normal and item.style_id == "Normal" and style.style_id != "Normal":
+        if skip_normal and _is_normal(item):
             return False
         rpr = item.element.rPr
         fonts = None if rpr is None else rpr.rFonts
@@ -210,30 +220,37 @@ class _Styles:
         self.document = document
         self.house = house
         self.faces: set[str] = set()
+        self.names: dict[str, str] = {}  # perfeval's name → the template's
         for name, (look, base, builtin) in HOUSE.items():
             self._prepare(name, look, base, builtin)
         self._grid()
-        self.numbered = {name: _numbered(self.document.styles[name])
+        self.numbered = {name: _numbered(self.document.styles[self.name(name)])
                          for name in ("Title", TOC_HEADING_STYLE,
                                       *(f"Heading {n}" for n in range(1, HEADING_LEVELS + 1)))}
 
+    def name(self, name: str) -> str:
+        """The style's name in this document (a template may use Word's Chinese name)."""
+        return self.names.get(name, name)
+
     def _prepare(self, name: str, look: Look, base: str | None, builtin: str | None) -> None:
         styles = self.document.styles
-        if name in styles:
-            style = styles[name]
+        found = next((n for n in (name, *ALIASES.get(name, ())) if n in styles), None)
+        if found is not None:
+            self.names[name] = found
+            style = styles[found]
             if self.house:
                 self._apply(style, look)
             else:
-                self._fill_fonts(style, look)
+                self._fill_fonts(style, look, normal=name == "Normal")
             return
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         if builtin is not None:  # a Word built-in style: its own id, not marked custom
             style.element.set(qn("w:styleId"), builtin)
             style.element.attrib.pop(qn("w:customStyle"), None)
-        if base is not None and base in styles:
-            style.base_style = styles[base]
+        if base is not None and self.name(base) in styles:
+            style.base_style = styles[self.name(base)]
         if name != "Normal":  # Normal comes first in HOUSE, so it exists by now
-            style.next_paragraph_style = styles["Normal"]
+            style.next_paragraph_style = styles[self.name("Normal")]
         self._apply(style, look)
 
     def _apply(self, style, look: Look) -> None:
@@ -260,9 +277,8 @@ class _Styles:
         if style.name == "toc 2":
             fmt.left_indent = Pt(24)
 
-    def _fill_fonts(self, style, look: Look) -> None:
+    def _fill_fonts(self, style, look: Look, normal: bool) -> None:
         """Only the faces the template leaves unset (the template's sizes and colours stay)."""
-        normal = style.style_id == "Normal"
         east = _explicit(style, "w:eastAsia", skip_normal=not normal) or (
             normal and _default_face(self.document, "w:eastAsia"))
         latin = _explicit(style, "w:ascii", skip_normal=not normal) or (
@@ -273,7 +289,9 @@ class _Styles:
 
     def _grid(self) -> None:
         styles = self.document.styles
-        if GRID_STYLE in styles:
+        found = next((n for n in (GRID_STYLE, *ALIASES[GRID_STYLE]) if n in styles), None)
+        if found is not None:
+            self.names[GRID_STYLE] = found
             return
         style = styles.add_style(GRID_STYLE, WD_STYLE_TYPE.TABLE)
         style.element.set(qn("w:styleId"), "TableGrid")
@@ -326,7 +344,7 @@ class _Writer:
         self.styles = styles
         section = document.sections[-1]
         self.width = Emu(section.page_width - section.left_margin - section.right_margin)
-        normal = document.styles["Normal"].font.size
+        normal = document.styles[styles.name("Normal")].font.size
         self.body_pt = _pt_of(normal) or _default_size(document)
         self.break_next = False
         self.cover = False  # the template's body is kept as the cover
@@ -335,7 +353,7 @@ class _Writer:
     # -- paragraphs
 
     def paragraph(self, text: str = "", style: str | None = None):
-        paragraph = self.document.add_paragraph(text, style=style)
+        paragraph = self.document.add_paragraph(text, style=None if style is None else self.styles.name(style))
         if self.break_next:
             paragraph.paragraph_format.page_break_before = True
             self.break_next = False
@@ -397,7 +415,7 @@ class _Writer:
         header = table.style != "kv"
         n_rows = len(table.rows) + (1 if header else 0)
         word = self.document.add_table(rows=n_rows, cols=len(table.columns))
-        word.style = GRID_STYLE
+        word.style = self.styles.name(GRID_STYLE)
         word.alignment = WD_TABLE_ALIGNMENT.CENTER
         _cell_margins(word, CELL_MARGIN_TWIPS)
         numeric = table.numeric or (False,) * len(table.columns)
@@ -405,7 +423,7 @@ class _Writer:
         if header:
             _row_flags(rows[0], header=True)
             for cell, name in zip(rows[0].cells, table.columns, strict=True):
-                _cell_text(cell, name, False, True)
+                _cell_text(cell, name, False, True, self.styles.name(TABLE_STYLE))
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         offset = 1 if header else 0
         fractions = table.fractions()
@@ -424,7 +442,8 @@ class _Writer:
             strong = i in table.strong
             for j, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
                 if spans[i][j] and colspans[i][j]:
-                    _cell_text(cell, value, numeric[j], strong or (table.style == "kv" and j == 0))
+                    _cell_text(cell, value, numeric[j], strong or (table.style == "kv" and j == 0),
+                               self.styles.name(TABLE_STYLE))
         for i in range(len(table.rows)):
             for j in range(len(table.columns)):
                 span, colspan = spans[i][j], colspans[i][j]
@@ -517,9 +536,9 @@ def _row_flags(row, header: bool) -> None:
         tr_pr.append(flag)
 
 
-def _cell_text(cell, text: str, numeric: bool, bold: bool) -> None:
+def _cell_text(cell, text: str, numeric: bool, bold: bool, style: str = TABLE_STYLE) -> None:
     paragraph = cell.paragraphs[0]
-    paragraph.style = TABLE_STYLE
+    paragraph.style = style
     if numeric:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     lines = text.split("\n")

@@ -324,6 +324,14 @@ def _run_face(run, face: str) -> None:
     fonts.set(qn("w:eastAsia"), face)
 
 
+#: w:pPr children that come after w:pBdr (schema order)
+_AFTER_PBDR = tuple(f"w:{tag}" for tag in (
+    "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE",
+    "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+    "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId",
+    "cnfStyle", "rPr", "sectPr", "pPrChange"))
+
+
 def _bottom_border(paragraph) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -333,7 +341,7 @@ def _bottom_border(paragraph) -> None:
     for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "1F3A5F")):
         bottom.set(qn(f"w:{key}"), value)
     borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
+    paragraph._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
 
 
 def main(argv: list[str] | None = None) -> int:
