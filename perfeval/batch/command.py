@@ -98,6 +98,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="忽略上次结果，全部重新生成")
     p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
     p.add_argument("--kernel", metavar="NAME", help="运行报告笔记本的 Jupyter 内核（默认按笔记本）")
+    p.add_argument("--docx-template", metavar="FILE",
+                   help="Word 报告所用的机构模板（.docx 或 .dotx）：沿用其样式、页眉页脚，正文内容作封面")
     from perfeval.cli import add_strict
 
     add_strict(p)
@@ -133,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
                            timeout=args.timeout, scheduler=args.scheduler, force=args.force,
                            scheme=args.scheme, kernel_name=args.kernel, strict=args.strict,
+                           docx_template=args.docx_template,
                            on_planned=progress.planned, on_outcome=progress.outcome)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -91,12 +91,15 @@ def _scheme_spec(scheme: str | Path | None) -> str | None:
 
 def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: str | None,
          timeout: float | None, force: bool, kernel_name: str | None, run_at: str,
-         report_fn: str | None = None
+         report_fn: str | None = None, docx_template: tuple[str, str] | None = None
          ) -> tuple[list[ProjectStatus], list[dict], dict[str, disc.Entry]]:
     """Statuses for projects that need no work, the jobs for the rest, and each job's entry
-    (by its slot ``<年度>/<项目编号>``)."""
+    (by its slot ``<年度>/<项目编号>``). `docx_template` is (path, content digest) of the Word template."""
     faults = planned_faults()
-    static = _static_parts(formats, {"kernel": kernel_name, "report_fn": report_fn}) if formats else {}
+    template = {"docx_template": docx_template[1]} if docx_template and "docx" in formats else {}
+    static = _static_parts(formats, {"kernel": kernel_name, "report_fn": report_fn, **template}) \
+        if formats else {}
+    extra = {"docx_template": docx_template[0]} if template else {}
     cache = mf.read_failures(layout) if not force else {}
     statuses: list[ProjectStatus] = []
     jobs: list[dict] = []
@@ -138,7 +141,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
             "source": str(entry.source), "project_id": entry.key if entry.in_portfolio else None,
             "formats": list(formats), "scheme": scheme, "timeout": timeout,
             "kernel_name": kernel_name, "fault": fault, "report_fn": report_fn,
-            "extra_parameters": {"generated_at": run_at},
+            "extra_parameters": {"generated_at": run_at, **extra},
             "record": {"fingerprint": wanted, "key": entry.key, "year": entry.year,
                        "source": entry.source.name, "scheme": entry.scheme,
                        "perfeval": static["perfeval"]},
@@ -157,7 +160,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
               formats: Sequence[str] = ("html", "pdf", "docx"), workers: int | None = None,
               timeout: float | None = None, scheduler: str | None = None, force: bool = False,
               scheme: str | None = None, kernel_name: str | None = None,
-              report_fn: str | None = None, strict: bool = False,
+              report_fn: str | None = None, strict: bool = False, docx_template: str | Path | None = None,
               on_planned: Callable[[int, list[ProjectStatus]], None] | None = None,
               on_outcome: Callable[[dict], None] | None = None) -> BatchResult:
     """Run a batch into `out`; see `perfeval batch -h`. Raises PerfevalError for unusable input."""
@@ -172,6 +175,9 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
     workers = max(1, workers or default_workers())
     scheme = _scheme_spec(scheme)
     from perfeval.report.build import report_time
+    from perfeval.report.docx_template import template_spec
+
+    template = template_spec(docx_template)  # read and checked once, before any work
 
     run_at = report_time()  # now, or SOURCE_DATE_EPOCH
     client = None
@@ -184,7 +190,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict)
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
-                                           report_fn=report_fn)
+                                           report_fn=report_fn, docx_template=template)
             if on_planned:
                 on_planned(len(jobs), statuses)
             by_slot = {job["slot"]: job for job in jobs}

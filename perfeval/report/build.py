@@ -64,25 +64,32 @@ def report_time() -> str:
 def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Iterable[str] = FORMATS,
                  scheme: str | Path | None = None, project_id: str | None = None,
                  extra_parameters: Mapping | None = None, timeout: float | None = None,
-                 kernel_name: str | None = None, *, notebook: Path | None = None
-                 ) -> dict[str, Path]:
+                 kernel_name: str | None = None, *, notebook: Path | None = None,
+                 docx_template: str | Path | None = None) -> dict[str, Path]:
     """Run the report notebook for one project and export it.
 
     Returns {"ipynb": executed notebook, "html"/"pdf"/"docx": export} with file stems equal to
     the 项目编号. `extra_parameters` are further notebook parameters (e.g. {"options": {...}},
     {"generated_at": "2024-01-01 00:00:00+08:00"}); `timeout` limits each notebook cell (s).
+    `docx_template` is a firm's Word template (.docx/.dotx) for the Word export; it may also come
+    as `extra_parameters["docx_template"]` (how a batch passes it), and is not a notebook parameter.
     Raises `SheetError` (nothing written, no kernel started) for an invalid sheet,
     `PerfevalError` otherwise.
     """
     from perfeval.evaluate import evaluate
     from perfeval.narrative import compose
     from perfeval.report import notebook as nbrun
+    from perfeval.report.docx_template import read_template
     from perfeval.scheme import load_scheme
     from perfeval.validate import load_project
 
     wanted = parse_formats(formats)
     source = notebook or nbrun.notebook_path()
     extra = dict(extra_parameters or {})
+    template = docx_template if docx_template is not None else extra.pop("docx_template", None)
+    extra.pop("docx_template", None)
+    # the template is read and checked first: a bad one stops the run before anything starts
+    template_bytes = read_template(template) if template and "docx" in wanted else None
     workbook = Path(workbook).expanduser().resolve()
     # a scheme file is read once here; the kernel gets what loads it again from any folder
     # (a built-in id or the file's absolute path), whatever the file's `id`
@@ -108,7 +115,7 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
                 else None
             nb = _execute(parameters, executed, final, source, timeout, kernel)
             try:
-                rendered = _render(nb, wanted, doc_text, prepared)
+                rendered = _render(nb, wanted, doc_text, prepared, template_bytes, template)
             except BaseException:
                 executed.unlink(missing_ok=True)
                 raise
@@ -135,7 +142,8 @@ def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, time
         raise
 
 
-def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared) -> dict[str, bytes]:
+def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared, template: bytes | None = None,
+            template_name: str | Path | None = None) -> dict[str, bytes]:
     """Every requested format as bytes, from the executed notebook."""
     from perfeval.fonts import covers, font_face_css
     from perfeval.report.docx import render_docx
@@ -155,5 +163,5 @@ def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared) -> dict[str, b
         if "pdf" in wanted:
             rendered["pdf"] = render_pdf(page)
     if "docx" in wanted:
-        rendered["docx"] = render_docx(report, images)
+        rendered["docx"] = render_docx(report, images, template, str(template_name or "模板"))
     return rendered

@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="报告笔记本每个单元格的执行时限（秒）")
     parser.add_argument("--kernel", metavar="NAME", help="Jupyter 内核名（默认 python3）")
+    parser.add_argument("--docx-template", metavar="FILE",
+                        help="Word 导出所用的机构模板（.docx 或 .dotx）：沿用其样式、页眉页脚，正文内容作封面")
     from perfeval.cli import add_strict
 
     add_strict(parser)
@@ -54,13 +56,17 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     options = _options(args.option)
+    if args.docx_template:  # a bad template stops the run before the sheet is even read
+        from perfeval.report.docx_template import read_template
+
+        read_template(args.docx_template)
     if getattr(args, "strict", False):  # refuse before anything is written (SheetError → exit 2)
         from perfeval.validate import load_project
 
         load_project(args.path, args.scheme, args.project, strict=True)
     paths = build_report(args.path, args.out, formats, scheme=args.scheme, project_id=args.project,
                          extra_parameters={"options": options} if options else None,
-                         timeout=args.timeout, kernel_name=args.kernel)
+                         timeout=args.timeout, kernel_name=args.kernel, docx_template=args.docx_template)
     labels = {"ipynb": "执行后的笔记本", "html": "HTML", "pdf": "PDF", "docx": "Word"}
     for kind, path in paths.items():
         sys.stdout.write(f"✓ {labels.get(kind, kind)}：{path}\n")
