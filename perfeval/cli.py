@@ -107,7 +107,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"perfeval：参数错误：{message}\n（perfeval {self._command()}-h 查看帮助）\n")
+        sys.stderr.write(f"perfeval：参数错误：{chinese_error(message)}\n（perfeval {self._command()}-h 查看帮助）\n")
         raise SystemExit(EXIT_INVALID)
 
     def _command(self) -> str:
@@ -119,6 +119,28 @@ class _Parser(argparse.ArgumentParser):
 
     def format_help(self) -> str:
         return super().format_help().replace("usage:", "用法：", 1)
+
+
+#: argparse's own messages, in Chinese (anything else is passed through)
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"^the following arguments are required: (.+)$"), "缺少必需的参数：{0}"),
+    (re.compile(r"^unrecognized arguments: (.+)$"), "无法识别的参数：{0}"),
+    (re.compile(r"^argument (.+?): invalid choice: '(.*)' \(choose from (.+)\)$"), "{0} 不能是「{1}」，可选：{2}"),
+    (re.compile(r"^argument (.+?): expected one argument$"), "{0} 后面需要一个值"),
+    (re.compile(r"^argument (.+?): invalid int value: '(.*)'$"), "{0} 应为整数：{1}"),
+    (re.compile(r"^argument (.+?): invalid float value: '(.*)'$"), "{0} 应为数值：{1}"),
+    (re.compile(r"^argument (.+?): ignored explicit argument '(.*)'$"), "{0} 不接受值：{1}"),
+    (re.compile(r"^argument (.+?): (.+)$"), "{0}：{1}"),
+)
+
+
+def chinese_error(message: str) -> str:
+    """An argparse error message in Chinese (known patterns; others unchanged)."""
+    for pattern, template in _ARGPARSE_MESSAGES:
+        match = pattern.match(message)
+        if match:
+            return template.format(*(g.replace("'", "") for g in match.groups()))
+    return message
 
 
 def example(*lines: str) -> str:

@@ -168,3 +168,18 @@ def test_kernel_default_is_the_same_for_report_and_batch() -> None:
     from perfeval.report.notebook import kernel_name_of, notebook_path
 
     assert kernel_name_of(notebook_path()) == "python3"  # what the help says the default is
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["score"], "缺少必需的参数：PATH"),
+    (["bogus"], "命令 不能是「bogus」，可选：validate"),
+    (["score", "x.xlsx", "--bad"], "无法识别的参数：--bad"),
+    (["score", "x.xlsx", "--option"], "--option 后面需要一个值"),
+    (["synth", "--projects", "x", "--out", "y"], "--projects 应为整数：x"),
+])
+def test_argument_errors_are_chinese_with_exit_2(argv: list[str], says: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "-h 查看帮助" in err and "usage:" not in err
