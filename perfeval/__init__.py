@@ -7,6 +7,7 @@ from perfeval.errors import PerfevalError, Problem, SchemeError, SheetError
 from perfeval.evaluate import Evaluation, evaluate, evaluate_frames, evaluate_many
 from perfeval.model import Project
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
+from perfeval.tidy import PortfolioResult, evaluate_portfolio
 from perfeval.validate import load_project, load_projects, read_projects, validate_paths
 
 __version__ = "0.1.0"
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Evaluation",
     "PerfevalError",
+    "PortfolioResult",
     "Problem",
     "Project",
     "Scheme",
@@ -24,6 +26,7 @@ __all__ = [
     "evaluate",
     "evaluate_frames",
     "evaluate_many",
+    "evaluate_portfolio",
     "load_project",
     "load_projects",
     "load_scheme",

@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import re
+import shutil
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,13 +32,121 @@ PLUGINS = (
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
+#: a run of printable ASCII (an option, a path, key=value, DIR/<年度>/<项目编号>/) is never broken; any other
+#: character may end a line
+_TOKEN = re.compile(r"(?:[\x21-\x7e]*<[^<>\s]{1,12}>)+[\x21-\x7e]*|[\x21-\x7e]+|\s+|.", re.S)
+_NO_LINE_START = set("，。、；：！？）」』】》”’,.;:!?)")
+_NO_LINE_END = set("（「『【《“‘(")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of `text` (a CJK character or full-width sign takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap_cjk(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns, broken between Chinese characters or at spaces, never inside an
+    ASCII token (qualitative_scale=four_grade stays whole; a longer token gets a line of its own), and
+    never before closing or after opening punctuation."""
+    tokens: list[str] = []
+    for token in _TOKEN.findall(" ".join(text.split())):
+        if tokens and not tokens[-1].isspace() and (token[0] in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END):
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if token.isspace():
+            line += " " if line else ""
+            continue
+        if line and display_width(line + token) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help at most 100 columns wide, wrapped by display width without breaking a word or option; the
+    description's and epilog's own lines (the 示例 commands) are kept, and wrapped only when too long."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 28,
+                 width: int | None = None) -> None:
+        width = width or max(40, min(shutil.get_terminal_size().columns - 2, 100))
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_cjk(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        for line in text.splitlines():
+            lead = indent + line[:len(line) - len(line.lstrip())]
+            if display_width(lead + line.strip()) <= width or not line.strip():
+                out.append((indent + line).rstrip())
+            else:
+                more = "    " if lead.strip(" ") != lead or line[:1].isspace() else ""  # an example's own line
+                parts = wrap_cjk(line, width - display_width(lead + more))
+                out.extend([lead + parts[0], *(lead + more + part for part in parts[1:])])
+        return "\n".join(out)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with code 2 and a Chinese hint instead of its English usage dump."""
+    """argparse that exits with code 2 and a Chinese hint instead of its English usage dump, and
+    formats help with `HelpFormatter` (every subcommand's parser is one of these)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"perfeval：参数错误：{message}\n（perfeval -h 查看帮助）\n")
+        sys.stderr.write(f"perfeval：参数错误：{chinese_error(message)}\n（perfeval {self._command()}-h 查看帮助）\n")
         raise SystemExit(EXIT_INVALID)
+
+    def _command(self) -> str:
+        words = self.prog.split()[1:]
+        return f"{' '.join(words)} " if words else ""
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "用法：", 1)
+
+
+#: argparse's own messages, in Chinese (anything else is passed through)
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"^the following arguments are required: (.+)$"), "缺少必需的参数：{0}"),
+    (re.compile(r"^unrecognized arguments: (.+)$"), "无法识别的参数：{0}"),
+    (re.compile(r"^argument (.+?): invalid choice: '(.*)' \(choose from (.+)\)$"), "{0} 不能是「{1}」，可选：{2}"),
+    (re.compile(r"^argument (.+?): expected one argument$"), "{0} 后面需要一个值"),
+    (re.compile(r"^argument (.+?): invalid int value: '(.*)'$"), "{0} 应为整数：{1}"),
+    (re.compile(r"^argument (.+?): invalid float value: '(.*)'$"), "{0} 应为数值：{1}"),
+    (re.compile(r"^argument (.+?): ignored explicit argument '(.*)'$"), "{0} 不接受值：{1}"),
+    (re.compile(r"^argument (.+?): (.+)$"), "{0}：{1}"),
+)
+
+
+def chinese_error(message: str) -> str:
+    """An argparse error message in Chinese (known patterns; others unchanged)."""
+    for pattern, template in _ARGPARSE_MESSAGES:
+        match = pattern.match(message)
+        if match:
+            return template.format(*(g.replace("'", "") for g in match.groups()))
+    return message
+
+
+def example(*lines: str) -> str:
+    """An epilog of example commands (`perfeval COMMAND -h` ends with them)."""
+    return "示例：\n" + "\n".join(f"  {line}" for line in lines)
 
 
 AUDITABLE_NOTE = "（可评分：score/report/batch 按表内所写评分并列为核查发现；加 --strict 则拒绝）"
@@ -67,9 +179,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from perfeval.summary import summary_text
     from perfeval.validate import load_project
 
+    options = parse_options(args.option)  # a bad option stops before the sheet is read
     project = load_project(args.path, args.scheme, args.project, strict=args.strict)
-    options = dict(kv.split("=", 1) for kv in args.option or ())
-    evaluation = evaluate(project, args.scheme, _typed(options) or None)
+    evaluation = evaluate(project, args.scheme, options or None)
     if args.json:
         print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2, allow_nan=False))
     else:
@@ -77,16 +189,45 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _typed(options: dict[str, str]) -> dict[str, object]:
+def option_keys() -> list[str]:
+    """The scoring options `--option KEY=VALUE` accepts (the fields of `ScoringOptions`)."""
+    from dataclasses import fields
+
+    from perfeval.scheme import ScoringOptions
+
+    return [f.name for f in fields(ScoringOptions)]
+
+
+def parse_options(pairs: Sequence[str] | None) -> dict[str, object]:
+    """{key: value} from `--option KEY=VALUE` arguments, each value of its option's type, checked before
+    any work: a pair without "=", an unknown key (the valid ones are listed), a value of the wrong type or
+    not among an option's choices raises PerfevalError with a Chinese message."""
+    from perfeval.scheme import ScoringOptions
+
+    defaults = ScoringOptions()
+    keys = option_keys()
+    valid = "、".join(keys)
     out: dict[str, object] = {}
-    for key, value in options.items():
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise PerfevalError(f"评分选项「{pair}」格式不正确，应为 KEY=VALUE，如 negative_rule=linear；可用：{valid}")
+        if key not in keys:
+            raise PerfevalError(f"未知的评分选项：{key}；可用：{valid}")
+        kind = type(getattr(defaults, key))
+        if kind is str:
+            out[key] = value
+            continue
         try:
-            out[key] = int(value)
+            number = kind(value)
         except ValueError:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                out[key] = value
+            number = None
+        if number is None or not math.isfinite(number):
+            raise PerfevalError(f"评分选项 {key}=「{value}」无效，应为{'整数' if kind is int else '数值'}"
+                                f"（默认 {getattr(defaults, key)}）")
+        out[key] = number
+    defaults.updated(**out)  # choices (rounding=half_up …) checked here, with the allowed values named
     return out
 
 
@@ -109,32 +250,62 @@ def add_strict(parser: argparse.ArgumentParser) -> None:
                         help="严格模式：分值合计与评价方案不符、指标重复等问题也拒绝评分（默认按表内所写评分并列为核查发现）")
 
 
+SCHEME_HELP = "评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）"
+
+
+def option_help() -> str:
+    """The help of `--option` (score and report): the format and every valid key."""
+    return "评分选项，可重复，如 negative_rule=linear、rounding=truncate；可用：" + "、".join(option_keys())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="perfeval", description="财政项目支出绩效评价工作台")
-    parser.add_argument("--version", action="version", version=f"perfeval {__version__}")
+    parser = _Parser(
+        prog="perfeval",
+        description="财政项目支出绩效评价工作台：校验指标表、评分定级、核查报告数值、生成报告与项目组合汇总。\n"
+                    "退出码：0 完成，1 批量中有项目失败，2 输入或参数错误。",
+        epilog=example("perfeval validate data/reference/AKT2022-001.xlsx",
+                       "perfeval score data/reference/AKT2022-001.xlsx",
+                       "perfeval batch data/synthetic --out reports",
+                       "perfeval 命令 -h        查看某个命令的说明和示例"))
+    parser.add_argument("--version", action="version", version=f"perfeval {__version__}",
+                        help="显示版本号并退出")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="校验指标表，一次列出全部问题")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".xlsx 或 .csv 指标表")
-    p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
+    p = sub.add_parser(
+        "validate", help="校验指标表，一次列出全部问题",
+        description="校验一个或多个指标表（.xlsx、.csv、自评表、评分表），一次列出全部问题："
+                    "文件、工作表、行、列、值和应填写的内容。\n退出码：0 全部通过，2 有问题。",
+        epilog=example("perfeval validate data/reference/AKT2022-001.xlsx",
+                       "perfeval validate 指标表/*.xlsx --json > 问题.json"))
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".xlsx 或 .csv 指标表（可多个）")
+    p.add_argument("--scheme", help=SCHEME_HELP)
     p.add_argument("--json", action="store_true", help="以 JSON 输出问题列表")
     add_strict(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("score", help="计算得分、等级、预算执行率并核查报告数值")
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件")
-    p.add_argument("--project", help="项目组合工作簿中的项目编号")
-    p.add_argument("--option", action="append", metavar="KEY=VALUE",
-                   help="评分选项，如 negative_rule=linear、rounding=truncate、"
-                        "qualitative_scale=four_grade、execution_denominator=allocated")
+    p = sub.add_parser(
+        "score", help="计算得分、等级、预算执行率并核查报告数值",
+        description="为一个项目评分：总分、等级、各一级指标得分、预算执行率、每个指标的得分及其指标值的理解方式，"
+                    "以及报告所写数值的核查发现。\n退出码：0 完成，2 指标表或参数有误。",
+        epilog=example("perfeval score data/reference/AKT2022-001.xlsx",
+                       "perfeval score data/reference/AKT2022-001.xlsx --json",
+                       "perfeval score 项目.xlsx --option negative_rule=linear --option rounding=truncate",
+                       "perfeval score 项目组合.xlsx --project AKT2022-001 --scheme self"))
+    p.add_argument("path", metavar="PATH", help=".xlsx 或 .csv 指标表（项目组合工作簿须加 --project）")
+    p.add_argument("--scheme", help=SCHEME_HELP)
+    p.add_argument("--project", metavar="ID", help="项目组合工作簿中的项目编号")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help=option_help())
     p.add_argument("--json", action="store_true", help="输出 JSON")
     add_strict(p)
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("template", help="生成空白指标表模板（含下拉选项和示例行）")
-    p.add_argument("out", metavar="OUT.xlsx")
-    p.add_argument("--scheme", default="third_party", help="third_party（默认）或 self")
+    p = sub.add_parser(
+        "template", help="生成空白指标表模板（含下拉选项和示例行）",
+        description="生成一个空白的指标表工作簿：项目信息、指标、报告数值、文字四个工作表，带表头、下拉选项和一行示例。",
+        epilog=example("perfeval template 新项目.xlsx",
+                       "perfeval template 自评表.xlsx --scheme self --force"))
+    p.add_argument("out", metavar="OUT.xlsx", help="要生成的 .xlsx 文件（已存在时须加 --force）")
+    p.add_argument("--scheme", default="third_party", help="third_party（第三方评价，默认）或 self（自评）")
     p.add_argument("--force", action="store_true", help="覆盖已存在的文件")
     p.set_defaults(func=_cmd_template)
 

@@ -228,11 +228,13 @@ def _rules(frame: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PortfolioFrames:
-    """Results for many projects at once, keyed by `pidx` (position in the input list)."""
+    """Results for many projects at once. Every frame's first column is `project_id` (项目编号);
+    `pidx` (position in the input list) stays beside it: it tells apart two projects that share an id
+    and is what `setups` is keyed by."""
 
     indicators: pd.DataFrame
     levels: pd.DataFrame
-    projects: pd.DataFrame  # pidx, total, grade, budget columns, rates
+    projects: pd.DataFrame  # project_id, pidx, name, year, total, grade, budget columns, rates, scheme
     findings: pd.DataFrame
     stated: pd.DataFrame
     setups: dict[int, tuple[Scheme, ScoringOptions]] = field(default_factory=dict)  # pidx -> choices used
@@ -301,9 +303,10 @@ def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pid
 
 def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None = None,
                     options: ScoringOptions | Mapping | None = None) -> PortfolioFrames:
-    """Score many projects and return tidy frames keyed by `pidx` (no per-project objects).
+    """Score many projects and return tidy frames keyed by `project_id` (no per-project objects).
 
-    Projects are grouped by scheme (the one given, or each project's own 评价方式)."""
+    Each frame also keeps `pidx`, the project's position in `projects`. Projects are grouped by scheme
+    (the one given, or each project's own 评价方式)."""
     given = load_scheme(scheme) if scheme is not None else None  # a scheme file is read once
     groups: dict[str, list[int]] = {}
     for i, project in enumerate(projects):
@@ -319,12 +322,24 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
         empty = pd.DataFrame()
         return PortfolioFrames(empty, empty, empty, empty, empty)
 
+    ids = np.array([p.id for p in projects], dtype=object)
+
     def cat(attr: str) -> pd.DataFrame:
-        return pd.concat([getattr(f, attr) for f in frames], ignore_index=True)
+        return keyed(pd.concat([getattr(f, attr) for f in frames], ignore_index=True), ids)
 
     head = cat("projects").sort_values("pidx", ignore_index=True)
+    head.insert(2, "name", pd.array([projects[i].name for i in head["pidx"]], dtype=object))
+    head.insert(3, "year", pd.array([projects[i].year for i in head["pidx"]], dtype="Int64"))
     head["scheme"] = [setups[i][0].id for i in head["pidx"]]
     return PortfolioFrames(cat("indicators"), cat("levels"), head, cat("findings"), cat("stated"), setups)
+
+
+def keyed(frame: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    """`frame` with `project_id` (the 项目编号 of each row's `pidx`) as its first column."""
+    out = frame.drop(columns="project_id", errors="ignore")
+    pidx = out["pidx"].to_numpy(dtype=int) if "pidx" in out else np.zeros(0, dtype=int)
+    out.insert(0, "project_id", ids[pidx] if len(out) else np.array([], dtype=object))
+    return out
 
 
 def evaluate_many(projects: Sequence[Project], scheme: str | Path | Scheme | None = None,
@@ -345,14 +360,15 @@ def evaluate_many(projects: Sequence[Project], scheme: str | Path | Scheme | Non
         budget = Budget(project.budget, project.allocated, project.spent, row.execution_rate,
                         row.arrival_rate, row.deviation_rate, opts.execution_denominator,
                         dict(project.funding))
+        key = ["pidx", "project_id"]  # the indicators keep project_id: a stacked set of them stays keyed
         out.append(Evaluation(
             project=project, scheme=chosen, options=opts,
             indicators=ind[row.pidx].drop(columns="pidx").reset_index(drop=True),
-            levels=lev[row.pidx].drop(columns="pidx").reset_index(drop=True),
+            levels=lev[row.pidx].drop(columns=key).reset_index(drop=True),
             budget=budget,
-            findings=fnd.get(row.pidx, empty_findings).drop(columns="pidx").reset_index(drop=True),
+            findings=fnd.get(row.pidx, empty_findings).drop(columns=key, errors="ignore").reset_index(drop=True),
             total=float(row.total), grade=row.grade,
-            stated=sta.get(row.pidx, project.stated.assign(pidx=row.pidx)).drop(columns="pidx")
+            stated=sta.get(row.pidx, project.stated.assign(pidx=row.pidx)).drop(columns=key, errors="ignore")
             .reset_index(drop=True),
         ))
     return out

@@ -642,7 +642,15 @@ def write_portfolio(out_dir: str | Path, n: int, seed: int = 0, broken_share: fl
 # ----------------------------------------------------------------------------- CLI
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("synth", help="生成合成项目组合（测试、基准和演示用）")
+    from perfeval.cli import example
+
+    p = subparsers.add_parser(
+        "synth", help="生成合成项目组合（测试、基准和演示用）",
+        description="生成一个逼真的合成项目组合：两种评价方案、各种常见写法，以及一定比例故意出错的工作簿"
+                    "（用于测试校验）。相同种子生成相同文件。",
+        epilog=example("perfeval synth --projects 12 --seed 1 --broken-share 0 --out data/synthetic",
+                       "perfeval synth --projects 1000 --out 合成 --portfolio",
+                       "perfeval batch 合成 --out 合成报告 --format none"))
     p.add_argument("--projects", type=int, required=True, metavar="N", help="项目个数")
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
     p.add_argument("--seed", type=int, default=0, help="随机种子（相同种子生成相同文件）")

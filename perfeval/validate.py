@@ -250,13 +250,38 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
     return reads
 
 
-def load_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
+def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
+                strict: bool = False) -> list[ProjectRead]:
+    """Every project in files and folders (a folder is searched recursively for .xlsx/.xlsm/.csv sets
+    the way `perfeval batch` finds its inputs), in a stable order. A file that cannot be read at all
+    becomes one refused `ProjectRead` keyed by its file name, so one bad file never hides the others.
+    Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet."""
+    from perfeval.inputs import input_files
+
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    files = input_files(items)
+    if not files:
+        folders = "、".join(str(p) for p in items)
+        raise SheetError([Problem(folders, None, None, None, None,
+                                  "没有找到指标表（.xlsx、.xlsm 或 .csv）")])
+    reads: list[ProjectRead] = []
+    for file in files:
+        try:
+            reads.extend(read_projects(file, scheme, strict=strict))
+        except SheetError as exc:
+            reads.append(ProjectRead(file.stem, None, list(exc.problems)))
+    return reads
+
+
+def load_projects(path: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
                   strict: bool = False) -> list[Project]:
-    """All projects in a file (a project workbook, a portfolio workbook or a CSV set).
+    """All projects in a file (a project workbook, a portfolio workbook or a CSV set), a folder of
+    them (searched recursively, like `perfeval batch`) or a list of files and folders.
 
     Raises SheetError listing every problem of every refused project. Auditable problems (weights,
     repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`."""
-    reads = read_projects(path, scheme, strict=strict)
+    single = isinstance(path, str | Path) and not Path(path).is_dir()
+    reads = read_projects(path, scheme, strict=strict) if single else read_inputs(path, scheme, strict=strict)
     problems = [q for r in reads for q in r.refusing]
     if problems:
         raise SheetError(problems)

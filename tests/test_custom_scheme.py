@@ -145,13 +145,13 @@ def test_report_with_a_custom_scheme(tmp_path: Path, monkeypatch, reference_proj
     book = save_project(reference_project.replace(method="county.toml"), tmp_path / "p.xlsx")
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(REFERENCE), "--scheme", "county.toml", "--format", "html", "--out", "r1"]) == 0
-    page = (tmp_path / "r1" / "AKT2022-001.html").read_text(encoding="utf-8")
+    page = (tmp_path / "r1" / "2022" / "AKT2022-001" / "AKT2022-001.html").read_text(encoding="utf-8")
     assert f"{SCHEME_ID}（{SCHEME_NAME}）" in page and "98.94" in page
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # 评价方式 is read relative to the workbook, not the working folder
     assert main(["report", str(book), "--format", "html", "--out", str(tmp_path / "r2")]) == 0
-    page = (tmp_path / "r2" / "AKT2022-001.html").read_text(encoding="utf-8")
+    page = (tmp_path / "r2" / "2022" / "AKT2022-001" / "AKT2022-001.html").read_text(encoding="utf-8")
     assert f"{SCHEME_ID}（{SCHEME_NAME}）" in page
 
 

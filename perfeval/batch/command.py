@@ -80,11 +80,19 @@ def _positive_float(text: str) -> float:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from perfeval.cli import example
+
     p = subparsers.add_parser(
         "batch", help="批量评价：一批指标表 → 每个项目的报告 + 汇总（index.html、summary.xlsx）",
-        description="批量评价项目组合。输入可以是指标表文件、文件夹或项目组合工作簿（每行一个项目）；"
-                    "报告写入 DIR/<年度>/<项目编号>/，汇总写入 DIR/index.html 和 DIR/summary.xlsx。"
-                    "重新运行只处理输入有变化或缺少报告的项目。退出码：0 全部成功，1 有项目失败，2 参数或输入错误。")
+        description="批量评价项目组合。输入可以是指标表文件、文件夹（含子文件夹）或项目组合工作簿（每行一个项目）。\n"
+                    "报告写入 DIR/<年度>/<项目编号>/（与 perfeval report 相同），汇总写入 DIR/index.html 和 "
+                    "DIR/summary.xlsx。\n"
+                    "重新运行只处理输入有变化或缺少报告的项目。\n"
+                    "退出码：0 全部成功，1 有项目失败，2 参数或输入错误。",
+        epilog=example("perfeval batch data/reference/AKT2022-001.xlsx data/synthetic --out reports",
+                       "perfeval batch 指标表/ --out 汇总 --format none",
+                       "perfeval batch 指标表/ --out reports --workers 4 --timeout 600",
+                       "perfeval batch 指标表/ --out /共享/reports --scheduler tcp://10.0.0.5:8786"))
     p.add_argument("inputs", nargs="+", metavar="INPUT", help=".xlsx/.csv 指标表、文件夹或项目组合工作簿")
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
     p.add_argument("--format", default="html,pdf,docx", metavar="FORMATS",
@@ -97,7 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="在 Dask 分布式集群上运行，如 tcp://127.0.0.1:8786（输出文件夹须对各节点可见）")
     p.add_argument("--force", action="store_true", help="忽略上次结果，全部重新生成")
     p.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")
-    p.add_argument("--kernel", metavar="NAME", help="运行报告笔记本的 Jupyter 内核（默认按笔记本）")
+    from perfeval.report.command import KERNEL_HELP
+
+    p.add_argument("--kernel", metavar="NAME", help=KERNEL_HELP)
     p.add_argument("--docx-template", metavar="FILE",
                    help="Word 报告所用的机构模板（.docx 或 .dotx）：沿用其样式、页眉页脚，正文内容作封面")
     from perfeval.cli import add_strict

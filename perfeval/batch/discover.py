@@ -9,7 +9,7 @@ hashes each project's content for resume. `discover` puts the chunks back togeth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from perfeval.batch.manifest import STATE_DIR, project_digest, scheme_digest
-from perfeval.errors import PerfevalError, SheetError
-
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+from perfeval.errors import SheetError
+from perfeval.inputs import INPUT_SUFFIXES, input_files  # noqa: F401  (the batch's inputs, shared with load_projects)
 
 
 @dataclass
@@ -50,50 +49,6 @@ class Entry:
 class Scan:
     entries: list[Entry]
     frames: object | None  # perfeval.evaluate.PortfolioFrames over the valid entries
-
-
-def input_files(inputs: Iterable[str | Path], exclude: Path | None = None) -> list[Path]:
-    """Workbook files named directly or found (recursively) in folders, in a stable order.
-
-    Excel lock files (``~$…``), hidden files, the sibling sheets of a CSV set and anything under
-    `exclude` (the batch's own output folder) are skipped. Raises PerfevalError for a missing path.
-    """
-    from perfeval.sheet import is_sibling_csv
-
-    files: list[Path] = []
-    missing = []
-    for item in inputs:
-        path = Path(item).expanduser()
-        if path.is_dir():
-            found = [p for p in sorted(path.rglob("*"))
-                     if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
-                     and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
-                     and not is_sibling_csv(p)]
-            if exclude is not None:
-                found = [p for p in found if not _inside(p, exclude)]
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            missing.append(str(item))
-    if missing:
-        raise PerfevalError(f"找不到输入：{'、'.join(missing)}")
-    seen: set[Path] = set()
-    unique = []
-    for f in files:
-        resolved = f.resolve()
-        if resolved not in seen:
-            seen.add(resolved)
-            unique.append(resolved)
-    return unique
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = False,

@@ -67,8 +67,15 @@ def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str], Pa
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from perfeval.cli import example
+
     parser = subparsers.add_parser(
-        "lab", help="在 JupyterLab 中打开绩效评价工作台（项目组合、明细、情景模拟、等级稳健性）")
+        "lab", help="在 JupyterLab 中打开绩效评价工作台（项目组合、明细、情景模拟、等级稳健性）",
+        description="在 JupyterLab 中打开绩效评价工作台（explore.ipynb）：项目组合一览、单个项目明细、"
+                    "情景模拟（改一个值看得分变化）和等级稳健性。\n按 Ctrl+C 停止。",
+        epilog=example("perfeval lab",
+                       "perfeval lab data/synthetic",
+                       "perfeval lab reports --no-browser --port 8890"))
     parser.add_argument("data", nargs="?", metavar="DATA",
                         help="项目文件夹、项目组合工作簿、单个指标表或 perfeval batch 输出文件夹（默认：内置参考项目）")
     parser.add_argument("--dir", metavar="FOLDER",
