@@ -16,10 +16,18 @@ from perfeval.errors import PerfevalError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from perfeval.cli import _Parser
+    from perfeval.cli import _Parser, example
 
-    parser = subparsers.add_parser("panel", help="专家组评分：生成专家评分表、合并专家评分")
-    sub = parser.add_subparsers(dest="panel_command", metavar="操作", parser_class=_Parser)
+    parser = subparsers.add_parser(
+        "panel", help="专家组评分：生成专家评分表、合并专家评分",
+        description="专家组评分：为每位专家生成评分表（定性、扣分、评价要点类指标），合并填好的评分表为专家组得分，"
+                    "标出意见分歧，合并后的项目可直接用于 perfeval report。\n"
+                    "退出码：0 完成，2 指标表、评分表或参数有误（一次列出全部问题，不写任何文件）。",
+        epilog=example("perfeval panel template data/reference/AKT2022-001.xlsx --experts 5 --out 专家评分",
+                       "perfeval panel merge data/reference/AKT2022-001.xlsx 专家评分 --out 合并后.xlsx",
+                       "perfeval panel synth data/reference/AKT2022-001.xlsx --experts 5 --out 专家评分 --seed 1"))
+    sub = parser.add_subparsers(dest="panel_command", parser_class=_Parser,
+                                help="template 生成评分表；merge 合并评分表；synth 生成模拟评分表")
     parser.set_defaults(func=lambda args: _help(parser))
 
     def common(p: argparse.ArgumentParser) -> None:
