@@ -22,6 +22,8 @@ PLUGINS = (
     "perfeval.batch.command",
     "perfeval.synth",
     "perfeval.workbench.command",
+    "perfeval.survey.command",
+    "perfeval.evidence_command",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

@@ -205,7 +205,8 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         "method": method.where(method.notna() & (method != "!"), "").astype(object),
         "stated_score": stated, "deduction": deduction,
         "deduction_reason": text["deduction_reason"].astype(object), "reason": text["reason"].astype(object),
-        "measure": text["measure"].astype(object), "_key": keys,
+        "measure": text["measure"].astype(object), "evidence": text["evidence"].astype(object),
+        "data_source": text["data_source"].astype(object), "_key": keys,
     })
     return CheckedIndicators(out.reset_index(drop=True), problems, declared)
 

@@ -1,0 +1,112 @@
+"""Screening of invalid responses — vectorised over all respondents at once.
+
+Rules (each excluded response lists every rule it breaks):
+
+* ``incomplete`` — a mapped item is blank, or the respondent id / answer time is blank (when those columns
+  are mapped);
+* ``duplicate`` — the respondent id appeared on an earlier row (file order): the first is kept, later ones
+  are excluded;
+* ``straightlining`` — every mapped item has the same answer; judged only when at least
+  `STRAIGHTLINE_MIN_ITEMS` (3) items are mapped (with one or two items, equal answers are normal);
+* ``out_of_period`` — answered before the survey's start day or after its end day (both days inclusive).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from perfeval.survey.answers import Answers
+from perfeval.survey.mapping import STRAIGHTLINE_MIN_ITEMS, SurveyMapping
+
+REASONS: dict[str, str] = {
+    "incomplete": "不完整",
+    "duplicate": "答卷编号重复",
+    "straightlining": "所有题目答案相同（直线作答）",
+    "out_of_period": "作答时间不在调查期间",
+}
+EXCLUDED_COLUMNS = ("行", "答卷编号", "作答时间", "原因", "reasons")
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Which responses are valid and why the others are not."""
+
+    valid: np.ndarray  # bool (n,)
+    flags: pd.DataFrame  # one bool column per rule (REASONS), one row per response
+    excluded: pd.DataFrame  # EXCLUDED_COLUMNS: one row per excluded response, reasons in Chinese and as codes
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """total, valid, excluded and per rule (a response breaking two rules counts under both)."""
+        return {"total": len(self.valid), "valid": int(self.valid.sum()), "excluded": int((~self.valid).sum()),
+                **{code: int(self.flags[code].sum()) for code in REASONS}}
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    """Element-wise '；'.join of non-empty strings."""
+    out = parts[0].astype(object)
+    for part in parts[1:]:
+        both = (out != "") & (part != "")
+        out = np.where(both, out + "；" + part, out + part)
+    return out
+
+
+def screen(answers: Answers, mapping: SurveyMapping) -> Screening:
+    """Apply the four rules; every excluded response is listed with its reason(s)."""
+    n, k = answers.points.shape
+    points = answers.points
+    blank = np.isnan(points)
+    incomplete = blank.any(axis=1)
+    detail_incomplete = np.full(n, "", dtype=object)
+    if incomplete.any():
+        first_blank = np.argmax(blank, axis=1)
+        names = np.array([f"「{c}」未作答" for c in answers.columns], dtype=object)
+        detail_incomplete = np.where(incomplete, names[first_blank], "")
+    duplicate = np.zeros(n, dtype=bool)
+    detail_duplicate = np.full(n, "", dtype=object)
+    if answers.respondent is not None:
+        ids = pd.Series(answers.respondent)
+        no_id = (ids == "").to_numpy()
+        incomplete |= no_id
+        detail_incomplete = _join([detail_incomplete, np.where(no_id, "答卷编号为空", "")])
+        named = ids[~no_id]
+        dup = named.duplicated(keep="first")
+        duplicate[named.index[dup.to_numpy()]] = True
+        if duplicate.any():
+            first = pd.Series(answers.rows[~no_id], index=named.index).groupby(named).transform("first")
+            detail_duplicate[duplicate] = [f"与第{r}行编号相同" for r in first[duplicate].to_numpy()]
+    out_of_period = np.zeros(n, dtype=bool)
+    if answers.time is not None:
+        no_time = np.isnat(answers.time)
+        incomplete |= no_time
+        detail_incomplete = _join([detail_incomplete, np.where(no_time, "作答时间为空", "")])
+        if mapping.start is not None:
+            out_of_period |= ~no_time & (answers.time < np.datetime64(mapping.start, "ns"))
+        if mapping.end is not None:
+            after = np.datetime64(mapping.end, "D") + np.timedelta64(1, "D")
+            out_of_period |= ~no_time & (answers.time >= after.astype("datetime64[ns]"))
+    straight = np.zeros(n, dtype=bool)
+    if k >= STRAIGHTLINE_MIN_ITEMS:
+        # a row with a blank has NaN as its max, and NaN == NaN is False
+        straight = points.max(axis=1) == points.min(axis=1) if n else straight
+    flags = pd.DataFrame({"incomplete": incomplete, "duplicate": duplicate, "straightlining": straight,
+                          "out_of_period": out_of_period})
+    valid = ~flags.to_numpy().any(axis=1)
+    bad = np.flatnonzero(~valid)
+    labels = {code: np.where(flags[code].to_numpy()[bad], text, "") for code, text in REASONS.items()}
+    labels["incomplete"] = np.where(labels["incomplete"] != "",
+                                    labels["incomplete"] + "（" + detail_incomplete[bad].astype(str) + "）", "")
+    labels["duplicate"] = np.where(labels["duplicate"] != "",
+                                   labels["duplicate"] + "（" + detail_duplicate[bad].astype(str) + "）", "")
+    codes = _join([np.where(flags[code].to_numpy()[bad], code, "") for code in REASONS])
+    excluded = pd.DataFrame({
+        "行": answers.rows[bad],
+        "答卷编号": answers.respondent[bad] if answers.respondent is not None else "",
+        "作答时间": answers.time[bad] if answers.time is not None else pd.NaT,
+        "原因": _join(list(labels.values())),
+        "reasons": [c.replace("；", ",") for c in codes],
+    }, columns=list(EXCLUDED_COLUMNS))
+    return Screening(valid, flags, excluded)
