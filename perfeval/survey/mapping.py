@@ -226,6 +226,8 @@ def mapping_from_dict(spec: dict, file: str = "问卷映射") -> SurveyMapping:
                                     "satisfied 与 weights 只能二选一（满意率或加权得分）"))
             continue
         if satisfied is None and weights is None:
+            if {"satisfied", "weights"} & (set(entry) | set(head)):
+                continue  # what was written there is already reported
             problems.append(Problem(file, None, None, key.rstrip("."), column,
                                     "未说明哪些答案算满意：请在 [survey] 或该 [[item]] 中写 "
                                     "satisfied = [\"非常满意\", \"满意\"]"
@@ -247,7 +249,7 @@ def mapping_from_dict(spec: dict, file: str = "问卷映射") -> SurveyMapping:
     end = _date(head.get("end"), "survey.end", file, problems)
     if start and end and end < start:
         problems.append(Problem(file, None, None, "survey.end", str(end), f"调查结束日期早于开始日期 {start}"))
-    if (start or end) and not head.get("time"):
+    if ("start" in head or "end" in head) and not head.get("time"):
         problems.append(Problem(file, None, None, "survey.time", None,
                                 "给出了调查期间（start/end），也须给出作答时间列 time"))
     for key in ("respondent", "time", "sheet"):
