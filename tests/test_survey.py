@@ -91,7 +91,7 @@ def test_multi_item_indicator_value_and_margin_by_hand(synthetic):
 
 
 def test_generator_truth_is_near_the_computed_rate():
-    frame, mapping, truth = synth_survey(20000, seed=3, items=(("Q1", INDICATOR, 0.8),))
+    frame, _, truth = synth_survey(20000, seed=3, items=(("Q1", INDICATOR, 0.8),))
     clean = clean_frame(frame, truth)
     assert clean["Q1"].isin(SATISFIED).mean() == pytest.approx(0.8, abs=0.015)
 
