@@ -224,7 +224,6 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             reads.append(ProjectRead(key, None, p))
             continue
         p.extend(row_problems.get(key, []))
-        p.extend(ledger_problems.get(key, ledger_problems.get("", [])))
         indicators = checked.get(key)
         if indicators is None and not row_problems.get(key):
             p.append(Problem(file, ind.sheet, None, "项目编号" if is_portfolio else None, key,
@@ -239,7 +238,8 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
             narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
-            sheet_findings=tuple(p), ledger=ledger,
+            # the ledger's own problems are warnings carried as findings (they never refuse a table)
+            sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", []))), ledger=ledger,
             materials=_materials_of(materials_by, key) if materials_t is not None else None,
         ), p))
     for key in orphans:
