@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from perfeval.errors import Problem, SheetError
-from perfeval.notation import is_empty, normalise
+from perfeval.notation import EMPTY_TOKENS, normalise
 from perfeval.sheet import read_workbook
 from perfeval.survey.mapping import SurveyMapping, scale_point
 from perfeval.xlsx_guard import CellFault
 
-#: blanks as survey tools export them (问卷星: (空) / (跳过))
+#: blanks as survey tools export them (问卷星: (空) / (跳过)), and the sheet's placeholders (— / * 无 …)
 BLANK_ANSWERS = frozenset({"(空)", "(跳过)", "跳过", "空", "未作答", "未答"})
+_BLANKS = BLANK_ANSWERS | EMPTY_TOKENS | {"（空）", "（跳过）", "N/A", "NA"}
 #: at most this many unreadable cells are listed one by one (then one line says how many more)
 MAX_LISTED = 50
 HEADER_SCAN_ROWS = 10
@@ -50,8 +51,21 @@ def _fold(text: object) -> str:
 def _blank(value: object) -> bool:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return True
-    text = _fold(value)
-    return text == "" or text in BLANK_ANSWERS or is_empty(text)
+    text = value.strip() if type(value) is str else normalise(value)
+    return text in _BLANKS or _fold(text) in _BLANKS
+
+
+def _texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(text, blank) per value: strings stripped (the common case, no per-cell folding), other cells as
+    `normalise` writes them; a placeholder or blank-looking cell is blank."""
+    texts = np.array([v.strip() if type(v) is str else ("" if v is None or v != v else normalise(v))
+                      for v in values], dtype=object)
+    blank = np.fromiter((t in _BLANKS for t in texts), dtype=bool, count=len(texts))
+    odd = np.flatnonzero(~blank & np.fromiter((not t.isascii() and len(t) < 8 for t in texts), dtype=bool,
+                                              count=len(texts)))
+    for i in odd:  # short non-ASCII texts may be full-width placeholders (（空）, ／)
+        blank[i] = _fold(texts[i]) in _BLANKS
+    return texts, blank
 
 
 def _grid(path: Path, mapping: SurveyMapping) -> tuple[pd.DataFrame, str | None]:
@@ -96,17 +110,23 @@ _CN_TIME = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?\s*(.*)")
 
 def _times(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """datetime64 per value and a mask of values that are not blank but not a time either."""
-    series = pd.Series(values, dtype=object)
-    blank = series.map(_blank).to_numpy(dtype=bool)
-    texts = series.where(~blank, None)
-    stamps = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
-    dated = texts.map(lambda v: hasattr(v, "year")).to_numpy(dtype=bool)
+    dated = np.fromiter((hasattr(v, "year") for v in values), dtype=bool, count=len(values))
+    texts, blank = _texts(np.where(dated, "", values))
+    blank &= ~dated
+    stamps = pd.Series(pd.NaT, index=range(len(values)), dtype="datetime64[ns]")
     if dated.any():
-        stamps[dated] = pd.to_datetime(texts[dated].astype(object).tolist())
+        stamps[dated] = pd.to_datetime(list(values[dated]))
     rest = ~blank & ~dated
     if rest.any():
-        strings = texts[rest].map(lambda v: _CN_TIME.sub(r"\1-\2-\3 \4", normalise(v)).strip())
-        parsed = pd.to_datetime(strings, errors="coerce", format="ISO8601")
+        strings = pd.Series(texts[rest])
+        chinese = strings.str.contains("年", regex=False)
+        if chinese.any():
+            strings[chinese] = strings[chinese].map(lambda v: _CN_TIME.sub(r"\1-\2-\3 \4", v).strip())
+        # one format inferred from the first value (an export writes them all alike), then each odd one alone
+        try:
+            parsed = pd.to_datetime(strings, errors="coerce")
+        except (ValueError, OverflowError):
+            parsed = pd.Series(pd.NaT, index=strings.index, dtype="datetime64[ns]")
         again = parsed.isna()
         if again.any():
             parsed[again] = pd.to_datetime(strings[again], errors="coerce", format="mixed")
@@ -131,13 +151,8 @@ def read_answers(path: str | Path, mapping: SurveyMapping) -> Answers:
     header, where = _header(grid, wanted, file, sheet, mapping)
     body = grid.iloc[header + 1:]
     headers = {key: normalise(grid.iat[header, j]) for key, j in where.items()}
-    used = sorted(set(where.values()))
-    cells = body.iloc[:, used].to_numpy(dtype=object)
-    codes, uniques = pd.factorize(cells.ravel(), use_na_sentinel=True)
-    blank_u = np.array([_blank(v) for v in uniques], dtype=bool)
-    keep = ~(np.append(blank_u, True)[codes].reshape(cells.shape).all(axis=1))  # drop fully blank rows
-    body = body[keep]
     rows = body.index.to_numpy(dtype=int) + 1
+    empty = np.ones(len(body), dtype=bool)  # rows where every mapped cell is blank (dropped at the end)
     problems: list[Problem] = []
     extra = 0
 
@@ -168,21 +183,26 @@ def read_answers(path: str | Path, mapping: SurveyMapping) -> Answers:
                 faulty[u] = point is None
         lut[-1] = np.nan
         points[:, k] = lut[codes]
+        empty &= np.isnan(points[:, k]) & ~faulty[codes]
         words = "、".join(sorted(mapping.scale, key=lambda w: -mapping.scale[w])[:6])
         complain(faulty[codes], key, values, f"无法识别的答案；应为 {words} 等答案文字，或 1–5 的分值")
     respondent = None
     if mapping.respondent:
         values = body.iloc[:, where["survey.respondent"]].to_numpy(dtype=object)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        names = np.array([*("" if _blank(u) else normalise(u) for u in uniques), ""], dtype=object)
-        respondent = names[codes]
+        texts, blank = _texts(np.asarray(uniques, dtype=object))
+        respondent = np.append(np.where(blank, "", texts), "").astype(object)[codes]
+        empty &= respondent == ""
     time = None
     if mapping.time:
         values = body.iloc[:, where["survey.time"]].to_numpy(dtype=object)
         time, bad = _times(values)
+        empty &= np.isnat(time) & ~bad
         complain(bad, "survey.time", values, "作答时间无法识别；应为日期时间，如 2022-11-03 10:25:00")
     if problems:
         if extra:
             problems.append(Problem(file, sheet, None, None, None, f"另有 {extra} 处同类问题未逐一列出"))
         raise SheetError(problems)
-    return Answers(file, sheet, columns, points, rows, respondent, time)
+    keep = ~empty  # a fully blank row (the end of an export) is no response
+    return Answers(file, sheet, columns, points[keep], rows[keep],
+                   respondent[keep] if respondent is not None else None, time[keep] if time is not None else None)

@@ -59,54 +59,52 @@ def screen(answers: Answers, mapping: SurveyMapping) -> Screening:
     n, k = answers.points.shape
     points = answers.points
     blank = np.isnan(points)
-    incomplete = blank.any(axis=1)
-    detail_incomplete = np.full(n, "", dtype=object)
-    if incomplete.any():
-        first_blank = np.argmax(blank, axis=1)
-        names = np.array([f"「{c}」未作答" for c in answers.columns], dtype=object)
-        detail_incomplete = np.where(incomplete, names[first_blank], "")
+    blank_item = blank.any(axis=1)
+    no_id = np.zeros(n, dtype=bool)
     duplicate = np.zeros(n, dtype=bool)
-    detail_duplicate = np.full(n, "", dtype=object)
+    first_row = answers.rows
     if answers.respondent is not None:
-        ids = pd.Series(answers.respondent)
-        no_id = (ids == "").to_numpy()
-        incomplete |= no_id
-        detail_incomplete = _join([detail_incomplete, np.where(no_id, "答卷编号为空", "")])
-        named = ids[~no_id]
-        dup = named.duplicated(keep="first")
-        duplicate[named.index[dup.to_numpy()]] = True
-        if duplicate.any():
-            first = pd.Series(answers.rows[~no_id], index=named.index).groupby(named).transform("first")
-            detail_duplicate[duplicate] = [f"与第{r}行编号相同" for r in first[duplicate].to_numpy()]
+        no_id = answers.respondent == ""
+        codes, _ = pd.factorize(answers.respondent)  # hashing, no sort
+        first = np.full(codes.max() + 1 if n else 0, -1, dtype=np.int64)
+        positions = np.arange(n)
+        first[codes[::-1]] = positions[::-1]  # the last write wins: each id's first position
+        duplicate = ~no_id & (first[codes] != positions)
+        first_row = answers.rows[first[codes]]
+    no_time = np.zeros(n, dtype=bool)
     out_of_period = np.zeros(n, dtype=bool)
     if answers.time is not None:
         no_time = np.isnat(answers.time)
-        incomplete |= no_time
-        detail_incomplete = _join([detail_incomplete, np.where(no_time, "作答时间为空", "")])
         if mapping.start is not None:
             out_of_period |= ~no_time & (answers.time < np.datetime64(mapping.start, "ns"))
         if mapping.end is not None:
             after = np.datetime64(mapping.end, "D") + np.timedelta64(1, "D")
             out_of_period |= ~no_time & (answers.time >= after.astype("datetime64[ns]"))
     straight = np.zeros(n, dtype=bool)
-    if k >= STRAIGHTLINE_MIN_ITEMS:
-        # a row with a blank has NaN as its max, and NaN == NaN is False
-        straight = points.max(axis=1) == points.min(axis=1) if n else straight
+    if k >= STRAIGHTLINE_MIN_ITEMS and n:
+        straight = points.max(axis=1) == points.min(axis=1)  # a row with a blank has NaN as its max: False
+    incomplete = blank_item | no_id | no_time
     flags = pd.DataFrame({"incomplete": incomplete, "duplicate": duplicate, "straightlining": straight,
                           "out_of_period": out_of_period})
-    valid = ~flags.to_numpy().any(axis=1)
+    valid = ~(incomplete | duplicate | straight | out_of_period)
     bad = np.flatnonzero(~valid)
-    labels = {code: np.where(flags[code].to_numpy()[bad], text, "") for code, text in REASONS.items()}
-    labels["incomplete"] = np.where(labels["incomplete"] != "",
-                                    labels["incomplete"] + "（" + detail_incomplete[bad].astype(str) + "）", "")
-    labels["duplicate"] = np.where(labels["duplicate"] != "",
-                                   labels["duplicate"] + "（" + detail_duplicate[bad].astype(str) + "）", "")
-    codes = _join([np.where(flags[code].to_numpy()[bad], code, "") for code in REASONS])
+    # the words, for the excluded rows only
+    names = np.array([f"「{c}」未作答" for c in answers.columns] or [""], dtype=object)
+    missing = _join([np.where(blank_item[bad], names[np.argmax(blank[bad], axis=1)] if k else "", ""),
+                     np.where(no_id[bad], "答卷编号为空", ""), np.where(no_time[bad], "作答时间为空", "")])
+    labels = [
+        np.where(incomplete[bad], REASONS["incomplete"] + "（" + missing.astype(str) + "）", ""),
+        np.where(duplicate[bad], np.char.add(np.char.add(REASONS["duplicate"] + "（与第", first_row[bad].astype(str)),
+                                             "行编号相同）"), ""),
+        np.where(straight[bad], REASONS["straightlining"], ""),
+        np.where(out_of_period[bad], REASONS["out_of_period"], ""),
+    ]
+    codes_text = _join([np.where(flags[code].to_numpy()[bad], code, "") for code in REASONS])
     excluded = pd.DataFrame({
         "行": answers.rows[bad],
         "答卷编号": answers.respondent[bad] if answers.respondent is not None else "",
         "作答时间": answers.time[bad] if answers.time is not None else pd.NaT,
-        "原因": _join(list(labels.values())),
-        "reasons": [c.replace("；", ",") for c in codes],
+        "原因": _join([lab.astype(object) for lab in labels]),
+        "reasons": [c.replace("；", ",") for c in codes_text],
     }, columns=list(EXCLUDED_COLUMNS))
     return Screening(valid, flags, excluded)
