@@ -294,3 +294,28 @@ def test_times_as_excel_dates(tmp_path):
     assert list(result.excluded["reasons"]) == ["out_of_period"]
     assert result.indicators.iloc[0]["value"] == 100.0
     assert np.isnan(result.indicators.iloc[0]["margin"]) or result.indicators.iloc[0]["margin"] == 0.0
+
+
+def test_survey_view_draws_from_the_same_figures(synthetic, reference_project):
+    from perfeval.workbench.survey_view import (
+        SurveyPanel,
+        distribution_figure,
+        distribution_frame,
+        interval_figure,
+        interval_frame,
+    )
+
+    answers, mapping, _, _, result = synthetic
+    shares = distribution_frame(result)
+    assert np.allclose(shares.sum(axis=1), 100.0)
+    first = result.items.iloc[0]
+    assert shares.iloc[0]["非常满意"] == pytest.approx(100 * first["非常满意"] / first["n"])
+    frame = interval_frame(result, reference_project)
+    assert list(frame["kind"]) == ["题目", "题目", "题目", "指标"]
+    assert frame.iloc[-1]["value"] == result.indicators.iloc[0]["value"] and frame.iloc[-1]["target"] == 95.0
+    assert len(distribution_figure(result).axes) == 1 and len(interval_figure(result).axes) == 1
+    panel = SurveyPanel(answers, mapping, reference_project)
+    assert panel.message.value == "" and panel.distribution.value[:4] == b"\x89PNG"
+    assert f"有效 <b>{result.screening.counts['valid']}</b> 份" in panel.summary.value
+    broken = SurveyPanel(answers, Path(mapping).with_name("missing.toml"))
+    assert "问卷映射文件不存在" in broken.message.value and broken.result is None
