@@ -148,3 +148,19 @@ def test_cli_materials(reference_copy, tmp_path, capsys):
 def test_cli_materials_bad_input(tmp_path, bad, capsys):
     assert main(["materials", str(tmp_path / bad)]) == 2
     assert "文件不存在" in capsys.readouterr().err
+
+
+def test_csv_set_with_a_materials_sibling(tmp_path):
+    import shutil
+
+    source = Path(__file__).resolve().parents[1] / "data" / "reference" / "csv"
+    for file in source.glob("AKT2022-001*.csv"):
+        shutil.copy(file, tmp_path / file.name)
+    (tmp_path / "AKT2022-001.佐证材料.csv").write_text("编号,名称,来源,日期\nZ-01,预算批复文件,县财政局,2022-01-10\n",
+                                                    encoding="utf-8")
+    from perfeval.sheet import is_sibling_csv
+
+    assert is_sibling_csv(tmp_path / "AKT2022-001.佐证材料.csv")
+    project = perfeval.load_project(tmp_path / "AKT2022-001.csv")
+    assert project.ledger and list(project.materials["id"]) == ["Z-01"]
+    assert list(evidence_findings(perfeval.evaluate(project))["code"]) == ["evidence_missing"] * len(LOSING_ROWS)
