@@ -27,6 +27,8 @@ PLUGINS = (
     "perfeval.synth",
     "perfeval.workbench.command",
     "perfeval.panel.command",
+    "perfeval.survey.command",
+    "perfeval.evidence_command",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

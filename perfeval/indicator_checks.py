@@ -27,6 +27,8 @@ from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 #: columns whose value scoring reads (an unreadable cell there is an error)
 SCORED_COLUMNS = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method", "deduction",
                   "stated_score")
+#: the evidence ledger's optional columns (perfeval.evidence)
+LEDGER = ("evidence", "data_source")
 TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
 
 
@@ -124,7 +126,9 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     def raw(column: str) -> pd.Series:
         return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
 
-    text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c != "project_id"}
+    text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c not in ("project_id", *LEDGER)}
+    for c in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
+        text[c] = unique_map(raw(c).astype(object).where(raw(c).notna(), None), plain_text)
     keep = _table_rows(text, keys)
     frame, keys = frame[keep], keys[keep]
     text = {c: v[keep] for c, v in text.items()}
@@ -205,7 +209,8 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         "method": method.where(method.notna() & (method != "!"), "").astype(object),
         "stated_score": stated, "deduction": deduction,
         "deduction_reason": text["deduction_reason"].astype(object), "reason": text["reason"].astype(object),
-        "measure": text["measure"].astype(object), "_key": keys,
+        "measure": text["measure"].astype(object), "evidence": text["evidence"].astype(object),
+        "data_source": text["data_source"].astype(object), "_key": keys,
     })
     return CheckedIndicators(out.reset_index(drop=True), problems, declared)
 

@@ -14,10 +14,10 @@ from perfeval.rules import resolve_method
 #: columns of `Project.indicators`, in order
 INDICATOR_COLUMNS = (
     "row", "level1", "level2", "level3", "name", "weight", "target", "actual", "method",
-    "stated_score", "deduction", "deduction_reason", "reason", "measure",
+    "stated_score", "deduction", "deduction_reason", "reason", "measure", "evidence", "data_source",
 )
 TEXT_COLUMNS = ("level1", "level2", "level3", "name", "target", "actual", "method",
-                "deduction_reason", "reason", "measure")
+                "deduction_reason", "reason", "measure", "evidence", "data_source")
 #: columns of `Project.stated`
 STATED_COLUMNS = ("item", "value", "text", "where")
 
@@ -48,6 +48,11 @@ class Project:
     #: match the scheme, a repeated indicator row …): located problems with an auditable `code`,
     #: reported as error findings by `evaluate` (`load_project(strict=True)` refuses such a table)
     sheet_findings: tuple[Problem, ...] = ()
+    #: the evidence ledger is used: the 指标 sheet has a 证据编号 column or the workbook a 佐证材料 sheet
+    #: (`perfeval.evidence` checks evidence only then)
+    ledger: bool = False
+    #: the 佐证材料 sheet (columns id, name, source, date, row); None when the workbook has none
+    materials: pd.DataFrame | None = None
 
     def replace(self, **changes: object) -> Project:
         """A copy with some fields changed (projects are never mutated)."""

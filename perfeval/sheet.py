@@ -33,6 +33,7 @@ SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     "指标": ("指标", "绩效指标", "指标体系", "评分表", "绩效评价指标", "指标表", "评价指标"),
     "报告数值": ("报告数值", "报告陈述", "报告数据", "陈述数值"),
     "文字": ("文字", "报告文字", "文本", "叙述"),
+    "佐证材料": ("佐证材料", "佐证材料清单", "证据清单", "证据材料"),
 }
 
 #: 指标 sheet: canonical column -> accepted header spellings
@@ -51,6 +52,9 @@ INDICATOR_HEADERS: dict[str, tuple[str, ...]] = {
     "deduction_reason": ("扣分原因", "扣分理由", "评分依据", "扣分说明"),
     "reason": ("偏差原因", "偏差原因分析", "偏差原因分析及改进措施", "偏差大或目标未完成原因分析"),
     "measure": ("改进措施", "整改措施"),
+    # optional evidence ledger (perfeval.evidence): ids of the 佐证材料 rows and where the figure came from
+    "evidence": ("证据编号", "佐证材料编号", "佐证编号", "证据材料编号"),
+    "data_source": ("数据来源", "指标数据来源"),
 }
 #: Chinese header each canonical column is reported under
 INDICATOR_LABELS = {key: names[0] for key, names in INDICATOR_HEADERS.items()}
@@ -64,6 +68,14 @@ NARRATIVE_HEADERS: dict[str, tuple[str, ...]] = {
     "project_id": ("项目编号",),
     "section": ("章节", "标题", "部分"),
     "content": ("内容", "正文", "文字"),
+}
+#: 佐证材料 sheet (optional evidence ledger)
+MATERIAL_HEADERS: dict[str, tuple[str, ...]] = {
+    "project_id": ("项目编号",),
+    "id": ("编号", "证据编号", "材料编号", "佐证材料编号"),
+    "name": ("名称", "材料名称", "证据名称"),
+    "source": ("来源", "提供单位", "材料来源"),
+    "date": ("日期", "取得日期", "形成日期"),
 }
 INFO_KEY_HEADERS = ("字段", "项目", "名称", "键")
 

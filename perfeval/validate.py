@@ -23,6 +23,7 @@ from perfeval.scheme import Scheme, load_scheme
 from perfeval.sheet import (
     INDICATOR_HEADERS,
     INDICATOR_LABELS,
+    MATERIAL_HEADERS,
     NARRATIVE_HEADERS,
     STATED_HEADERS,
     RawWorkbook,
@@ -154,6 +155,7 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
     records, is_portfolio = info_records(info_grid, file, info_sheet)
     stated_t = _table(raw, "报告数值", STATED_HEADERS, problems, required=False)
     text_t = _table(raw, "文字", NARRATIVE_HEADERS, problems, required=False)
+    materials_t = _table(raw, "佐证材料", MATERIAL_HEADERS, problems, required=False)
 
     ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
                               "project_id" if is_portfolio else None)
@@ -213,6 +215,8 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
                 for k, g in table.frame.groupby(keys, sort=False)}
 
     text_by = split(text_t)
+    materials_by, ledger_problems = _materials(materials_t, file, keys_of, is_portfolio)
+    ledger = "evidence" in ind.headers or materials_t is not None
     empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
     reads: list[ProjectRead] = []
     for key, info, p, chosen in heads:
@@ -234,7 +238,9 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
             narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
-            sheet_findings=tuple(p),
+            # the ledger's own problems are warnings carried as findings (they never refuse a table)
+            sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", []))), ledger=ledger,
+            materials=_materials_of(materials_by, key) if materials_t is not None else None,
         ), p))
     for key in orphans:
         first = int(ind_frame.loc[ind_keys == key, "row"].iloc[0])
@@ -271,6 +277,29 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
         except SheetError as exc:
             reads.append(ProjectRead(file.stem, None, list(exc.problems)))
     return reads
+
+
+def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool
+               ) -> tuple[dict[str, pd.DataFrame], dict[str, list[Problem]]]:
+    """The 佐证材料 sheet per project key (in a portfolio without a 项目编号 column, shared by all: key "")."""
+    if table is None:
+        return {}, {}
+    from perfeval.evidence import read_materials
+
+    keys = keys_of(table.frame)  # a portfolio sheet without 项目编号: "" (shared by all projects)
+    frames: dict[str, pd.DataFrame] = {}
+    problems: dict[str, list[Problem]] = {}
+    for key, rows in table.frame.groupby(keys, sort=False):
+        frame, found = read_materials(Table(table.sheet, rows, table.header_row, table.headers), file)
+        frames[key], problems[key] = frame, found
+    return frames, problems
+
+
+def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
+    from perfeval.evidence import MATERIAL_COLUMNS
+
+    found = by_key.get(key, by_key.get(""))
+    return found if found is not None else pd.DataFrame(columns=list(MATERIAL_COLUMNS))
 
 
 def load_projects(path: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,

@@ -17,6 +17,8 @@ from perfeval.sheet import INDICATOR_LABELS
 
 INDICATOR_ORDER = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method",
                    "deduction", "deduction_reason", "stated_score", "reason", "measure")
+#: optional evidence-ledger columns: written only when some indicator has a value there
+LEDGER_ORDER = ("evidence", "data_source")
 INFO_ORDER = (("项目编号", "id"), ("项目名称", "name"), ("主管部门", "department"),
               ("实施单位", "unit"), ("年度", "year"), ("评价方式", "method"),
               ("预算数", "budget"), ("到位数", "allocated"), ("执行数", "spent"))
@@ -64,12 +66,20 @@ def _write_rows(book: xlsxwriter.Workbook, name: str, header: list[str], rows: l
     return sheet
 
 
-def _indicator_rows(frame: pd.DataFrame) -> list[list[object]]:
+def _order(frames: Sequence[pd.DataFrame], ledger: bool = False) -> tuple[str, ...]:
+    """INDICATOR_ORDER, plus 证据编号 / 数据来源 when any indicator has one (证据编号 always for a project that
+    uses the evidence ledger, so a blank column still reads back as the ledger)."""
+    used = [c for c in LEDGER_ORDER if (ledger and c == "evidence")
+            or any(c in f and f[c].map(lambda v: bool(cell_value(v))).any() for f in frames)]
+    return (*INDICATOR_ORDER, *used)
+
+
+def _indicator_rows(frame: pd.DataFrame, order: Sequence[str] = INDICATOR_ORDER) -> list[list[object]]:
     rows = []
     for rec in frame.to_dict(orient="records"):
         method = rec.get("method") or ""
         rec["method"] = RULE_LABELS.get(method, method)
-        rows.append([rec.get(c) for c in INDICATOR_ORDER])
+        rows.append([rec.get(c) for c in order])
     return rows
 
 
@@ -83,9 +93,10 @@ def _write(path: Path, project: Project, scheme_id: str, with_help: bool,
         info_rows += [[k, v] for k, v in project.funding.items()]
         info_rows += [[k, v] for k, v in project.info.items()]
         _write_rows(book, "项目信息", ["字段", "值"], info_rows, [16, 60])
-        header = [INDICATOR_LABELS[c] for c in INDICATOR_ORDER]
-        sheet = _write_rows(book, "指标", header, _indicator_rows(project.indicators),
-                            [10, 12, 14, 30, 6, 14, 14, 10, 6, 20, 8, 24, 24])
+        order = _order([project.indicators], project.ledger)
+        header = [INDICATOR_LABELS[c] for c in order]
+        sheet = _write_rows(book, "指标", header, _indicator_rows(project.indicators, order),
+                            [10, 12, 14, 30, 6, 14, 14, 10, 6, 20, 8, 24, 24, 14, 30][:len(order)])
         last = max(validation_rows, len(project.indicators) + 1)
         levels = [lv.name for lv in scheme.levels]
         sheet.data_validation(1, 0, last, 0, {
@@ -102,6 +113,9 @@ def _write(path: Path, project: Project, scheme_id: str, with_help: bool,
         _write_rows(book, "报告数值", ["数据项", "报告值", "出处"], stated, [14, 14, 20])
         text = [[k, v] for k, v in project.narrative.items()]
         _write_rows(book, "文字", ["章节", "内容"], text, [16, 100])
+        if project.materials is not None:
+            rows = [[r["id"], r["name"], r["source"], r["date"]] for r in project.materials.to_dict(orient="records")]
+            _write_rows(book, "佐证材料", ["编号", "名称", "来源", "日期"], rows, [12, 40, 20, 14])
         if with_help:
             _write_rows(book, "填表说明", list(HELP_ROWS[0]), [list(r) for r in HELP_ROWS[1:]], [18, 110])
         book.close()
@@ -119,12 +133,13 @@ def save_portfolio(projects: Sequence[Project], path: str | Path) -> Path:
     指标 / 报告数值 / 文字 sheets keyed by 项目编号. `load_projects` reads it back."""
     path = Path(path)
     info, indicators, stated, text = [], [], [], []
+    order = _order([p.indicators for p in projects], any(p.ledger for p in projects))
     for p in projects:
         row = {label: getattr(p, attr) for label, attr in INFO_ORDER}
         row.update(p.funding)
         row.update(p.info)
         info.append(row)
-        for values in _indicator_rows(p.indicators):
+        for values in _indicator_rows(p.indicators, order):
             indicators.append([p.id, *values])
         stated += [[p.id, r["item"], r["text"], r["where"]] for r in p.stated.to_dict(orient="records")]
         text += [[p.id, k, v] for k, v in p.narrative.items()]
@@ -134,8 +149,8 @@ def save_portfolio(projects: Sequence[Project], path: str | Path) -> Path:
                                               "strings_to_urls": False, "constant_memory": True})
         _write_rows(book, "项目信息", info_header, [[row.get(k) for k in info_header] for row in info],
                     [14] * len(info_header))
-        _write_rows(book, "指标", ["项目编号", *(INDICATOR_LABELS[c] for c in INDICATOR_ORDER)], indicators,
-                    [14, 10, 12, 14, 30, 6, 14, 14, 10, 6, 20, 8, 24, 24])
+        _write_rows(book, "指标", ["项目编号", *(INDICATOR_LABELS[c] for c in order)], indicators,
+                    [14, 10, 12, 14, 30, 6, 14, 14, 10, 6, 20, 8, 24, 24, 14, 30][:len(order) + 1])
         _write_rows(book, "报告数值", ["项目编号", "数据项", "报告值", "出处"], stated, [14, 14, 14, 20])
         _write_rows(book, "文字", ["项目编号", "章节", "内容"], text, [14, 16, 100])
         book.close()

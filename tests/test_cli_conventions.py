@@ -19,7 +19,7 @@ from perfeval.cli import build_parser, display_width, main, option_keys, wrap_cj
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
-COMMANDS = ("validate", "score", "template", "report", "batch", "synth", "lab", "panel")
+COMMANDS = ("validate", "score", "template", "report", "batch", "synth", "lab", "panel", "survey", "materials")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
