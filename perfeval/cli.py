@@ -80,6 +80,15 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         width = width or max(40, min(shutil.get_terminal_size().columns - 2, 100))
         super().__init__(prog, indent_increment, max_help_position, width)
 
+    def add_argument(self, action: argparse.Action) -> None:
+        # argparse measures subcommand names without the indent it prints them with, so the longest name
+        # ("materials") would push its help onto the next line; count that indent too.
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS and hasattr(action, "_get_subactions"):
+            longest = max((len(self._format_action_invocation(sub)) for sub in action._get_subactions()), default=0)
+            self._action_max_length = max(self._action_max_length,
+                                          longest + self._current_indent + 2 * self._indent_increment)
+
     def _split_lines(self, text: str, width: int) -> list[str]:
         return wrap_cjk(text, width)
 

@@ -10,7 +10,15 @@ import pandas as pd
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("materials", help="按指标体系生成佐证材料清单（现场核查前需收集的资料）")
+    from perfeval.cli import example
+
+    parser = subparsers.add_parser(
+        "materials", help="按指标体系生成佐证材料清单（现场核查前需收集的资料）",
+        description="按指标体系逐项生成佐证材料清单，供现场核查前收集资料；指标表有证据编号或佐证材料工作表时，"
+                    "同时列出扣分、偏差缺少证据和证据编号不存在的指标。\n"
+                    "退出码：0 完成，2 指标表或参数有误。",
+        epilog=example("perfeval materials data/reference/AKT2022-001.xlsx",
+                       "perfeval materials data/reference/AKT2022-001.xlsx --out 佐证材料清单.xlsx"))
     parser.add_argument("path", metavar="PROJECT", help=".xlsx 或 .csv 指标表")
     parser.add_argument("--out", metavar="CHECKLIST.xlsx", help="把清单写入 Excel 文件")
     parser.add_argument("--scheme", help="评价方案：third_party、self 或 .toml 文件（默认按表内评价方式）")

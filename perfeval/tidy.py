@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "level3": "三级指标", "name": "指标名称", "weight": "分值", "target": "指标值",
         "actual": "实际完成值", "method": "评分方法（表内）", "stated_score": "报告得分", "deduction": "扣分",
         "deduction_reason": "扣分原因", "reason": "偏差原因", "measure": "改进措施",
+        "evidence": "证据编号", "data_source": "数据来源",
         "target_kind": "指标值类型", "target_op": "指标值运算符", "target_value": "指标值（数值）",
         "target_low": "指标值下限", "target_high": "指标值上限", "target_unit": "指标值单位",
         "actual_kind": "实际值类型", "actual_unit": "实际值单位", "actual_low": "实际值下限",

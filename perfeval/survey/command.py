@@ -17,7 +17,17 @@ SHOWN_EXCLUDED = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("survey", help="满意度问卷：筛除无效答卷，计算满意度（样本量、误差）并写入指标")
+    from perfeval.cli import example
+
+    parser = subparsers.add_parser(
+        "survey", help="满意度问卷：筛除无效答卷，计算满意度（样本量、误差）并写入指标",
+        description="满意度问卷：读取问卷工具导出的答卷，按映射把题目对应到满意度指标，筛除无效答卷（不完整、"
+                    "重复答卷编号、全部同一选项、不在调查期内，逐份列出原因），计算满意率或加权得分、有效样本量和"
+                    "95% 置信误差，写入指标的实际完成值；表内原填数值超出问卷区间的列为核查发现。\n"
+                    "退出码：0 完成，2 指标表、答卷、映射或参数有误（不写任何文件）。",
+        epilog=example("perfeval survey 项目.xlsx 答卷.xlsx --mapping 问卷映射.toml",
+                       "perfeval survey 项目.xlsx 答卷.xlsx --mapping 问卷映射.toml --out 项目_问卷.xlsx "
+                       "--excluded 无效答卷.xlsx"))
     parser.add_argument("path", metavar="PROJECT", help=".xlsx 或 .csv 指标表")
     parser.add_argument("answers", metavar="ANSWERS", help="问卷导出的答卷（.xlsx 或 .csv，每行一份答卷）")
     parser.add_argument("--mapping", required=True, metavar="M.toml",
