@@ -277,7 +277,26 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     head["total"] = round_scores(totals.reindex(head["pidx"]).to_numpy(), "half_up", options.decimals)
     head["grade"] = [scheme.grade(t) for t in head["total"]]
     findings = with_sheet_findings(audit(ind, levels, head, stated, scheme, options), projects, pidx)
+    findings = with_ledger_findings(findings, ind, projects, pidx, options.decimals)
     return PortfolioFrames(ind, levels, head, findings, stated)
+
+
+def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Sequence[Project],
+                         pidx: Sequence[int], decimals: int) -> pd.DataFrame:
+    """The findings with the evidence ledger's (`perfeval.evidence`) for the projects that keep one."""
+    from perfeval.evidence import ledger_findings
+
+    extra = []
+    for project, i in zip(projects, pidx, strict=True):
+        if project.ledger:
+            found = ledger_findings(ind[ind["pidx"] == i], project, decimals)
+            if len(found):
+                extra.append(found.assign(pidx=i))
+    if not extra:
+        return findings
+    merged = pd.concat([findings, *extra], ignore_index=True) if len(findings) else pd.concat(extra, ignore_index=True)
+    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
+                              else s, kind="stable").reset_index(drop=True)
 
 
 #: sheet problems the audit recomputes from the weights being scored (a what-if may have changed them)

@@ -88,24 +88,31 @@ def _where(row) -> str:
 
 def needs_evidence(evaluation: Evaluation) -> pd.Series:
     """True for each indicator that lost points (score below weight at the scheme's score precision)."""
-    lost = evaluation.indicators["lost"].to_numpy(dtype=float)
-    return pd.Series(np.nan_to_num(lost) > 0.5 * 10.0 ** -evaluation.options.decimals,
-                     index=evaluation.indicators.index)
+    return _losing(evaluation.indicators, evaluation.options.decimals)
+
+
+def _losing(ind: pd.DataFrame, decimals: int) -> pd.Series:
+    lost = ind["lost"].to_numpy(dtype=float)
+    return pd.Series(np.nan_to_num(lost) > 0.5 * 10.0 ** -decimals, index=ind.index)
 
 
 def evidence_findings(evaluation: Evaluation) -> pd.DataFrame:
-    """``evidence_missing`` and ``evidence_unknown`` findings (empty unless the project uses the ledger)."""
-    project = evaluation.project
+    """``evidence_missing`` and ``evidence_unknown`` findings (empty unless the project uses the ledger).
+    `evaluate()` already lists them among the evaluation's findings; this is the same computation on its own."""
+    return ledger_findings(evaluation.indicators, evaluation.project, evaluation.options.decimals)
+
+
+def ledger_findings(ind: pd.DataFrame, project: Project, decimals: int) -> pd.DataFrame:
+    """The evidence findings of one project from its scored indicator rows (see `evidence_findings`)."""
     if not project.ledger:
         return pd.DataFrame(columns=list(FINDING_COLUMNS))
-    ind = evaluation.indicators
     ids = unique_map(ind["evidence"] if "evidence" in ind else pd.Series("", index=ind.index), split_ids)
     records: list[dict[str, str]] = []
-    missing = needs_evidence(evaluation) & (ids.map(len) == 0)
+    missing = _losing(ind, decimals) & (ids.map(len) == 0)
     for row in ind[missing].itertuples():
         lost = float(row.lost)
         records.append({"code": "evidence_missing", "severity": "warning", "where": _where(row),
-                        "message": f"指标「{row.name}」失分 {lost:.{evaluation.options.decimals}f} 分"
+                        "message": f"指标「{row.name}」失分 {lost:.{decimals}f} 分"
                                    f"（得分 {float(row.score):g} / 分值 {float(row.weight):g}），但未填写证据编号；"
                                    "扣分或未达标须有佐证材料"})
     materials = project.materials

@@ -58,7 +58,9 @@ def test_columns_and_sheet_are_read(reference_copy):
     assert list(project.materials["id"]) == ["Z-01", "Z-02", "Z-03"]
     assert list(project.materials["row"]) == [2, 3, 4]
     ev = perfeval.evaluate(project)
-    assert ev.total == 98.94 and len(ev.findings) == 16  # the ledger never changes scores
+    # the ledger never changes scores; its one finding joins the audit's 16
+    assert ev.total == 98.94 and len(ev.findings) == 17
+    assert ev.findings["code"].tolist().count("evidence_unknown") == 1
     findings = evidence_findings(ev)
     assert list(findings["code"]) == ["evidence_unknown"]
     assert "Z-09" in findings.iloc[0]["message"] and findings.iloc[0]["where"].startswith("指标表第18行")
@@ -164,3 +166,26 @@ def test_csv_set_with_a_materials_sibling(tmp_path):
     project = perfeval.load_project(tmp_path / "AKT2022-001.csv")
     assert project.ledger and list(project.materials["id"]) == ["Z-01"]
     assert list(evidence_findings(perfeval.evaluate(project))["code"]) == ["evidence_missing"] * len(LOSING_ROWS)
+
+
+def test_evaluate_lists_the_ledger_findings_once_and_the_portfolio_path_agrees(tmp_path):
+    """Evidence findings are part of the evaluation (report audit appendix, summary.xlsx, score --json), the same
+    from `evaluate` one by one and from the vectorised `evaluate_frames`, and never for a project without a ledger."""
+    import shutil
+
+    source = Path(__file__).resolve().parents[1] / "data" / "reference" / "csv"
+    for file in source.glob("AKT2022-001*.csv"):
+        shutil.copy(file, tmp_path / file.name)
+    (tmp_path / "AKT2022-001.佐证材料.csv").write_text("编号,名称,来源,日期\nZ-01,预算批复文件,县财政局,2022-01-10\n",
+                                                    encoding="utf-8")
+    with_ledger = perfeval.load_project(tmp_path / "AKT2022-001.csv")
+    plain = perfeval.load_project(Path(__file__).resolve().parents[1] / "data" / "reference" / "AKT2022-001.xlsx")
+    ev = perfeval.evaluate(with_ledger)
+    codes = ev.findings["code"].tolist()
+    assert codes.count("evidence_missing") == len(LOSING_ROWS)
+    assert ev.findings[ev.findings["code"] == "evidence_missing"]["message"].tolist() == \
+        evidence_findings(ev)["message"].tolist()
+    assert "evidence_missing" not in perfeval.evaluate(plain).findings["code"].tolist()
+    frames = perfeval.evaluate_frames([plain, with_ledger])
+    per_project = frames.findings[frames.findings["code"] == "evidence_missing"]["project_id"].unique().tolist()
+    assert per_project == [with_ledger.id]
