@@ -53,6 +53,10 @@ class Project:
     ledger: bool = False
     #: the 佐证材料 sheet (columns id, name, source, date, row); None when the workbook has none
     materials: pd.DataFrame | None = None
+    #: the expert panel's per-expert table (专家组评分 sheet, `perfeval.panel`): one row per judged indicator
+    #: (指标表行号, 指标名称, 分值, one column per expert, 专家组得分, 极差, 标准差, 意见分歧, 扣分理由（合并）,
+    #: 核查说明); None when the project was not scored by a panel
+    panel: pd.DataFrame | None = None
 
     def replace(self, **changes: object) -> Project:
         """A copy with some fields changed (projects are never mutated)."""

@@ -156,6 +156,7 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
     stated_t = _table(raw, "报告数值", STATED_HEADERS, problems, required=False)
     text_t = _table(raw, "文字", NARRATIVE_HEADERS, problems, required=False)
     materials_t = _table(raw, "佐证材料", MATERIAL_HEADERS, problems, required=False)
+    panel_table = _panel_table(raw)
 
     ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
                               "project_id" if is_portfolio else None)
@@ -239,8 +240,10 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
             narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
             # the ledger's own problems are warnings carried as findings (they never refuse a table)
-            sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", []))), ledger=ledger,
+            sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", [])),
+                            *_panel_findings(panel_table, file, is_portfolio)), ledger=ledger,
             materials=_materials_of(materials_by, key) if materials_t is not None else None,
+            panel=panel_table if panel_table is not None and not is_portfolio else None,
         ), p))
     for key in orphans:
         first = int(ind_frame.loc[ind_keys == key, "row"].iloc[0])
@@ -277,6 +280,27 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
         except SheetError as exc:
             reads.append(ProjectRead(file.stem, None, list(exc.problems)))
     return reads
+
+
+def _panel_table(raw: RawWorkbook) -> pd.DataFrame | None:
+    """The 专家组评分 sheet a panel merge wrote (`perfeval.panel`), as written: header row, then one row per judged
+    indicator. Shown in the report; its 核查说明 column carries the panel's findings."""
+    grid = raw.sheets.get("专家组评分")
+    if grid is None or grid.dropna(how="all").empty:
+        return None
+    grid = grid.dropna(how="all")
+    header = [str(h).strip() for h in grid.iloc[0]]
+    body = grid.iloc[1:].reset_index(drop=True)
+    body.columns = header
+    return body.loc[:, [h for h in header if h and h != "nan"]]
+
+
+def _panel_findings(table: pd.DataFrame | None, file: str, is_portfolio: bool) -> tuple[Problem, ...]:
+    if table is None or is_portfolio:
+        return ()
+    from perfeval.panel.apply import panel_findings_from_table
+
+    return panel_findings_from_table(table, file)
 
 
 def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool

@@ -116,6 +116,12 @@ def _write(path: Path, project: Project, scheme_id: str, with_help: bool,
         if project.materials is not None:
             rows = [[r["id"], r["name"], r["source"], r["date"]] for r in project.materials.to_dict(orient="records")]
             _write_rows(book, "佐证材料", ["编号", "名称", "来源", "日期"], rows, [12, 40, 20, 14])
+        if project.panel is not None:
+            panel = project.panel
+            rows = [[None if isinstance(v, float) and v != v else v for v in r]
+                    for r in panel.itertuples(index=False)]
+            _write_rows(book, "专家组评分", [str(c) for c in panel.columns], rows,
+                        [10, 30] + [12] * (len(panel.columns) - 2))
         if with_help:
             _write_rows(book, "填表说明", list(HELP_ROWS[0]), [list(r) for r in HELP_ROWS[1:]], [18, 110])
         book.close()

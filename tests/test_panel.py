@@ -345,6 +345,12 @@ def test_merged_project_survives_save_and_load(project, result5, tmp_path):
     assert ev2.total == ev.total
     assert ev2.indicators["score"].tolist() == ev.indicators["score"].tolist()
     assert again.info["专家组评分"] == result5.project.info["专家组评分"]
+    # the per-expert table and the panel's findings come back with the workbook (the report shows both)
+    assert again.panel is not None and list(again.panel.columns) == list(result5.table.columns)
+    assert again.panel["专家组得分"].astype(float).tolist() == result5.table["专家组得分"].astype(float).tolist()
+    panel_codes = ("panel_disagreement", "panel_no_reason")
+    found = sorted(ev2.findings.loc[ev2.findings["code"].isin(panel_codes), "message"])
+    assert found and found == sorted(ev.findings.loc[ev.findings["code"].isin(panel_codes), "message"])
     # re-merging the same sheets into the merged workbook gives the same project scores
     twice = merge_sheets(again, [Path(f) for f in result5.panel.experts["file"]])
     assert perfeval.evaluate(twice.project).total == ev.total
@@ -375,7 +381,8 @@ def test_panel_result_from_a_read_panel_is_the_same(project, result5):
     assert again.merged.frame.equals(result5.merged.frame)
     table = result5.table
     assert list(table.columns[:3]) == ["指标表行号", "指标名称", "分值"]
-    assert table.shape == (10, 3 + 5 + 5)
+    assert table.shape == (10, 3 + 5 + 6)  # … 意见分歧, 扣分理由（合并）, 核查说明
+    assert table["核查说明"].str.contains("意见分歧").sum() == 2
     assert table["意见分歧"].tolist().count("是") == 2
 
 

@@ -28,6 +28,9 @@ from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 PROVENANCE = "专家组评分（{n}位）"
 INFO_KEY = "专家组评分"
 PANEL_CODES = frozenset({"panel_disagreement", "panel_no_reason"})
+#: the per-expert table's column holding the row's panel findings (kept with the table in the workbook)
+NOTE_COLUMN = "核查说明"
+NOTE_SEPARATOR = "\n"
 
 
 def provenance(n: int) -> str:
@@ -59,6 +62,22 @@ def apply_panel(project: Project, merged: PanelMerge, source: str | None = None)
         for f in merged.findings.itertuples())
     kept = tuple(p for p in project.sheet_findings if p.code not in PANEL_CODES)
     return project.replace(indicators=frame, info=info, sheet_findings=kept + panel_problems)
+
+
+def panel_findings_from_table(table: pd.DataFrame, file: str, sheet: str = "专家组评分") -> tuple[Problem, ...]:
+    """The panel findings written with the table (its 核查说明 column) as located problems, so a merged
+    workbook read back lists the same disagreements (`save_project` writes the table, `load_project` reads it)."""
+    if table is None or NOTE_COLUMN not in table:
+        return ()
+    out = []
+    for rec in table.to_dict(orient="records"):
+        for message in str(rec.get(NOTE_COLUMN) or "").split(NOTE_SEPARATOR):
+            if message.strip():
+                code = "panel_disagreement" if "意见分歧" in message else "panel_no_reason"
+                row = rec.get("指标表行号")
+                out.append(Problem(file, "指标", int(row) if pd.notna(row) else None, "指标名称", None,
+                                   message.strip(), code, "warning"))
+    return tuple(out)
 
 
 def _row(where: str) -> int | None:
@@ -109,6 +128,10 @@ def panel_table(panel: PanelSheets, merged: PanelMerge) -> pd.DataFrame:
     out["标准差"] = m["std"].round(4)
     out["意见分歧"] = np.where(m["disagreement"], "是", "")
     out["扣分理由（合并）"] = m["reason"]
+    notes: dict[int, list[str]] = {}
+    for f in merged.findings.itertuples():
+        notes.setdefault(_row(f.where), []).append(f.message)
+    out[NOTE_COLUMN] = [NOTE_SEPARATOR.join(notes.get(int(r), [])) for r in m["row"]]
     return out.reset_index(drop=True)
 
 
@@ -128,7 +151,8 @@ def panel_result(project: Project, panel: PanelSheets, scheme: str | Path | Sche
     """Merge `panel` (already read) into `project`."""
     chosen, opts = _setup(project, scheme, options)
     merged = merge_panel(panel, opts, exclude, rule)
-    return PanelResult(apply_panel(project, merged), project, panel, merged, chosen, opts)
+    applied = apply_panel(project, merged).replace(panel=panel_table(panel, merged))
+    return PanelResult(applied, project, panel, merged, chosen, opts)
 
 
 def merge_sheets(project: Project, paths: Sequence[str | Path], scheme: str | Path | Scheme | None = None,

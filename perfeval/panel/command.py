@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(p)
     p.add_argument("sheets", nargs="+", metavar="SHEETS", help="各专家填好的评分表（.xlsx），或存放它们的文件夹")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
-                   help="评分选项，如 panel_rule=trimmed_mean、panel_disagreement_range=0.2（可重复）")
+                   help="评分选项，如 panel_rule=trimmed_mean、panel_disagreement_range=0.2（可重复；"
+                        "perfeval score -h 列出全部）")
     p.add_argument("--out", metavar="merged.xlsx", help="写出合并后的项目指标表（可直接用于 perfeval report）")
     p.add_argument("--force", action="store_true", help="覆盖已存在的 --out 文件")
     p.add_argument("--json", action="store_true", help="输出 JSON")
@@ -131,9 +132,9 @@ def _sheet_paths(items: list[str]) -> list[Path]:
 
 
 def _options(pairs: list[str] | None) -> dict[str, object] | None:
-    from perfeval.report.command import _options as parse
+    from perfeval.cli import parse_options
 
-    return parse(pairs) or None
+    return parse_options(pairs) or None
 
 
 def _fmt(x: float) -> str:
