@@ -3,6 +3,10 @@
 Everything is computed from the batch's scored frames (`evaluate_frames`) and project statuses.
 The only thing that changes between two runs over the same inputs is the run time, so an
 unchanged portfolio gives unchanged files apart from that.
+
+summary.xlsx links each report (one column per format: 报告（HTML）…) relative to DIR with forward slashes,
+prefixes text cells that start like a formula with ' (`neutralise`, OWASP) and keeps numbers numeric;
+index.html shows the charts at their natural size, so their text is as large on screen as drawn (≥ 10 pt).
 """
 
 from __future__ import annotations
