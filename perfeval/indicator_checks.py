@@ -12,6 +12,7 @@ from perfeval.cells import cell_number, unique_map, unreadable_cells
 from perfeval.deadline import read_date, read_status
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
+from perfeval.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.rules import (
     NUMERIC_RULES,
     RULE_LABELS,
@@ -30,6 +31,8 @@ SCORED_COLUMNS = ("level1", "level2", "level3", "name", "weight", "target", "act
 #: the evidence ledger's optional columns (perfeval.evidence)
 LEDGER = ("evidence", "data_source")
 TOTAL_ROW_NAMES = ("合计", "总计", "总分", "小计", "合  计")
+#: text columns where a template's placeholder ("示例：…", "（填写…）") left in place is a warning
+PLACEHOLDER_COLUMNS = ("level2", "level3", "name", "target", "actual", "deduction_reason", "reason", "measure")
 
 
 def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None) -> pd.DataFrame:
@@ -141,14 +144,16 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
         header = table.headers.get(column, INDICATOR_LABELS[column])
         problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, str(frame.at[i, column]), message)))
 
-    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None, code: str = "") -> None:
+    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None, code: str = "",
+            severity: str = "error") -> None:
         header = table.headers.get(column, INDICATOR_LABELS[column])
         shown = text[column] if value is None else value
         for i in mask[mask].index:
             if (i, column) in unread:
                 continue  # already reported as unreadable
             message = expected(i) if callable(expected) else expected
-            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message, code)))
+            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message, code,
+                                              severity)))
 
     split1 = unique_map(text["level1"], split_weight)
     level1 = unique_map(text["level1"], lambda v: scheme.level_of(v) if v else None)
@@ -201,6 +206,11 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     first_row = rows.groupby([ident["k"], ident["l1"], ident["l2"], ident["n"]]).transform("first")
     bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复"
         f"；两行均按表内所写计分", value=name, code="duplicate_indicator")
+    for column in PLACEHOLDER_COLUMNS:  # a template's example or placeholder left in place: a warning
+        if column in frame:
+            left = unique_map(text[column], is_placeholder).astype(bool)
+            bad(left, column, lambda i, c=column: placeholder_message(text[c][i]), code=PLACEHOLDER_CODE,
+                severity="warning")
 
     out = pd.DataFrame({
         "row": rows, "level1": level1.where(level1.notna(), split1.map(lambda t: t[0])).astype(object),

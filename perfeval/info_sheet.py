@@ -10,6 +10,7 @@ import pandas as pd
 from perfeval.cells import MAX_CELL_NUMBER, cell_number, unreadable
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_amount, plain_text
+from perfeval.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.sheet import INFO_KEY_HEADERS, locate_table
 from perfeval.xlsx_guard import CellFault
 
@@ -160,4 +161,13 @@ def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dic
     for key, value in pairs.items():
         if key not in used and not is_empty(value):
             out["info"][key] = plain_text(value)
+    problems.extend(placeholder_problems(rec, file, sheet))
     return out
+
+
+def placeholder_problems(rec: dict, file: str, sheet: str) -> list[Problem]:
+    """A located warning for every field still holding a template's placeholder ("（填写项目名称）")."""
+    rows = rec["_rows"]
+    return [Problem(file, sheet, rows.get(key), key, plain_text(value), placeholder_message(value),
+                    PLACEHOLDER_CODE, "warning")
+            for key, value in rec["_pairs"].items() if is_placeholder(value)]

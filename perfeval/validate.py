@@ -67,7 +67,8 @@ def settle(reads: list[ProjectRead], strict: bool = False) -> list[ProjectRead]:
         if strict or not all(p.auditable for p in read.problems):
             read.project = None
         else:
-            notes = tuple(q for q in read.project.sheet_findings if q.severity != "error")
+            notes = tuple(q for q in read.project.sheet_findings  # a reader's notes, each once
+                          if q.severity != "error" and q not in read.problems)
             read.project = read.project.replace(sheet_findings=(*read.problems, *notes))
     return reads
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfeval.batch.facts import facts_for, known_facts
 from perfeval.batch.manifest import STATE_DIR, project_digest, scheme_digest
 from perfeval.errors import SheetError
 from perfeval.inputs import INPUT_SUFFIXES, input_files  # noqa: F401  (the batch's inputs, shared with load_projects)
@@ -71,8 +72,8 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
         try:
             reads = read_projects(path, scheme, strict=strict)
         except SheetError as exc:
-            entries.append(Entry(key=path.stem, source=path,
-                                 problems=[str(p) for p in exc.problems]))
+            entries.append(Entry(key=path.stem, source=path, problems=[str(p) for p in exc.problems],
+                                 **facts_for(known_facts(path), path.stem)))
             continue
         except MemoryError:
             entries.append(Entry(key=path.stem, source=path, stage="读取",
@@ -84,11 +85,13 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
                                  problems=[f"{path.name}：无法读取：{type(exc).__name__}：{exc}"]))
             continue
         many = len(reads) > 1
+        facts = known_facts(path) if any(r.project is None for r in reads) else {}
         for read in reads:
             project = read.project
-            if project is None:
+            if project is None:  # refused: listed with what its 项目信息 says (名称, 年度 …)
                 entries.append(Entry(key=read.key, source=path, in_portfolio=many,
-                                     problems=[str(p) for p in read.problems] or ["无法读取该项目"]))
+                                     problems=[str(p) for p in read.problems] or ["无法读取该项目"],
+                                     **facts_for(facts, read.key)))
                 continue
             entries.append(Entry(
                 key=project.id, source=path, in_portfolio=many, year=project.year,
@@ -119,7 +122,8 @@ def _note_schemes(entries: list[Entry], setups: dict) -> None:
 
 #: indicator columns the summary uses (the rest are dropped before results cross processes)
 SUMMARY_INDICATOR_COLUMNS = ("pidx", "level1", "level2", "level3", "name", "weight", "target", "actual",
-                             "rule_label", "completion", "deviation", "score", "stated_score")
+                             "rule_label", "completion", "deviation", "score", "lost", "stated_score",
+                             "deduction_reason", "reason")
 
 
 def _slim(frames):

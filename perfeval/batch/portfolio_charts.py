@@ -2,6 +2,10 @@
 
 Pure functions from the batch summary frame (one row per scored project: 总分, 等级, 预算执行率)
 to a matplotlib `Figure`, drawn in the CJK face perfeval ships.
+
+Legibility: index.html shows each chart at its natural size (`display_size`: one figure inch is 96 CSS px),
+so a font of N pt in the figure is N pt on screen; every text is at least `MIN_FONT_PT`. Counts are drawn on
+integer axes.
 """
 
 from __future__ import annotations
@@ -15,24 +19,62 @@ from perfeval.charts import COLORS, figure_png
 from perfeval.fonts import register_cjk_font
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 GRADES = ("优", "良", "中", "差")
 GRADE_COLORS = {"优": COLORS["main"], "良": COLORS["mid"], "中": "#e0a040", "差": COLORS["accent"]}
 #: grade cut points drawn on score axes (both built-in schemes use 90/80/60)
 BANDS = (60, 80, 90)
+#: figure size in inches; shown in index.html at CSS_PX_PER_INCH px per inch (its natural size)
+WIDTH_IN, HEIGHT_IN = 5.0, 3.4
+CSS_PX_PER_INCH = 96
+#: PNG resolution: twice the CSS size, sharp on high-density screens
+DPI = 192
+#: smallest text at the size index.html shows a chart (pt)
+MIN_FONT_PT = 10.0
+FONT_PT = 10.0
+TITLE_PT = 12.0
 
 
-def _figure(width: float = 6.4, height: float = 3.6) -> Figure:
+def _figure(width: float = WIDTH_IN, height: float = HEIGHT_IN) -> Figure:
     from matplotlib.figure import Figure
 
     register_cjk_font()
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _tidy(ax) -> None:
+def _tidy(ax: Axes, integer_y: bool = False) -> None:
+    """Open frame, every label at FONT_PT; whole numbers only on a count axis."""
+    from matplotlib.ticker import MaxNLocator
+
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=FONT_PT)
+    ax.xaxis.label.set_size(FONT_PT)
+    ax.yaxis.label.set_size(FONT_PT)
+    ax.title.set_size(TITLE_PT)
+    if integer_y:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def display_size(png: bytes, dpi: float = DPI) -> tuple[int, int]:
+    """The CSS size (px) index.html shows a chart PNG at: its natural size, one figure inch = 96 px."""
+    width, height = png_size(png)
+    return round(width * CSS_PX_PER_INCH / dpi), round(height * CSS_PX_PER_INCH / dpi)
+
+
+def rendered_points(font_pt: float, png_width: int, css_width: float, dpi: float = DPI) -> float:
+    """A figure font's size on screen (CSS pt) when its PNG (`png_width` px at `dpi`) is shown `css_width` px
+    wide: pt → PNG px (× dpi/72) → CSS px (× css_width/png_width) → CSS pt (× 72/96)."""
+    return font_pt * dpi / 72 * css_width / png_width * 72 / CSS_PX_PER_INCH
 
 
 def grade_distribution(scored: pd.DataFrame) -> Figure:
@@ -44,12 +86,12 @@ def grade_distribution(scored: pd.DataFrame) -> Figure:
     bars = ax.bar(list(GRADES), counts.to_numpy(), color=[GRADE_COLORS[g] for g in GRADES], width=0.6)
     for bar, n in zip(bars, counts.to_numpy(), strict=True):
         share = f"{100 * n / total:.1f}%" if total else "—"
-        ax.annotate(f"{n} 个（{share}）", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=9, xytext=(0, 2), textcoords="offset points")
+        ax.annotate(f"{n} 个\n{share}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=FONT_PT, xytext=(0, 2), textcoords="offset points")
     ax.set_ylabel("项目数")
-    ax.set_title(f"等级分布（共 {total} 个项目）", fontsize=11)
-    ax.set_ylim(0, max(1, int(counts.max())) * 1.18)
-    _tidy(ax)
+    ax.set_title(f"等级分布（共 {total} 个项目）")
+    ax.set_ylim(0, max(1, int(counts.max())) * 1.3)  # room for the two-line labels
+    _tidy(ax, integer_y=True)
     return fig
 
 
@@ -68,42 +110,52 @@ def score_histogram(scored: pd.DataFrame) -> Figure:
     for lower, upper, grade in zip(edges, edges[1:], ("差", "中", "良", "优"), strict=False):
         if upper > low:
             ax.text((max(lower, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
-                    ha="center", va="top", color=COLORS["grey"], fontsize=9)
+                    ha="center", va="top", color=COLORS["grey"], fontsize=FONT_PT)
     mean = f"，平均 {scores.mean():.2f} 分" if len(scores) else ""
-    ax.set_title(f"总分分布{mean}", fontsize=11)
+    ax.set_title(f"总分分布{mean}")
     ax.set_xlabel("总分")
     ax.set_ylabel("项目数")
     ax.set_xlim(low, 100)
-    _tidy(ax)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.12)  # room for the grade letters above the bars
+    _tidy(ax, integer_y=True)
     return fig
 
 
 def execution_vs_score(scored: pd.DataFrame) -> Figure:
-    """Budget execution rate (x) against total score (y), one dot per project, coloured by grade."""
+    """Budget execution rate (x) against total score (y), one dot per project, coloured by grade.
+
+    The grade cut points are labelled dashed lines; the colour key sits outside the plot as squares with
+    counts, so no key mark can be taken for a project."""
+    from matplotlib.patches import Patch
+
     fig = _figure()
     ax = fig.add_subplot()
     rate = 100 * pd.to_numeric(scored["预算执行率"], errors="coerce")
     score = pd.to_numeric(scored["总分"], errors="coerce")
-    size = 18 if len(scored) <= 500 else 4
+    size = 22 if len(scored) <= 500 else 5
     alpha = 0.85 if len(scored) <= 500 else 0.35
+    handles = []
     for grade in GRADES:
         mask = (scored["等级"] == grade).to_numpy()
         if mask.any():
-            ax.scatter(rate[mask], score[mask], s=size, alpha=alpha, color=GRADE_COLORS[grade],
-                       label=grade, linewidths=0)
+            ax.scatter(rate[mask], score[mask], s=size, alpha=alpha, color=GRADE_COLORS[grade], linewidths=0)
+            handles.append(Patch(color=GRADE_COLORS[grade], label=f"{grade} {int(mask.sum())} 个"))
     ok = rate.notna() & score.notna()
     if ok.sum() >= 3 and rate[ok].std() > 0 and score[ok].std() > 0:
         r = float(np.corrcoef(rate[ok], score[ok])[0, 1])
-        ax.set_title(f"预算执行率与总分（相关系数 {r:.2f}）", fontsize=11)
+        ax.set_title(f"预算执行率与总分（相关系数 {r:.2f}）")
     else:
-        ax.set_title("预算执行率与总分", fontsize=11)
+        ax.set_title("预算执行率与总分")
     ax.set_xlabel("预算执行率（%）")
     ax.set_ylabel("总分")
-    if ax.get_legend_handles_labels()[0]:
-        legend = ax.legend(title="等级", fontsize=8, title_fontsize=8, loc="lower right", frameon=False,
-                           markerscale=max(1.0, 18 / size) ** 0.5)
-        for handle in legend.legend_handles:
-            handle.set_alpha(1.0)
+    bottom, top = ax.get_ylim()
+    for cut in BANDS:
+        if bottom < cut < top:
+            ax.axhline(cut, color=COLORS["grey"], linestyle="--", linewidth=0.8, zorder=0)
+    if handles:
+        ax.legend(handles=handles, title="等级", fontsize=FONT_PT, title_fontsize=FONT_PT, loc="upper left",
+                  bbox_to_anchor=(1.02, 1.0), frameon=False, handlelength=1.0, handleheight=1.0,
+                  borderaxespad=0.0)
     _tidy(ax)
     return fig
 
@@ -115,7 +167,7 @@ CHARTS = {
 }
 
 
-def chart_pngs(scored: pd.DataFrame, dpi: int = 120) -> dict[str, bytes]:
+def chart_pngs(scored: pd.DataFrame, dpi: int = DPI) -> dict[str, bytes]:
     """{name: PNG} for every portfolio chart (empty when nothing was scored)."""
     if scored.empty:
         return {}

@@ -3,14 +3,20 @@
 Everything is computed from the batch's scored frames (`evaluate_frames`) and project statuses.
 The only thing that changes between two runs over the same inputs is the run time, so an
 unchanged portfolio gives unchanged files apart from that.
+
+summary.xlsx links each report (one column per format: 报告（HTML）…) relative to DIR with forward slashes,
+prefixes text cells that start like a formula with ' (`neutralise`, OWASP) and keeps numbers numeric;
+index.html shows the charts at their natural size, so their text is as large on screen as drawn (≥ 10 pt).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import math
-import os
-from collections.abc import Sequence
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -18,8 +24,8 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from perfeval.atomic import temp_beside, write_bytes_atomic
-from perfeval.batch.portfolio_charts import CHARTS, chart_pngs
+from perfeval.atomic import write_bytes_atomic
+from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
 
 SUMMARY_XLSX = "summary.xlsx"
 INDEX_HTML = "index.html"
@@ -31,9 +37,16 @@ FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记�
 SHOWN_STATUS = {"已生成": "成功", "已是最新": "成功", "失败": "失败", "仅评分": "仅评分"}
 #: xlsxwriter allows 65,530 hyperlinks per sheet; beyond that links are written as text
 MAX_LINKS = 65000
+#: summary.xlsx columns of links to each project's reports, one per format (relative to DIR)
+REPORT_COLUMNS = {"html": "报告（HTML）", "pdf": "报告（PDF）", "docx": "报告（Word）", "ipynb": "报告（笔记本）"}
+#: a text cell starting with one of these is read as a formula by spreadsheet programs (OWASP CSV injection)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ----------------------------------------------------------------------------- frames
+
+DETAIL_COLUMNS = ("项目编号", "一级指标", "二级指标", "三级指标", "指标名称", "分值", "指标值", "实际完成值",
+                  "评分规则", "完成率", "偏差率", "得分", "失分", "报告得分", "扣分原因", "偏差原因")
 
 def _level_order(present) -> list[str]:
     """一级指标 columns: the built-in schemes' levels in scheme order, then any others (a custom
@@ -93,16 +106,18 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     key_of = {s.entry.pidx: s.entry.key for s in statuses if s.entry.pidx is not None}
     if frames is not None and len(frames.indicators):
         ind = frames.indicators
+        missing = pd.Series(np.nan, index=ind.index)
         detail = pd.DataFrame({
             "项目编号": ind["pidx"].map(key_of), "一级指标": ind["level1"], "二级指标": ind["level2"],
             "三级指标": ind["level3"], "指标名称": ind["name"], "分值": ind["weight"],
             "指标值": ind["target"], "实际完成值": ind["actual"], "评分规则": ind["rule_label"],
             "完成率": ind.get("completion"), "偏差率": ind.get("deviation"), "得分": ind["score"],
-            "报告得分": ind["stated_score"],
+            "失分": ind.get("lost", missing), "报告得分": ind["stated_score"],
+            "扣分原因": ind.get("deduction_reason", missing.astype(object)).fillna("").astype(object),
+            "偏差原因": ind.get("reason", missing.astype(object)).fillna("").astype(object),
         })
     else:
-        detail = pd.DataFrame(columns=["项目编号", "一级指标", "二级指标", "三级指标", "指标名称", "分值",
-                                       "指标值", "实际完成值", "评分规则", "完成率", "偏差率", "得分", "报告得分"])
+        detail = pd.DataFrame(columns=DETAIL_COLUMNS)
     if frames is not None and len(frames.findings):
         f = frames.findings
         findings = pd.DataFrame({"项目编号": f["pidx"].map(key_of),
@@ -111,9 +126,9 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     else:
         findings = pd.DataFrame(columns=["项目编号", "级别", "代码", "内容", "出处"])
     failed = pd.DataFrame([{
-        "项目编号": s.entry.key, "年度": s.entry.year, "文件": str(s.entry.source), "阶段": s.stage,
-        "原因": s.reason, "执行记录": s.notebook,
-    } for s in statuses if s.status == "失败"], columns=["项目编号", "年度", "文件", "阶段", "原因",
+        "项目编号": s.entry.key, "项目名称": s.entry.name, "年度": s.entry.year, "文件": str(s.entry.source),
+        "阶段": s.stage, "原因": s.reason, "执行记录": s.notebook,
+    } for s in statuses if s.status == "失败"], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
                                                         "执行记录"])
     failed["年度"] = failed["年度"].astype(object)
     return {"项目汇总": summary, "指标明细": detail, "核查发现": findings, "失败项目": failed}
@@ -131,72 +146,116 @@ def _cell(value: object) -> object:
     return value
 
 
+def neutralise(text: str) -> str:
+    """A text cell as summary.xlsx stores it: prefixed with ' when it starts like a formula (= + - @, tab,
+    carriage return), per OWASP's CSV-injection advice, so no spreadsheet program ever evaluates it."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def _link_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """项目汇总 with its 报告 column (format -> path) spread into one link column per format present."""
+    if "报告" not in frame.columns:
+        return frame
+    kinds = [k for k in REPORT_COLUMNS if any(k in value for value in frame["报告"])]
+    kinds += sorted({k for value in frame["报告"] for k in value} - set(kinds))
+    at = frame.columns.get_loc("报告")
+    out = frame.drop(columns="报告")
+    for i, kind in enumerate(kinds):
+        out.insert(at + i, REPORT_COLUMNS.get(kind, f"报告（{kind}）"),
+                   [value.get(kind, "") for value in frame["报告"]])
+    return out
+
+
+#: summary.xlsx columns whose cells are links to files under DIR
+LINK_COLUMNS = frozenset({*REPORT_COLUMNS.values(), "执行记录"})
+
+
 def write_xlsx(path: Path, frames: dict[str, pd.DataFrame], run_at: str) -> Path:
-    """summary.xlsx, written to a temporary name and renamed into place."""
+    """summary.xlsx, written to a temporary name and renamed into place.
+
+    Reports are real hyperlinks, relative to DIR with forward slashes (so they open wherever the folder is
+    copied, on any system); text cells that start like a formula are neutralised (`neutralise`); numbers are
+    numbers."""
     import xlsxwriter
 
-    tmp = temp_beside(path)
-    try:
-        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": False, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-        created = datetime.fromisoformat(run_at).replace(tzinfo=None)
-        book.set_properties({"title": "绩效评价批量汇总", "author": "perfeval",
-                             "created": created, "comments": f"运行时间 {run_at}"})
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                "valign": "top"})
-        pct = book.add_format({"num_format": "0.0%"})
-        num = book.add_format({"num_format": "0.00"})
-        wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        link = book.add_format({"font_color": "blue", "underline": 1})
-        pct_columns = {"预算执行率", "资金到位率", "偏差率", "完成率"}
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": False, "strings_to_numbers": False,
+                                        "strings_to_formulas": False, "strings_to_urls": False})
+    created = datetime.fromisoformat(run_at).replace(tzinfo=None)
+    book.set_properties({"title": "绩效评价批量汇总", "author": "perfeval",
+                         "created": created, "comments": f"运行时间 {run_at}"})
+    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                            "valign": "top"})
+    pct = book.add_format({"num_format": "0.0%"})
+    num = book.add_format({"num_format": "0.00"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    link = book.add_format({"font_color": "blue", "underline": 1})
+    pct_columns = {"预算执行率", "资金到位率", "偏差率", "完成率"}
+    wrapped = {"原因", "内容", "扣分原因", "偏差原因", "失败原因"}
+    for name, frame in frames.items():
+        frame = _link_frame(frame)
+        sheet = book.add_worksheet(name)
+        columns = list(frame.columns)
+        sheet.write_row(0, 0, columns, head)
+        sheet.freeze_panes(1, 1)
+        formats = [pct if c in pct_columns else num if c.endswith("得分") or c in ("总分", "分值", "失分")
+                   else wrap if c in wrapped else None for c in columns]
         links = 0
-        for name, frame in frames.items():
-            sheet = book.add_worksheet(name)
-            columns = list(frame.columns)
-            sheet.write_row(0, 0, columns, head)
-            sheet.freeze_panes(1, 1)
-            formats = [pct if c in pct_columns else num if c.endswith("得分") or c in ("总分", "分值")
-                       else wrap if c in ("原因", "内容") else None for c in columns]
-            report_col = columns.index("报告") if "报告" in columns else -1
-            for c, column in enumerate(columns):  # column by column: one type decision each
-                values = frame[column].tolist()
-                if c == report_col:
-                    for r, value in enumerate(values, start=1):
-                        text = "；".join(f"{FORMAT_LABELS.get(k, k)} {v}" for k, v in value.items())
-                        main = value.get("html") or value.get("pdf") or value.get("docx")
-                        if main and links < MAX_LINKS:
-                            sheet.write_url(r, c, "external:" + main.replace("\\", "/"), link, text)
-                            links += 1
-                        elif text:
-                            sheet.write_string(r, c, text)
-                    continue
-                fmt = formats[c]
-                if pd.api.types.is_numeric_dtype(frame[column].dtype):
-                    write_number = sheet.write_number
-                    for r, value in enumerate(values, start=1):
-                        if value == value and value is not None and abs(value) != math.inf:
-                            write_number(r, c, value, fmt)
-                    continue
-                write_string = sheet.write_string
+        for c, column in enumerate(columns):  # column by column: one type decision each
+            values = frame[column].tolist()
+            if column in LINK_COLUMNS:
                 for r, value in enumerate(values, start=1):
-                    if isinstance(value, str):
-                        if value:
-                            write_string(r, c, value, fmt if fmt is wrap else None)
+                    if not value:
+                        continue
+                    target = str(value).replace("\\", "/")
+                    if links < MAX_LINKS:
+                        sheet.write_url(r, c, "external:" + target, link, neutralise(target))
+                        links += 1
                     else:
-                        value = _cell(value)
-                        if value is not None:
-                            sheet.write_number(r, c, value, fmt)
-            widths = {"项目名称": 28, "内容": 70, "原因": 70, "来源文件": 40, "文件": 40, "报告": 40,
-                      "指标名称": 28, "失败原因": 40, "出处": 24, "执行记录": 30}
-            for c, column in enumerate(columns):
-                sheet.set_column(c, c, widths.get(column, 12))
-            if len(frame):
-                sheet.autofilter(0, 0, len(frame), len(columns) - 1)
-        book.close()
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+                        sheet.write_string(r, c, neutralise(target))
+                continue
+            fmt = formats[c]
+            if pd.api.types.is_numeric_dtype(frame[column].dtype):
+                write_number = sheet.write_number
+                for r, value in enumerate(values, start=1):
+                    if value == value and value is not None and abs(value) != math.inf:
+                        write_number(r, c, value, fmt)
+                continue
+            write_string = sheet.write_string
+            for r, value in enumerate(values, start=1):
+                if isinstance(value, str):
+                    if value:
+                        write_string(r, c, neutralise(value), fmt if fmt is wrap else None)
+                else:
+                    value = _cell(value)
+                    if value is not None:
+                        sheet.write_number(r, c, value, fmt)
+        widths = {"项目名称": 28, "内容": 70, "原因": 70, "来源文件": 40, "文件": 40, "指标名称": 28,
+                  "失败原因": 40, "出处": 24, "执行记录": 30, "扣分原因": 30, "偏差原因": 30,
+                  **dict.fromkeys(REPORT_COLUMNS.values(), 36)}
+        for c, column in enumerate(columns):
+            sheet.set_column(c, c, widths.get(column, 12))
+        if len(frame):
+            sheet.autofilter(0, 0, len(frame), len(columns) - 1)
+    book.close()
+    return write_bytes_atomic(path, forward_slash_links(buffer.getvalue()))
+
+
+_HYPERLINK_TARGET = re.compile(rb'(Type="[^"]*/hyperlink" Target=")([^"]*)(")')
+
+
+def forward_slash_links(xlsx: bytes) -> bytes:
+    """The workbook with every hyperlink target written with forward slashes (xlsxwriter writes relative file
+    links Windows-style, which other systems do not open). Entries keep their order, dates and compression."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/_rels/"):
+                data = _HYPERLINK_TARGET.sub(lambda m: m[1] + m[2].replace(b"\\", b"/") + m[3], data)
+            target.writestr(info, data)
+    return out.getvalue()
 
 
 # ----------------------------------------------------------------------------- index.html
@@ -205,7 +264,7 @@ _CSS = """
 body{font-family:"PerfevalCJK",sans-serif;margin:24px;color:#222}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#666;font-size:13px} .counts span{margin-right:16px}
-.charts img{max-width:32%;min-width:300px;margin:4px;border:1px solid #eee}
+.charts{display:flex;flex-wrap:wrap;gap:8px} .charts img{max-width:100%;height:auto;border:1px solid #eee}
 .filters{margin:12px 0;display:flex;gap:12px;flex-wrap:wrap;align-items:center;font-size:14px}
 .filters input{padding:4px 8px;width:240px} input,select{font:inherit}
 table{border-collapse:collapse;font-size:13px;width:100%}
@@ -214,6 +273,7 @@ th{background:#f0f4f8;cursor:pointer;position:sticky;top:0;white-space:nowrap}
 th.asc::after{content:" ▲"} th.desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdf0ef} td.reason{white-space:pre-wrap;max-width:720px}
+.why{color:#8a3b38;font-size:12px;max-width:360px}
 .grade-优{color:#2f5d8a;font-weight:bold}.grade-差{color:#c0504d;font-weight:bold}
 """
 
@@ -261,6 +321,13 @@ def _href(path: str) -> str:
     return quote(path.replace("\\", "/"))
 
 
+def _brief(reason: str, limit: int = 80) -> str:
+    """A failure reason in one short line for the project table (the full text is in 失败项目)."""
+    line = reason.strip().splitlines()[0] if reason.strip() else ""
+    line = line.split("——", 1)[1] if "——" in line else line  # the message, without its location
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def _num(value: object, places: int = 2) -> tuple[str, str]:
     """(shown text, sort value) for a number that may be missing."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -269,7 +336,9 @@ def _num(value: object, places: int = 2) -> tuple[str, str]:
 
 
 def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence, run_at: str,
-                charts: Sequence[str]) -> Path:
+                charts: Mapping[str, bytes]) -> Path:
+    """index.html: counts, the charts at their natural size (text as large on screen as drawn, at least
+    `portfolio_charts.MIN_FONT_PT`), a filterable project table (a failed row says why) and the failures."""
     summary = frames["项目汇总"]
     counts = summary["状态"].value_counts() if len(summary) else pd.Series(dtype=int)
     out = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -284,8 +353,8 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
            f"<span>共 <b>{len(summary)}</b> 个项目</span></p>"]
     if charts:
         out.append('<div class="charts">' + "".join(
-            f'<img src="{CHART_DIR}/{name}.png" alt="{_e(CHARTS[name][0])}">' for name in charts)
-            + "</div>")
+            f'<img src="{CHART_DIR}/{name}.png" alt="{_e(CHARTS[name][0])}" width="{w}" height="{h}">'
+            for name, (w, h) in ((name, display_size(png)) for name, png in charts.items())) + "</div>")
     columns = [("项目编号", "text"), ("名称", "text"), ("单位", "text"), ("年度", "num"), ("总分", "num"),
                ("等级", "text"), ("执行率", "num"), ("核查发现", "num"), ("状态", "text"), ("报告", "text")]
     years = sorted({str(int(y)) for y in summary.get("年度", []) if y is not None and y == y})
@@ -306,7 +375,10 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
         links = " ".join(f'<a href="{_href(p)}">{_e(FORMAT_LABELS.get(k, k))}</a>'
                          for k, p in row["报告"].items() if k != "ipynb")
         status = row["状态"]
-        shown_status = f'{status}（{_e(row["失败原因"].split("：")[0])}）' if status == "失败" else status
+        shown_status = status
+        if status == "失败":
+            stage, _, why = row["失败原因"].partition("：")
+            shown_status = f'{status}（{_e(stage)}）<div class="why">{_e(_brief(why))}</div>'
         year = "" if row["年度"] is None else str(int(row["年度"]))
         cells = [
             (row["项目编号"], _e(row["项目编号"]), ""), (row["项目名称"], _e(row["项目名称"]), ""),
@@ -325,12 +397,13 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
     failed = frames["失败项目"]
     out.append(f"<h2>失败项目（{len(failed)} 个）</h2>")
     if len(failed):
-        out.append("<table><thead><tr><th>项目编号</th><th>年度</th><th>文件</th><th>阶段</th><th>原因</th>"
-                   "<th>执行记录</th></tr></thead><tbody>")
+        out.append("<table><thead><tr><th>项目编号</th><th>名称</th><th>年度</th><th>文件</th><th>阶段</th>"
+                   "<th>原因</th><th>执行记录</th></tr></thead><tbody>")
         for row in map(_clean, failed.to_dict(orient="records")):
             nb = f'<a href="{_href(row["执行记录"])}">{_e(Path(row["执行记录"]).name)}</a>' if row["执行记录"] else ""
             year = "" if row["年度"] is None else str(int(row["年度"]))
-            out.append(f"<tr><td>{_e(row['项目编号'])}</td><td>{year}</td><td>{_e(Path(row['文件']).name)}</td>"
+            out.append(f"<tr><td>{_e(row['项目编号'])}</td><td>{_e(row['项目名称'])}</td><td>{year}</td>"
+                       f"<td>{_e(Path(row['文件']).name)}</td>"
                        f"<td>{_e(row['阶段'])}</td><td class=\"reason\">{_e(row['原因'])}</td>"
                        f"<td>{nb}</td></tr>")
         out.append("</tbody></table>")
@@ -358,5 +431,5 @@ def write_summary(result) -> dict[str, Path]:
     for name, data in pngs.items():
         written[name] = write_bytes_atomic(root / CHART_DIR / f"{name}.png", data)
     written["xlsx"] = write_xlsx(root / SUMMARY_XLSX, frames, result.run_at)
-    written["html"] = write_index(root / INDEX_HTML, frames, result.statuses, result.run_at, list(pngs))
+    written["html"] = write_index(root / INDEX_HTML, frames, result.statuses, result.run_at, pngs)
     return written

@@ -306,10 +306,14 @@ def _rename(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]]) -> pd.DataFra
 
 
 def _text(value: object) -> str:
-    """A cell as the batch wrote it (no normalisation: names are shown as written)."""
+    """A cell as the batch wrote it (no normalisation: names are shown as written), without the quote
+    summary.xlsx puts before a text that starts like a formula (`perfeval.batch.summary.neutralise`)."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
-    return str(value).strip()
+    text = str(value)
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        text = text[1:]
+    return text.strip()
 
 
 def _numbers(values: pd.Series, rate: bool = False) -> np.ndarray:
