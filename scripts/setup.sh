@@ -15,7 +15,8 @@ need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/bin/time ] || need+=(time)  # measures the hostile-file checks (tests and benchmarks)
-ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)  # /sbin is not on an ordinary user's PATH
+"$ldconfig" -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 usable() {  # a Python >= 3.11 that can make a virtual environment with pip
   "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
 }

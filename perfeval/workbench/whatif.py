@@ -316,7 +316,7 @@ def save_scenario(scenario: Scenario, path: str | Path, overwrite: bool = False)
     from perfeval.validate import load_project
     from perfeval.workbook import save_project
 
-    path = Path(path).expanduser()
+    path = Path(path).expanduser().absolute()  # what SavedScenario reports stays true if the cwd changes
     if path.suffix.lower() != ".xlsx":
         raise PerfevalError(f"情景请保存为 .xlsx 工作簿，而不是「{path.name}」")
     project = scenario.project()
