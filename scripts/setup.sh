@@ -58,7 +58,7 @@ if [ ! -e "$VENV" ]; then
 fi
 
 # -- perfeval (editable, from this checkout) with its test extras; skipped when nothing changed
-stamp=$(cat pyproject.toml setup.py 2>/dev/null | "$VENV/bin/python" -c \
+stamp=$(cat pyproject.toml $([ -f setup.py ] && echo setup.py) | "$VENV/bin/python" -c \
   'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read() + sys.version.encode()).hexdigest())')
 if [ "$(cat "$VENV/.perfeval-setup" 2>/dev/null)" != "$stamp" ] || [ ! -x "$VENV/bin/perfeval" ]; then
   say "installing perfeval and its dependencies into $VENV"
