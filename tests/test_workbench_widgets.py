@@ -213,7 +213,7 @@ def test_notebook_runs_and_exports_static_tables(tmp_path: Path, monkeypatch: py
 
 # ---------------------------------------------------------------- perfeval lab
 
-def test_lab_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_lab_command(tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     from perfeval.cli import main
     from perfeval.workbench.command import lab_command
 
@@ -224,9 +224,10 @@ def test_lab_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert "explore.ipynb" in argv and "--port=8899" in argv and "--no-browser" in argv
     assert env[pf.DATA_ENV] == str(REFERENCE_CSV.resolve())
 
+    monkeypatch.chdir(tmp_path)  # without --dir: the current folder (tests/test_lab_folder.py)
     default, _, default_folder = lab_command(argparse.Namespace(data=None, dir=None, port=None,
                                                                 no_browser=False))
-    assert default_folder == NOTEBOOK.parent and "--no-browser" not in default
+    assert default_folder == tmp_path.resolve() and "--no-browser" not in default
 
     assert main(["lab", str(tmp_path / "没有的文件夹")]) == 2
     assert "数据路径不存在" in capsys.readouterr().err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 from perfeval.errors import PerfevalError
@@ -16,20 +15,18 @@ from perfeval.narrative import (
     part_from_dict,
 )
 from perfeval.report.view import MIME
+from perfeval.shipped import shipped_file
 
 NOTEBOOK_NAME = "evaluation.ipynb"
 
 
 def notebook_path() -> Path:
-    """The parameterised report notebook: package data when installed, else the repository's
-    `notebooks/evaluation.ipynb`."""
-    packaged = resources.files("perfeval") / "notebooks" / NOTEBOOK_NAME
-    if packaged.is_file():
-        return Path(str(packaged))
-    repo = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
-    if repo.is_file():
-        return repo
-    raise PerfevalError(f"找不到报告笔记本 {NOTEBOOK_NAME}（应随 perfeval 安装）")
+    """The parameterised report notebook: package data in a wheel install, else the checkout's
+    `notebooks/evaluation.ipynb` (source tree or editable install)."""
+    found = shipped_file(f"notebooks/{NOTEBOOK_NAME}")
+    if found is None:
+        raise PerfevalError(f"找不到报告笔记本 {NOTEBOOK_NAME}（应随 perfeval 安装）；请重新安装 perfeval")
+    return found
 
 
 class NotebookFailed(PerfevalError):

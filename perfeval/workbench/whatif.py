@@ -23,6 +23,7 @@ from perfeval.notation import MONEY_UNITS, normalise, parse_value
 from perfeval.rules import NUMERIC_RULES, RULE_LABELS, RULES_NEEDING_ACTUAL, infer_rule, resolve_method
 from perfeval.scheme import Scheme, load_scheme
 from perfeval.workbench.tables import num, signed
+from perfeval.workbench.userpath import paste_path
 
 EDITABLE = ("actual", "weight", "method")
 COLUMN_LABELS = {"actual": "实际完成值", "weight": "分值", "method": "评分方法"}
@@ -283,17 +284,30 @@ class SavedScenario:
 
     @property
     def command(self) -> str:
-        """The command that scores the saved scenario the same way."""
-        extra = f" --scheme {self.scheme}" if self.scheme else ""
-        return f"perfeval score {self.workbook}{extra}"
+        """The command that scores the saved scenario the same way, with paths that work in the shell
+        `perfeval lab` was launched from."""
+        extra = f" --scheme {paste_path(self.scheme)}" if self.scheme else ""
+        return f"perfeval score {paste_path(self.workbook)}{extra}"
+
+
+class ScenarioExists(PerfevalError):
+    """Saving would replace a file that is already there (pass overwrite=True to replace it)."""
+
+    def __init__(self, existing: list[Path]):
+        self.existing = existing
+        names = "、".join(paste_path(p) for p in existing)
+        super().__init__(f"{names} 已存在，未保存（不覆盖已有文件）")
 
 
 def scheme_path_for(workbook: Path) -> Path:
     return workbook.with_name(f"{workbook.stem}.方案.toml")
 
 
-def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
+def save_scenario(scenario: Scenario, path: str | Path, overwrite: bool = False) -> SavedScenario:
     """Write the scenario as an indicator workbook (read by `perfeval score/report/batch`).
+
+    An existing workbook (or scheme file) is replaced only with overwrite=True; otherwise
+    ScenarioExists is raised and nothing is written.
 
     Changed scoring options cannot live in the workbook, so they go to a scheme file beside it
     (``<name>.方案.toml``, passed with ``--scheme``). The files are read back and scored before
@@ -302,7 +316,7 @@ def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
     from perfeval.validate import load_project
     from perfeval.workbook import save_project
 
-    path = Path(path).expanduser()
+    path = Path(path).expanduser().absolute()  # what SavedScenario reports stays true if the cwd changes
     if path.suffix.lower() != ".xlsx":
         raise PerfevalError(f"情景请保存为 .xlsx 工作簿，而不是「{path.name}」")
     project = scenario.project()
@@ -310,6 +324,9 @@ def save_scenario(scenario: Scenario, path: str | Path) -> SavedScenario:
     project = project.replace(info={**project.info, "情景说明": note})
     expected = scenario.evaluate()
     scheme_file = scheme_path_for(path) if scenario.options else None
+    existing = [p for p in (path, scheme_file) if p is not None and p.exists()]
+    if existing and not overwrite:
+        raise ScenarioExists(existing)
     with ExitStack() as stack:
         # both files go to temporary names and are moved into place only after they read back
         # to the scenario's score

@@ -38,6 +38,7 @@ from perfeval.workbench.portfolio import (
     sort_summary,
 )
 from perfeval.workbench.tables import TABLE_CSS, html_table, num, pct, png_img, signed
+from perfeval.workbench.userpath import paste_path
 
 SORT_CHOICES = ("total", "id", "grade", "execution_rate", "errors", "warnings", "department", "year")
 ROW_CHOICES = (("20 行", 20), ("50 行", 50), ("100 行", 100), ("200 行", 200))
@@ -297,6 +298,9 @@ def _indicator_options(ev: Evaluation) -> list[tuple[str, int]]:
                                                                            strict=True)]
 
 
+SAVE_LABEL, OVERWRITE_LABEL = "保存情景", "确认覆盖"
+
+
 class WhatIfPanel(Panel):
     """Change an indicator's actual value, weight or scoring rule, or the qualitative scale; the
     score, grade, subtotals and chart update at once beside the original; reset; save."""
@@ -319,7 +323,8 @@ class WhatIfPanel(Panel):
                                 description="定性等级", layout=w.Layout(width="420px"))
         self.reset_button = w.Button(description="重置", icon="undo")
         self.save_path = w.Text(description="保存为", layout=w.Layout(width="420px"))
-        self.save_button = w.Button(description="保存情景", icon="save", button_style="primary")
+        self.save_button = w.Button(description=SAVE_LABEL, icon="save", button_style="primary")
+        self._overwrite: str | None = None  # the existing file a second click on save replaces
         self.total = w.HTML()
         self.levels = w.HTML()
         self.changes = w.HTML()
@@ -342,6 +347,7 @@ class WhatIfPanel(Panel):
         self.scale.observe(self._on_scale, names="value")
         self.reset_button.on_click(lambda _: self.reset())
         self.save_button.on_click(lambda _: self.save())
+        self.save_path.observe(lambda _: self._cancel_overwrite(), names="value")
         self.widget = w.VBox([
             w.HTML(TABLE_CSS + "<b>情景模拟</b>"), picker,
             w.HBox([self.indicator]),
@@ -364,6 +370,7 @@ class WhatIfPanel(Panel):
         key = self.picker.value
         base = self.portfolio.evaluation(key)
         self.base, self.scenario = base, whatif.Scenario(self.portfolio.project(key))
+        self._cancel_overwrite()
         self._loading = True
         try:
             self.indicator.options = _indicator_options(base)
@@ -420,6 +427,7 @@ class WhatIfPanel(Panel):
 
     def _apply(self, scenario: whatif.Scenario) -> None:
         self.scenario = scenario
+        self._cancel_overwrite()
         self.update()
 
     @_guarded
@@ -473,6 +481,7 @@ class WhatIfPanel(Panel):
         if self.scenario is None or self.base is None:
             return
         self.scenario = self.scenario.reset()
+        self._cancel_overwrite()
         self._loading = True
         try:
             self.scale.value = self.base.options.qualitative_scale
@@ -516,14 +525,30 @@ class WhatIfPanel(Panel):
 
     @_guarded
     def save(self) -> None:
-        """Save the scenario as a workbook (plus a scheme file when scoring options changed)."""
+        """Save the scenario as a workbook (plus a scheme file when scoring options changed). A file
+        already there is replaced only on a second click on the same name (the button then reads
+        「确认覆盖」); changing the name or the scenario cancels that."""
         if self.scenario is None:
             return
-        saved = whatif.save_scenario(self.scenario, self.save_path.value.strip())
+        target = self.save_path.value.strip()
+        confirmed, self._overwrite = self._overwrite == target, None
+        self.save_button.description = SAVE_LABEL
+        try:
+            saved = whatif.save_scenario(self.scenario, target, overwrite=confirmed)
+        except whatif.ScenarioExists as exc:
+            self._overwrite = target
+            self.save_button.description = OVERWRITE_LABEL
+            self.show_message(f"{exc}。再次点击「{OVERWRITE_LABEL}」将覆盖，或在「保存为」中改用其他文件名", error=True)
+            return
         self.saved = saved
-        extra = f"，评分方案 {saved.scheme}" if saved.scheme else ""
-        self.show_message(f"已保存情景：{saved.workbook}{extra}（总分 {num(saved.total)}，等级 {saved.grade}）。"
-                          f"可运行：{saved.command}")
+        extra = f"，评分方案 {paste_path(saved.scheme)}" if saved.scheme else ""
+        self.show_message(f"已保存情景：{paste_path(saved.workbook)}{extra}（总分 {num(saved.total)}，等级 "
+                          f"{saved.grade}）。可运行：{saved.command}")
+
+    def _cancel_overwrite(self) -> None:
+        if self._overwrite is not None:
+            self._overwrite = None
+            self.save_button.description = SAVE_LABEL
 
     def static_html(self) -> str:
         if self.base is None or self.evaluation is None:
