@@ -163,12 +163,19 @@ def example(*lines: str) -> str:
 AUDITABLE_NOTE = "（可评分：score/report/batch 按表内所写评分并列为核查发现；加 --strict 则拒绝）"
 
 
+#: how a problem is marked by severity in the terminal
+PROBLEM_MARKS = {"error": "✗", "warning": "⚠", "info": "ℹ"}
+
+
 def print_problems(error: SheetError, stream=None, mark_auditable: bool = False) -> None:
     stream = stream or sys.stderr
-    stream.write(f"发现 {len(error.problems)} 个问题：\n")
+    errors = sum(1 for p in error.problems if p.severity == "error")
+    others = len(error.problems) - errors
+    counts = f"{errors} 个错误" + (f"、{others} 个提示" if others else "") if errors else f"{others} 个提示"
+    stream.write(f"发现 {len(error.problems)} 个问题（{counts}）：\n")
     for problem in error.problems:
-        note = AUDITABLE_NOTE if mark_auditable and problem.auditable else ""
-        stream.write(f"  ✗ {problem}{note}\n")
+        note = AUDITABLE_NOTE if mark_auditable and problem.auditable and problem.severity == "error" else ""
+        stream.write(f"  {PROBLEM_MARKS.get(problem.severity, '✗')} {problem}{note}\n")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -182,7 +189,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print_problems(SheetError(problems), sys.stdout, mark_auditable=not args.strict)
     else:
         print(f"✓ {len(paths)} 个文件全部通过校验")
-    return EXIT_INVALID if problems else EXIT_OK
+    # warnings (an unreplaced template placeholder, a year taken from the fill-in date …) are shown but do not
+    # fail validation unless --strict; errors do
+    failing = problems if args.strict else [p for p in problems if p.severity == "error"]
+    if problems and not failing and not args.json:
+        print(f"✓ 没有错误：{len(paths)} 个文件可以评分（以上提示请复核）")
+    return EXIT_INVALID if failing else EXIT_OK
 
 
 def _cmd_score(args: argparse.Namespace) -> int:

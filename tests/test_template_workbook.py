@@ -130,10 +130,14 @@ def test_untouched_template_gives_only_placeholder_warnings_at_their_cells(templ
     info = {p.column for p in problems if p.sheet == "项目信息"}
     assert {"项目编号", "项目名称", "主管部门", "实施单位", "评价依据", "评价机构"} <= info
     assert all(p.value and p.expected.startswith("模板") for p in problems)
-    # the CLI lists exactly these
-    main(["validate", str(path)])
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("✗")]
+    # the CLI lists exactly these, as warnings: the template validates (exit 0) and --strict refuses it
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.strip().startswith("⚠")]
     assert len(lines) == len(problems) and all("未替换" in line for line in lines)
+    assert "✗" not in out and "没有错误" in out
+    assert main(["validate", "--strict", str(path)]) == 2
+    capsys.readouterr()
     # scoring it keeps them as warning findings (each once), nothing else is wrong with the sheet
     ev = perfeval.evaluate(perfeval.load_project(path))
     placeholder = ev.findings[ev.findings["code"] == "placeholder"]
