@@ -647,11 +647,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "synth", help="生成合成项目组合（测试、基准和演示用）",
         description="生成一个逼真的合成项目组合：两种评价方案、各种常见写法，以及一定比例故意出错的工作簿"
-                    "（用于测试校验）。相同种子生成相同文件。",
+                    "（用于测试校验）；或用 --panel / --survey 为一个项目生成专家评分表或满意度问卷答卷。"
+                    "相同种子生成相同文件。",
         epilog=example("perfeval synth --projects 12 --seed 1 --broken-share 0 --out data/synthetic",
                        "perfeval synth --projects 1000 --out 合成 --portfolio",
+                       "perfeval synth --panel data/reference/AKT2022-001.xlsx --experts 5 --out 专家评分",
+                       "perfeval synth --survey data/reference/AKT2022-001.xlsx --responses 300 --out 问卷",
                        "perfeval batch 合成 --out 合成报告 --format none"))
-    p.add_argument("--projects", type=int, required=True, metavar="N", help="项目个数")
+    p.add_argument("--projects", type=int, metavar="N", help="项目个数（生成项目组合时必填）")
+    p.add_argument("--panel", metavar="PROJECT",
+                   help="改为给该项目生成已填写的专家评分表（专家有各自的宽严偏差和随机误差），配合 --experts")
+    p.add_argument("--experts", type=int, default=5, metavar="N", help="--panel 的专家人数（默认 5）")
+    p.add_argument("--disagree", type=int, default=0, metavar="K", help="--panel 植入意见分歧的指标数（默认 0）")
+    p.add_argument("--survey", metavar="PROJECT",
+                   help="改为给该项目的满意度指标生成问卷答卷 answers.xlsx 和映射 mapping.toml（含一定比例无效答卷）")
+    p.add_argument("--responses", type=int, default=300, metavar="N", help="--survey 的答卷份数（默认 300）")
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
     p.add_argument("--seed", type=int, default=0, help="随机种子（相同种子生成相同文件）")
     p.add_argument("--broken-share", type=float, default=0.1, metavar="F",
@@ -665,6 +675,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    chosen = [flag for flag, value in (("--projects", args.projects), ("--panel", args.panel),
+                                       ("--survey", args.survey)) if value is not None]
+    if len(chosen) != 1:
+        sys.stderr.write("perfeval synth：请在 --projects N、--panel PROJECT、--survey PROJECT 中选择一个\n")
+        return 2
+    if args.panel is not None:
+        return _run_panel(args)
+    if args.survey is not None:
+        return _run_survey(args)
     if args.projects < 1:
         sys.stderr.write("perfeval synth：--projects 应为正整数\n")
         return 2
@@ -684,3 +703,31 @@ def run(args: argparse.Namespace) -> int:
     print(f"✓ 已生成 {args.projects} 个合成项目（{shape}，其中 {n_broken} 个故意出错）：{out}")
     return 0
 
+
+
+def _run_panel(args: argparse.Namespace) -> int:
+    """`perfeval synth --panel PROJECT`: the same as `perfeval panel synth PROJECT`."""
+    from perfeval.panel.command import run_synth
+
+    return run_synth(argparse.Namespace(project=args.panel, scheme=None, project_id=None, experts=args.experts,
+                                        out=args.out, seed=args.seed, disagree=args.disagree, force=args.clean))
+
+
+def _run_survey(args: argparse.Namespace) -> int:
+    """`perfeval synth --survey PROJECT`: answers.xlsx + mapping.toml for the project's 满意度 indicators, with the
+    generator's default share of invalid responses of each kind (see perfeval.survey.synth)."""
+    import sys
+
+    from perfeval.survey.synth import items_for, write_survey
+    from perfeval.validate import load_project
+
+    if args.responses < 10:
+        sys.stderr.write("perfeval synth：--responses 应不少于 10\n")
+        return 2
+    project = load_project(args.survey)
+    answers, mapping, truth = write_survey(args.out, args.responses, args.seed, items=items_for(project))
+    planted = sum(len(rows) for rows in truth.planted.values())
+    print(f"✓ 已生成 {args.responses} 份模拟答卷（其中 {planted} 份无效）：{answers}")
+    print(f"  问卷映射：{mapping}")
+    print(f"  下一步：perfeval survey {args.survey} {answers} --mapping {mapping} --out 项目_问卷.xlsx")
+    return 0

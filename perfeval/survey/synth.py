@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,34 @@ def _answers(rng: np.random.Generator, n: int, shares: list[float]) -> np.ndarra
         nudge = {5: 4, 4: 5, 3: 2, 2: 3, 1: 2}
         points[flat, -1] = [nudge[int(p)] for p in points[flat, -1]]
     return points
+
+
+#: questions asked per 满意度 indicator when the items come from a project (`items_for`)
+ITEM_ASPECTS = ("总体满意程度", "服务及时性", "服务态度")
+
+
+def items_for(project, per_indicator: int = 2, default_share: float = 0.9) -> tuple[tuple[str, str, float], ...]:
+    """Survey items for a project's 满意度 indicators (三级 or name containing 满意): `per_indicator` questions each,
+    whose true satisfied share is the indicator's actual as a % where it reads as one (so the survey is meant to
+    support what the sheet says), else `default_share`. Raises PerfevalError when the project has none."""
+    from perfeval.errors import PerfevalError
+    from perfeval.notation import parse_rate
+
+    ind = project.indicators
+    text = ind["name"].astype(str) + ind["level3"].astype(str)
+    chosen = ind[text.str.contains("满意")]
+    if chosen.empty:
+        raise PerfevalError(f"项目「{project.id}」没有满意度指标（三级指标或指标名称含「满意」），无法生成问卷")
+    items = []
+    number = 1
+    for rec in chosen.itertuples():
+        rate = parse_rate(rec.actual)
+        share = min(max(rate if rate is not None else default_share, 0.05), 0.99)
+        for aspect in ITEM_ASPECTS[:max(1, per_indicator)]:
+            topic = re.sub(r"[（(][^（()）]*[)）]\s*$", "", str(rec.name)).removesuffix("满意度") or str(rec.name)
+            items.append((f"Q{number} 您对{topic}{aspect}的评价", str(rec.name), share))
+            number += 1
+    return tuple(items)
 
 
 def synth_survey(responses: int = 300, items: tuple[tuple[str, str, float], ...] = DEFAULT_ITEMS, seed: int = 1,
