@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from perfeval.errors import PerfevalError
+from perfeval.field_data import is_field_file
 from perfeval.sheet import is_sibling_csv
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -16,8 +17,9 @@ INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 def input_files(inputs: Iterable[str | Path], exclude: Path | None = None) -> list[Path]:
     """Workbook files named directly or found (recursively) in folders, in a stable order.
 
-    Excel lock files (``~$…``), hidden files, the sibling sheets of a CSV set and anything under
-    `exclude` (the batch's own output folder) are skipped. Raises PerfevalError for a missing path.
+    Excel lock files (``~$…``), hidden files, the sibling sheets of a CSV set, a project's field data (expert
+    sheets, survey answers: `perfeval.field_data`) and anything under `exclude` (the batch's own output folder)
+    are skipped. Raises PerfevalError for a missing path.
     """
     files: list[Path] = []
     missing = []
@@ -28,6 +30,7 @@ def input_files(inputs: Iterable[str | Path], exclude: Path | None = None) -> li
                      if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
                      and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
                      and not is_sibling_csv(p)]
+            found = [p for p in found if not is_field_file(p)]  # expert sheets and survey answers of a project
             if exclude is not None:
                 found = [p for p in found if not inside(p, exclude)]
             files.extend(found)

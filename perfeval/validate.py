@@ -328,34 +328,63 @@ def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
 
 
 def load_projects(path: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
-                  strict: bool = False) -> list[Project]:
+                  strict: bool = False, field_data: bool = True) -> list[Project]:
     """All projects in a file (a project workbook, a portfolio workbook or a CSV set), a folder of
     them (searched recursively, like `perfeval batch`) or a list of files and folders.
 
     Raises SheetError listing every problem of every refused project. Auditable problems (weights,
-    repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`."""
+    repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`.
+    `field_data`: merge the expert sheets and survey kept beside each project (`perfeval.field_data`)."""
     single = isinstance(path, str | Path) and not Path(path).is_dir()
     reads = read_projects(path, scheme, strict=strict) if single else read_inputs(path, scheme, strict=strict)
     problems = [q for r in reads for q in r.refusing]
     if problems:
         raise SheetError(problems)
-    return [r.project for r in reads if r.project is not None]
+    projects = [r.project for r in reads if r.project is not None]
+    return _with_field_data(projects, scheme) if field_data else projects
+
+
+def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None) -> list[Project]:
+    """Each project with the field data beside its file merged (SheetError listing every piece that cannot
+    be read); a file holding several projects takes only field data that names its project."""
+    from collections import Counter
+
+    from perfeval.field_data import field_data_for, with_field_data
+
+    per_file = Counter(str(p.source) for p in projects)
+    out, problems = [], []
+    for project in projects:
+        try:
+            data = field_data_for(project, shared=per_file[str(project.source)] > 1)
+            out.append(project if data.empty else with_field_data(project, data, scheme)[0])
+        except SheetError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SheetError(problems)
+    return out
 
 
 def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
-                 project_id: str | None = None, *, strict: bool = False) -> Project:
+                 project_id: str | None = None, *, strict: bool = False, field_data: bool = True) -> Project:
     """The one project in a workbook or CSV set (or, in a portfolio workbook, the one whose
     项目编号 is `project_id`). Raises SheetError with every problem found that refuses it
-    (with `strict`, auditable problems such as weights that do not match the scheme refuse it too)."""
+    (with `strict`, auditable problems such as weights that do not match the scheme refuse it too).
+    `field_data`: merge the expert sheets and survey kept beside it (`perfeval.field_data`)."""
     if project_id:
-        reads = [r for r in read_projects(path, scheme, strict=strict) if r.key == str(project_id)]
+        all_reads = read_projects(path, scheme, strict=strict)
+        reads = [r for r in all_reads if r.key == str(project_id)]
         if not reads:
             raise SheetError([Problem(str(path), "项目信息", None, "项目编号", str(project_id),
                                       "文件中没有该项目编号的项目")])
         if reads[0].project is None:
             raise SheetError(reads[0].problems)
-        return reads[0].project
-    projects = load_projects(path, scheme, strict=strict)
+        if not field_data:
+            return reads[0].project
+        from perfeval.field_data import field_data_for, with_field_data
+
+        data = field_data_for(reads[0].project, shared=len(all_reads) > 1)
+        return reads[0].project if data.empty else with_field_data(reads[0].project, data, scheme)[0]
+    projects = load_projects(path, scheme, strict=strict, field_data=field_data)
     if len(projects) != 1:
         raise SheetError([Problem(str(path), "项目信息", None, "项目编号", None,
                                   f"文件包含 {len(projects)} 个项目；请用 perfeval batch 处理项目组合")])

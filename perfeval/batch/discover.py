@@ -40,6 +40,7 @@ class Entry:
     pidx: int | None = None       # row in the scored frames; None when invalid
     problems: list[str] = field(default_factory=list)
     stage: str = "校验"           # why an invalid entry failed: 校验 (the sheet) | 读取 (the reader died)
+    field_data: str = ""          # the expert sheets / survey merged, or what is missing (perfeval.field_data)
 
     @property
     def valid(self) -> bool:
@@ -61,6 +62,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
     `on_step(i)` is called before file `i` is read and with ``len(files)`` before scoring, so a
     supervisor can tell which file a reader that never returns was working on."""
     from perfeval.evaluate import evaluate_frames
+    from perfeval.field_data import field_data_for, with_field_data
     from perfeval.validate import read_projects
 
     entries: list[Entry] = []
@@ -93,10 +95,18 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
                                      problems=[str(p) for p in read.problems] or ["无法读取该项目"],
                                      **facts_for(facts, read.key)))
                 continue
+            try:  # the firm's field data beside the sheet: expert panel, satisfaction survey
+                data = field_data_for(project, shared=many)
+                project, note = (project, "") if data.empty else with_field_data(project, data, scheme)
+            except SheetError as exc:
+                entries.append(Entry(key=project.id, source=path, in_portfolio=many, year=project.year,
+                                     name=project.name, department=project.department, unit=project.unit,
+                                     problems=[str(p) for p in exc.problems]))
+                continue
             entries.append(Entry(
                 key=project.id, source=path, in_portfolio=many, year=project.year,
                 name=project.name, department=project.department, unit=project.unit,
-                digest=project_digest(project), pidx=len(projects),
+                digest=project_digest(project), pidx=len(projects), field_data=note,
             ))
             projects.append(project)
     if on_step:

@@ -100,6 +100,8 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         summary[label] = np.where(at.isna().to_numpy(), np.nan, values)
     summary["状态"] = [SHOWN_STATUS.get(s.status, s.status) for s in statuses]
     summary["失败原因"] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
+    if any(s.entry.field_data for s in statuses):  # expert panels / surveys merged, or what a project lacks
+        summary["现场数据"] = [s.entry.field_data for s in statuses]
     summary["报告"] = [s.outputs for s in statuses]
     summary["来源文件"] = [str(s.entry.source) for s in statuses]
 

@@ -73,7 +73,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 def _load(args: argparse.Namespace):
     from perfeval.validate import load_project
 
-    return load_project(args.project, args.scheme, args.project_id)
+    return load_project(args.project, args.scheme, args.project_id, field_data=False)  # merged by hand here
 
 
 def run_template(args: argparse.Namespace) -> int:

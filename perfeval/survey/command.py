@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             raise PerfevalError(f"输出文件「{path}」不能覆盖输入文件")
         if path.exists() and not args.force:
             raise PerfevalError(f"{path} 已存在；如需覆盖请加 --force")
-    project = load_project(args.path, args.scheme, args.project)
+    project = load_project(args.path, args.scheme, args.project, field_data=False)  # the survey is given here
     result = run_survey(args.answers, args.mapping)
     applied = apply_survey(project, result)  # every check done before anything is written
     if args.excluded:

@@ -134,8 +134,8 @@ def synth_survey(responses: int = 300, items: tuple[tuple[str, str, float], ...]
         values = points[order, j]
         columns[column] = [None if v is None else (int(v) if numeric else words[int(v)]) for v in values]
     frame = pd.DataFrame(columns)
-    mapping: dict = {"survey": {"respondent": RESPONDENT, "time": TIME, "start": start, "end": end,
-                                "satisfied": ["非常满意", "满意"]},
+    mapping: dict = {"survey": {"answers": "answers.xlsx", "respondent": RESPONDENT, "time": TIME, "start": start,
+                                "end": end, "satisfied": ["非常满意", "满意"]},
                      "item": [{"column": c, "indicator": ind} for c, ind, _ in items]}
     if population is not None:
         mapping["survey"]["population"] = population

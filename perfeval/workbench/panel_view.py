@@ -216,5 +216,5 @@ def panel_view(project: PanelResult | str | Path, sheets: str | Path | Sequence[
     paths: list[Path] = []
     for item in map(Path, items):
         paths += expert_sheets_in(item) if item.is_dir() else [item]
-    loaded = load_project(project, scheme)
+    loaded = load_project(project, scheme, field_data=False)
     return PanelView(merge_sheets(loaded, paths, scheme))

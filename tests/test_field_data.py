@@ -1,0 +1,94 @@
+"""Field data beside a project's sheet (expert sheets, a survey): found, merged before scoring by every path
+(load_project, the batch), never taken for projects, and accounted for in the batch summary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import perfeval
+from perfeval.cli import main
+from perfeval.errors import SheetError
+from perfeval.field_data import field_data_for, with_field_data
+from perfeval.inputs import input_files
+from perfeval.panel.apply import merge_sheets
+from perfeval.survey import apply_survey, run_survey
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
+
+
+@pytest.fixture(scope="module")
+def project_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("field") / "AKT"
+    folder.mkdir()
+    shutil.copy(REFERENCE, folder / REFERENCE.name)
+    assert main(["synth", "--panel", str(REFERENCE), "--experts", "5", "--disagree", "1", "--seed", "4",
+                 "--out", str(folder)]) == 0
+    assert main(["synth", "--survey", str(REFERENCE), "--responses", "300", "--seed", "4", "--out",
+                 str(folder)]) == 0
+    return folder
+
+
+def test_field_files_are_not_projects(project_folder: Path) -> None:
+    files = input_files([project_folder.parent])
+    assert [f.name for f in files] == [REFERENCE.name]
+
+
+def test_load_project_merges_the_survey_then_the_panel(project_folder: Path) -> None:
+    sheet = project_folder / REFERENCE.name
+    plain = perfeval.load_project(sheet, field_data=False)
+    assert perfeval.evaluate(plain).total == 98.94
+    by_hand = apply_survey(plain, run_survey(project_folder / "answers.xlsx", project_folder / "mapping.toml")).project
+    by_hand = merge_sheets(by_hand, sorted(project_folder.glob("*专家评分*.xlsx"))).project
+    merged = perfeval.load_project(sheet)
+    assert perfeval.evaluate(merged).total == perfeval.evaluate(by_hand).total != 98.94
+    assert merged.panel is not None and len(merged.panel) == 10
+    satisfaction = merged.indicators.loc[merged.indicators["name"].str.contains("满意"), "data_source"].iloc[0]
+    assert satisfaction.startswith("问卷调查 n=")
+    _, note = with_field_data(plain, field_data_for(plain))
+    assert note.startswith("问卷 answers.xlsx：有效 ") and "/300 份" in note and "专家评分表 5 份" in note
+
+
+def test_batch_merges_field_data_and_says_so_in_the_summary(project_folder: Path, tmp_path: Path) -> None:
+    other = tmp_path / "inputs"
+    shutil.copytree(project_folder, other / "AKT")
+    (other / "plain").mkdir()
+    shutil.copy(ROOT / "data" / "synthetic" / sorted(p.name for p in (ROOT / "data" / "synthetic").glob("*.xlsx"))[0],
+                other / "plain")
+    out = tmp_path / "out"
+    assert main(["batch", str(other), "--out", str(out), "--format", "none"]) == 0
+    summary = pd.read_excel(out / "summary.xlsx", sheet_name="项目汇总", dtype={"项目编号": str}, engine="openpyxl")
+    row = summary.set_index("项目编号").loc["AKT2022-001"]
+    expected = perfeval.evaluate(perfeval.load_project(project_folder / REFERENCE.name)).total
+    assert row["总分"] == expected
+    assert "专家评分表 5 份" in row["现场数据"] and row["现场数据"].startswith("问卷 answers.xlsx")
+    others = summary[summary["项目编号"] != "AKT2022-001"]
+    assert len(others) == 1 and others["现场数据"].isna().all()
+
+
+def test_a_broken_expert_sheet_fails_its_project_located_and_only_it(project_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "AKT"
+    shutil.copytree(project_folder, folder)
+    first = sorted(folder.glob("*专家评分*.xlsx"))[0]
+    book = openpyxl.load_workbook(first)
+    book["专家评分"].cell(row=2, column=next(c.column for c in book["专家评分"][1] if c.value == "得分")).value = None
+    book.save(first)
+    with pytest.raises(SheetError) as refused:
+        perfeval.load_project(folder / REFERENCE.name)
+    problem = refused.value.problems[0]
+    assert first.name in str(problem.file) and problem.row == 2 and problem.column == "得分"
+
+
+def test_a_mapping_in_a_project_folder_must_name_its_answers(project_folder: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "AKT"
+    shutil.copytree(project_folder, folder)
+    mapping = folder / "mapping.toml"
+    mapping.write_text(mapping.read_text("utf-8").replace('answers = "answers.xlsx"\n', ""), "utf-8")
+    with pytest.raises(SheetError) as refused:
+        perfeval.load_project(folder / REFERENCE.name)
+    assert refused.value.problems[0].column == "answers" and "answers =" in refused.value.problems[0].expected
