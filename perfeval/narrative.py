@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from perfeval.deviations import FUNDS_RULES, classify, deviating, signed_pct, tolerance
+from perfeval.deviations import FUNDS_RULES, classify, deviating, half_up, signed_pct, tolerance
 from perfeval.understood import for_evaluation
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def fmt_num(x: object, places: int = 2) -> str:
     """20.0 -> '20', 19.780 -> '19.78', NaN -> '—' (scores and amounts as reports write them)."""
     if not _finite(x):
         return "—"
-    text = f"{float(x):.{places}f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+    text = half_up(float(x), places).rstrip("0").rstrip(".")  # type: ignore[arg-type]
     return "0" if text in ("-0", "") else text
 
 
