@@ -543,6 +543,8 @@ def _indicator_issue(ctx: _Ctx, r) -> Issue:
         advice = f"加强“{name}”的过程控制，将其控制在{clean(r.target)}以内。"
     elif r.direction == "时效":
         advice = f"加强项目进度管理，合理安排实施计划，确保“{name}”按期完成。"
+    elif r.direction == "定性":
+        advice = f"细化“{name}”的工作举措，确保达到“{clean(r.target)}”的预期目标。"
     elif r.rule in ("manual", "checklist"):
         advice = f"针对“{name}”扣分反映的问题逐项整改，完善相关管理制度和资料。"
     else:
