@@ -448,7 +448,7 @@ def outcome(ctx: _Ctx, row) -> str:
     if d in ("反向", "成本"):
         ceiling = "成本控制目标" if d == "成本" else "控制目标"
         if met:
-            return f"控制在{ceiling}以内，达到预期目标"
+            return f"未超出{ceiling}，达到预期目标"
         return f"超出{ceiling}{off}（偏差率{dev}），未达到预期目标"
     if d == "等于":
         if met:

@@ -315,6 +315,25 @@ def test_self_headings_in_word(projects):
     assert "二、绩效自评工作开展情况" in headings and "附表\u3000项目支出绩效自评表" in headings
 
 
+def test_report_and_audit_agree_over_a_portfolio():
+    """Over a synthetic portfolio (both schemes): 五 counts, 表3 marks and the audit flag the same rows,
+    and ceilings read as ceilings."""
+    for synth in generate(12, seed=1, broken_share=0):
+        ev = perfeval.evaluate(synth.project)
+        doc = n.compose(ev, GENERATED)
+        audit = ev.findings[ev.findings["code"] == "unexplained_deviation"]
+        audit_rows = {int(re.search(r"第(\d+)行", w).group(1)) for w in audit["where"]}
+        five = _text(doc.part("五"))
+        assert f"未说明偏差原因的{len(audit_rows)}个" in five or (not audit_rows and "无偏差" in five)
+        table = doc.tables().get("deviations")
+        marked = {int(r[2]) for r in table.rows if r[7] == "未说明"} if table else set()
+        assert marked == audit_rows, synth.project.id
+        four = _text(doc.part("四")).split("\n")
+        for r in ev.indicators[ev.indicators["rule"] == "negative"].itertuples():
+            line = next(x for x in four if x.startswith("（") and f"）{r.name}：" in x)
+            assert "完成率" not in line and ("未超出" in line or "超出" in line), line
+
+
 # ------------------------------------------------------------------ rendered pages (slow)
 
 
