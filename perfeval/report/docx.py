@@ -226,6 +226,7 @@ def render_docx(doc: ReportDoc, images: Mapping[str, bytes]) -> bytes:
                 width = min(int(Inches(png_size(png)[0] / CHART_DPI)), TEXT_WIDTH)
                 document.add_picture(io.BytesIO(png), width=width)
                 document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+                document.paragraphs[-1].paragraph_format.keep_with_next = True  # picture stays with its caption
                 document.add_paragraph(block.caption, style=CAPTION_STYLE)
     document.add_heading("生成信息", level=1)
     for key, value in doc.provenance.lines():
