@@ -376,3 +376,26 @@ def test_no_caption_ends_a_page(projects, tmp_path):
             if lines and not lines[-1].startswith("图"):
                 # a caption on a page's last line has its table on the next page
                 assert not any(lines[-1].startswith(c[:12]) for c in captions), (kind, page, lines[-1])
+
+
+def test_word_keeps_charts_with_their_captions(projects):
+    import io
+
+    from docx import Document
+
+    from perfeval.report.docx import render_docx
+    from perfeval.report.view import ReportView
+
+    doc = n.compose(projects["deviations"], GENERATED)
+    view = ReportView(projects["deviations"], doc)
+    images = {k: v for part in doc.parts for k, v in view.images(part).items()}
+    word = Document(io.BytesIO(render_docx(doc, images)))
+    paragraphs = word.paragraphs
+    pictures = [i for i, p in enumerate(paragraphs) if p._p.xpath(".//pic:pic")]
+    assert len(pictures) == 3
+    for i in pictures:
+        assert paragraphs[i].paragraph_format.keep_with_next
+        assert paragraphs[i + 1].text.startswith("图") and paragraphs[i + 1].style.name == "Caption"
+    captions = [p for p in paragraphs if p.style.name == "Caption" and p.text.startswith("表")]
+    assert captions and all(p.paragraph_format.keep_with_next or p.style.paragraph_format.keep_with_next
+                            for p in captions)
