@@ -20,6 +20,7 @@ Works on the indicator frame of one project or of many at once (vectorised).
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -49,8 +50,10 @@ def is_cost(ind: pd.DataFrame) -> pd.Series:
     group = _text(ind["level2"]) + _text(ind["level3"])
     name = _text(ind["name"])
     label = group + name
-    return ((group.str.contains("成本") | name.map(lambda s: any(w in s for w in COST_WORDS)))
-            & ~label.map(lambda s: any(w in s for w in INCOME_WORDS)) & ~name.str.contains("率"))
+    cost = "|".join(map(re.escape, COST_WORDS))
+    income = "|".join(map(re.escape, INCOME_WORDS))
+    return ((group.str.contains("成本", regex=False) | name.str.contains(cost))
+            & ~label.str.contains(income) & ~name.str.contains("率", regex=False))
 
 
 def direction(ind: pd.DataFrame) -> pd.Series:
