@@ -18,6 +18,7 @@ from itertools import groupby
 import numpy as np
 import pandas as pd
 
+from perfeval.deviations import classify
 from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
 from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
@@ -146,22 +147,14 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
     out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"))
 
-    short = (ind["fraction"] < 1 - 1e-9) & (ind["reason"].fillna("") == "") & (ind["weight"] > 0)
-    # the 自评表 gives the execution row no reason cell; budget execution is explained in the report's text
-    funds_rows = ind["rule"].isin(["execution", "arrival"])
-    short &= ~ind["rule"].isin(["manual"]) & ~funds_rows
-    out += _records(ind[short], "unexplained_deviation", "warning", lambda r: (
+    # deviations as perfeval.deviations defines them (the report's 五 and 表3 count the same rows)
+    unexplained = ind[classify(ind, options.decimals)["unexplained"]]
+    judged = unexplained["rule"].isin(["manual", "checklist"]) & (unexplained["deduction"].fillna(0) > 0)
+    out += _records(unexplained[~judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
         f"得 {_fmt(r.score)}/{_fmt(r.weight)} 分），但未填写偏差原因"))
-    manual_no_reason = (ind["rule"] == "manual") & (ind["deduction"].fillna(0) > 0) & \
-        (ind["deduction_reason"].fillna("") == "")
-    out += _records(ind[manual_no_reason], "unexplained_deviation", "warning", lambda r: (
+    out += _records(unexplained[judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"))
-    big = (ind["deviation"].abs() > options.deviation_threshold) & ~short & ~funds_rows & \
-        (ind["reason"].fillna("") == "") & ~ind["over_achieved"]
-    out += _records(ind[big], "unexplained_deviation", "info", lambda r: (
-        f"指标「{r.name}」偏差率 {pct(r.deviation)} 超过 {pct(options.deviation_threshold, 0)}，"
-        f"应说明原因"))
 
     out += _records(ind[ind["over_achieved"]], "over_achievement", "warning", lambda r: (
         f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"

@@ -127,14 +127,17 @@ def test_scoring_table_merges_level_cells(doc):
 def test_deviation_section_lists_each_deviating_indicator(doc, ev):
     table = doc.tables()["deviations"]
     names = [r[1] for r in table.rows]
-    lost = set(ev.indicators.loc[ev.indicators["lost"] > 0.005, "name"])
-    assert lost <= set(names)
+    # every indicator that lost points is in 表3, except the funds rows: the budget paragraph covers them
+    ind = ev.indicators
+    lost = set(ind.loc[(ind["lost"] > 0.005) & ~ind["rule"].isin(["execution", "arrival"]), "name"])
+    assert lost == set(names)
     row = dict(zip(names, table.rows, strict=True))["社保金缴费（万元）"]
-    assert row[2:] == ("≥33.46万元", "31.98万元", "-4.4%", "0.44", "年初目标设置过高，未能实现",
+    assert row[2:] == ("18", "≥33.46万元", "31.98万元", "-4.4%", "0.44", "年初目标设置过高，未能实现",
                        "加强年初预算知识培训，做到预算相符")
     text = "\n".join(_texts(doc.part("五")))
-    assert text.startswith("五、预算执行进度与绩效指标偏差\n有偏差：")
+    assert text.startswith("五、预算执行进度与绩效指标偏差\n（一）预算执行及绩效指标偏差情况\n有偏差：")
     assert "预算执行率为95.6%，偏差率为4.4%" in text
+    assert "预算执行率指标失0.22分（指标表第9行），偏差原因：12月份社保金未按时缴纳" in text
 
 
 def test_free_text_sections_come_from_the_sheet(doc, ev):
@@ -144,11 +147,14 @@ def test_free_text_sections_come_from_the_sheet(doc, ev):
 
 
 def test_missing_sections_are_marked_not_invented(ev):
+    """Sections the data cannot write (背景, 经验做法 …) carry one short mark; 建议 becomes a draft."""
     bare = perfeval.evaluate(ev.project.replace(narrative={}))
     doc = n.compose(bare, GENERATED)
-    notes = [b for b in doc.part("七").blocks if isinstance(b, n.Paragraph)]
-    assert [(b.style, b.text) for b in notes] == [
-        ("missing", "（指标表「文字」工作表未填写「建议」。）")]
+    notes = [(b.style, b.text) for b in doc.part("八").blocks if isinstance(b, n.Paragraph)]
+    assert notes == [("missing", n.MISSING_MARK)]
+    styles = [b.style for b in doc.part("七").blocks if isinstance(b, n.Paragraph)]
+    assert styles[0] == "draft-mark" and set(styles[1:]) == {"draft"}
+    assert "工作表未填写" not in doc.text()
 
 
 def test_appendix_lists_every_finding(doc, ev):

@@ -166,7 +166,8 @@ def test_docx_escapes_sheet_text(nasty_nb):
     cells = "\n".join(c.text for t in word.tables for r in t.rows for c in r.cells)
     assert word.paragraphs[0].text.startswith(NASTY)
     assert "$$\\int x$$ <i>斜体</i>" in text
-    assert "<b>未按时</b> # 标题 [链接](http://x)" in cells
+    assert "<b>未按时</b> # 标题 [链接](http://x)" in text  # the funds row's reason: 五's budget paragraph
+    assert NASTY in cells
 
 
 @pytest.mark.slow

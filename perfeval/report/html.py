@@ -42,8 +42,6 @@ def _table(table: Table) -> str:
     fractions = table.fractions()
     fixed = " fixed" if fractions else ""
     out = [f'<table class="{table.style}{fixed}" data-key="{escape(table.key)}">']
-    if table.caption:
-        out.append(f"<caption>{_text(table.caption)}</caption>")
     if fractions:
         out.append("<colgroup>" + "".join(f'<col style="width:{f * 100:.2f}%">' for f in fractions)
                    + "</colgroup>")
@@ -68,7 +66,21 @@ def _table(table: Table) -> str:
             cells.append(f"<{tag}{attrs}>{_text(cell)}</{tag}>")
         out.append(f"<tr{cls}>{''.join(cells)}</tr>")
     out.append("</tbody></table>")
-    return "".join(out)
+    return _with_caption(table, "".join(out))
+
+
+#: a table of at most this many rows moves to the next page whole rather than split
+KEEP_WHOLE_ROWS = 14
+
+
+def _with_caption(table: Table, markup: str) -> str:
+    """The caption as a paragraph kept with its table: caption and table share a block that a page
+    break does not split after the caption (short tables are not split at all)."""
+    if not table.caption:
+        return markup
+    keep = " keep" if len(table.rows) <= KEEP_WHOLE_ROWS else ""
+    return (f'<div class="table-block{keep}"><p class="caption">{_text(table.caption)}</p>'
+            f"{markup}</div>")
 
 
 def render_block(block: Block, images: Mapping[str, bytes]) -> str:

@@ -1,0 +1,118 @@
+"""Deviations, defined once: which indicators deviate, in which direction, and whether the
+deviation is explained.
+
+Used identically by the report's 五 (its text and 表3) and by the audit's `unexplained_deviation`
+check, so the two always count the same indicators.
+
+- An indicator **deviates** when it lost points or did not meet its target (its scoring fraction is
+  below 1). A favourable result — 满意度 93.5% against ≥90%, a cost under its ceiling, 0 points
+  lost — is not a deviation, however far it is from the target.
+- **Explained** means a filled 偏差原因 or 扣分原因.
+- The funds rows (预算执行率, 资金到位率) deviate like any other, but the 自评表 gives them no reason
+  cell: their explanation is the report's budget paragraph, so they are never counted unexplained.
+- **偏差率** of an indicator is (实际完成值 − 指标值) / |指标值|, signed: negative below the target,
+  positive above it (`signed_pct` writes it the same way everywhere). The budget's own 偏差率
+  (1 − 预算执行率) is a different figure and is labelled as such where it is stated.
+
+Works on the indicator frame of one project or of many at once (vectorised).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+FUNDS_RULES = ("execution", "arrival")
+#: words that mark a cost indicator (lower is better: a ceiling)
+COST_WORDS = ("成本", "费用", "单价", "造价")
+#: words that mark money coming in (an income target is a floor, not a cost ceiling)
+INCOME_WORDS = ("收入", "增收", "营收", "效益", "产值", "销售额")
+
+#: direction of an indicator, shown in the narrative
+DIRECTIONS = ("正向", "反向", "成本", "等于", "区间", "零目标", "时效", "定性", "评价", "资金")
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.fillna("").astype(str).str.strip()
+
+
+def tolerance(decimals: int) -> float:
+    """Points below this are rounding noise at the scheme's score precision."""
+    return 0.5 * 10.0 ** -decimals
+
+
+def is_cost(ind: pd.DataFrame) -> pd.Series:
+    """Cost indicators: in a 成本 group or named as a cost, not an income, not a rate."""
+    group = _text(ind["level2"]) + _text(ind["level3"])
+    name = _text(ind["name"])
+    label = group + name
+    cost = "|".join(map(re.escape, COST_WORDS))
+    income = "|".join(map(re.escape, INCOME_WORDS))
+    return ((group.str.contains("成本", regex=False) | name.str.contains(cost))
+            & ~label.str.contains(income) & ~name.str.contains("率", regex=False))
+
+
+def direction(ind: pd.DataFrame) -> pd.Series:
+    """正向 / 反向 / 成本 / 等于 / 区间 / 零目标 / 时效 / 定性 / 评价 / 资金 per indicator."""
+    rule = ind["rule"].to_numpy()
+    cost = is_cost(ind).to_numpy()
+    out = np.select(
+        [rule == "positive", (rule == "negative") & cost, rule == "negative", rule == "exact",
+         rule == "range", rule == "zero", rule == "deadline", rule == "qualitative",
+         np.isin(rule, ("manual", "checklist")), np.isin(rule, FUNDS_RULES)],
+        ["正向", "成本", "反向", "等于", "区间", "零目标", "时效", "定性", "评价", "资金"], default="评价")
+    return pd.Series(out, index=ind.index, dtype=object)
+
+
+def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """Per indicator (same index as `ind`): direction, met, deviating, explained, reason_expected,
+    unexplained."""
+    tol = tolerance(decimals)
+    weight = ind["weight"].astype(float).fillna(0.0)
+    lost = ind["lost"].astype(float).fillna(0.0) > tol
+    fraction = ind["fraction"].astype(float)
+    short = (fraction < 1 - 1e-9) & (weight > 0)
+    deviating = lost | short
+    explained = (_text(ind["reason"]) != "") | (_text(ind["deduction_reason"]) != "")
+    reason_expected = ~ind["rule"].isin(FUNDS_RULES)
+    return pd.DataFrame({
+        "direction": direction(ind),
+        "met": ~deviating,
+        "deviating": deviating,
+        "explained": explained,
+        "reason_expected": reason_expected,
+        "unexplained": deviating & reason_expected & ~explained,
+    }, index=ind.index)
+
+
+def deviating(ind: pd.DataFrame, decimals: int, funds: bool = False) -> pd.DataFrame:
+    """The deviating indicators with their classification columns; funds rows only if `funds`."""
+    c = classify(ind, decimals)
+    keep = c["deviating"] & (funds | c["reason_expected"])
+    return ind[keep].join(c[keep].drop(columns=[x for x in c.columns if x in ind.columns]))
+
+
+def half_up(x: float, places: int) -> str:
+    """`x` with `places` decimals rounded 四舍五入 as written in decimal (5.25 -> '5.3', not the
+    binary float's '5.2')."""
+    exact = Decimal(repr(round(x, 9)))
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def signed_pct(rate: object, places: int = 1) -> str:
+    """A signed 偏差率 as the report writes it, in the table and in the text alike:
+    -0.044 -> '-4.4%', 0.053 -> '+5.3%', 0 -> '0%', NaN -> '—'."""
+    try:
+        x = float(rate)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(x):
+        return "—"
+    text = half_up(abs(x) * 100, places).rstrip("0").rstrip(".")
+    if text in ("0", ""):
+        return "0%"
+    return ("+" if x > 0 else "-") + text + "%"
