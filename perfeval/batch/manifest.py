@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -159,11 +160,32 @@ def write_failures(layout: Layout, failures: Mapping[str, dict]) -> None:
     write_json_atomic(layout.failures_file, dict(failures))
 
 
+# ----------------------------------------------------------------------------- run temp folder
+
+def run_temp_dir(layout: Layout) -> Path:
+    """The private temporary folder of batches into `layout.root`: every job's working folder,
+    kernel sockets and connection files (with their keys) and logs live below it. Its name depends
+    only on the output folder, so the next run (holding the same lock) removes what a killed run
+    left; it is short, because kernel sockets below it must fit a Unix socket path."""
+    digest = hashlib.sha256(str(layout.root).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"perfeval-run-{digest}"
+
+
+def fresh_run_temp_dir(layout: Layout) -> Path:
+    """`run_temp_dir`, empty (what a killed run left is removed) and private to this user.
+    Call it while holding `exclusive_run`, which removes the folder again when the run ends."""
+    folder = run_temp_dir(layout)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
+
+
 # ----------------------------------------------------------------------------- run lock
 
 @contextlib.contextmanager
 def exclusive_run(layout: Layout) -> Iterator[None]:
-    """Hold the output folder for one batch at a time; clear what a killed run left behind."""
+    """Hold the output folder for one batch at a time; clear what a killed run left behind, and
+    the run's temporary folder (`run_temp_dir`) when it ends."""
     layout.state.mkdir(parents=True, exist_ok=True)
     handle = (layout.state / "lock").open("a+")
     try:
@@ -172,7 +194,10 @@ def exclusive_run(layout: Layout) -> Iterator[None]:
         except BlockingIOError:
             raise PerfevalError(f"另一个 perfeval batch 正在写入 {layout.root}；请等它结束后再运行") from None
         clear_leftovers(layout)
-        yield
+        try:
+            yield
+        finally:
+            shutil.rmtree(run_temp_dir(layout), ignore_errors=True)
     finally:
         handle.close()
 

@@ -185,6 +185,9 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn)
+            run_tmp = mf.fresh_run_temp_dir(layout)
+            for number, job in enumerate(jobs):
+                job["tmp"] = str(run_tmp / f"j{number}")
             if on_planned:
                 on_planned(len(jobs), statuses)
             by_slot = {job["slot"]: job for job in jobs}
@@ -217,8 +220,8 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
                     from perfeval.batch.runner import run_local
 
                     run_local(jobs, workers, record)
-            except KeyboardInterrupt:
-                mf.clear_leftovers(layout)  # every job is stopped: drop their staging folders
+            except BaseException:  # interrupted, a full disk …: every job is stopped
+                mf.clear_leftovers(layout)  # drop their staging folders
                 raise
             done = {id(s.entry): s for s in [*statuses, *results]}
             ordered = [done[id(e)] for e in scan.entries if id(e) in done]
@@ -231,6 +234,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
     finally:
         if client is not None:
             client.close()
+
 
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
