@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from perfeval.batch.pipeline import default_workers
+from perfeval.info_sheet import visible_id
 
 DEFAULT_TIMEOUT_S = 900.0
 
@@ -254,6 +255,9 @@ def run(args: argparse.Namespace) -> int:
     parts = [f"{label} {counts[label]} 个" for label in ("已生成", "已是最新", "仅评分", "失败") if counts.get(label)]
     mark = "✗" if result.failed else "✓"
     _say(f"{mark} {len(result.statuses)} 个项目：{'，'.join(parts)}（用时 {_duration(result.elapsed)}）")
+    for key, name in result.renamed.items():
+        _say(f"  注意：项目编号「{visible_id(key)}」不能原样用作文件夹名（含文件名不允许的字符、为系统保留名，"
+             f"或与其他编号仅大小写不同），其报告在文件夹「{name}」")
     root = Path(args.out)
     _say(f"  汇总：{root / 'index.html'}　{root / 'summary.xlsx'}")
     if result.failed:

@@ -22,7 +22,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,49 @@ def scheme_digest(scheme) -> str:
 def fingerprint(parts: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True,
                                      default=str).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- folder names
+
+#: a folder name longer than this (UTF-8 bytes) is shortened (a file name may have 255 bytes; the
+#: staging name and the files inside add to it)
+MAX_FOLDER_BYTES = 120
+
+
+def _shorten(stem: str, limit: int) -> str:
+    data = stem.encode("utf-8")
+    return stem if len(data) <= limit else data[:limit].decode("utf-8", "ignore").rstrip(" .")
+
+
+def folder_names(keys: Iterable[str]) -> dict[str, str]:
+    """Each 项目编号 → the name of its report folder, never the same (nor the same but for case,
+    which Windows and macOS do not tell apart) for two different ids.
+
+    An id that is a safe file name is its own folder name. One that is not (characters a file
+    name cannot hold, ``..``, a reserved name such as CON, too long), or that differs from another
+    only in case, gets `file_stem`'s spelling plus a short hash of the id: deterministic (the
+    same id gets the same folder in every run) and distinct for distinct ids."""
+    from perfeval.report.build import file_stem
+
+    keys = list(dict.fromkeys(keys))
+    stems = {key: file_stem(key) for key in keys}
+    folds = Counter(stem.casefold() for stem in stems.values())
+    names: dict[str, str] = {}
+    for key in keys:
+        stem = stems[key]
+        if stem != key or folds[stem.casefold()] > 1 or len(stem.encode("utf-8")) > MAX_FOLDER_BYTES:
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+            stem = f"{_shorten(stem, MAX_FOLDER_BYTES)}-{digest[:8]}"
+        names[key] = stem
+    for width in (16, 64):  # a hashed name that happens to equal another id's: widen the hash
+        clash = Counter(name.casefold() for name in names.values())
+        if all(n == 1 for n in clash.values()):
+            break
+        for key, name in names.items():
+            if clash[name.casefold()] > 1 and name != key:
+                digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+                names[key] = f"{_shorten(stems[key], MAX_FOLDER_BYTES)}-{digest[:width]}"
+    return names
 
 
 # ----------------------------------------------------------------------------- records
