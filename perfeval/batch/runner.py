@@ -236,9 +236,9 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}：{text}" if text else type(exc).__name__
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
-    """A Dask client for `address` (tcp://HOST:PORT). Within about `timeout` seconds (twice at most: the
-    scheduler is asked who it is first, then the client connects) it is connected or a Chinese
+def connect(address: str, timeout: float | None = None):
+    """A Dask client for `address` (tcp://HOST:PORT). Within about `timeout` (default `CONNECT_TIMEOUT_S`)
+    seconds (twice at most: the scheduler is asked who it is, then the client connects) it is connected or a Chinese
     `PerfevalError` says why: a wrong address, nothing listening, something that is not a Dask
     scheduler (an HTTP server, a port that never answers)."""
     import asyncio
@@ -246,6 +246,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT_S):
     from perfeval.errors import PerfevalError
 
     address = check_scheduler_address(address)
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
