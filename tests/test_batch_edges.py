@@ -319,10 +319,9 @@ def test_a_completely_full_file_system(tmp_path: Path, capsys) -> None:
     try:
         out = mount / "out"
         (out / ".perfeval").mkdir(parents=True)
-        with open(mount / "filler", "wb") as filler, contextlib.suppress(OSError):
+        with open(mount / "filler", "wb", buffering=0) as filler, contextlib.suppress(OSError):
             while True:
                 filler.write(b"\0" * 4096)
-                filler.flush()
         assert main(["batch", str(REFERENCE), "--out", str(out), "--format", "none"]) == 1
         err = capsys.readouterr().err
         assert "磁盘空间不足" in err and "Traceback" not in err

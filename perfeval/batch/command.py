@@ -121,6 +121,7 @@ class Progress:
                 self.stream.flush()
         except (OSError, ValueError):  # EPIPE: the reader went away; the batch carries on
             self.closed = True
+            _silence(self.stream)  # what is still buffered would fail every later flush
 
     def close(self) -> None:
         self._stop.set()

@@ -111,11 +111,11 @@ def folder_names(keys: Iterable[str]) -> dict[str, str]:
 
     keys = list(dict.fromkeys(keys))
     stems = {key: file_stem(key) for key in keys}
-    folds = Counter(stem.casefold() for stem in stems.values())
+    folds = Counter(key.casefold() for key in keys if stems[key] == key)  # case twins among safe ids
     names: dict[str, str] = {}
     for key in keys:
         stem = stems[key]
-        if stem != key or folds[stem.casefold()] > 1 or len(stem.encode("utf-8")) > MAX_FOLDER_BYTES:
+        if stem != key or folds[key.casefold()] > 1 or len(stem.encode("utf-8")) > MAX_FOLDER_BYTES:
             digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
             stem = f"{_shorten(stem, MAX_FOLDER_BYTES)}-{digest[:8]}"
         names[key] = stem
