@@ -181,11 +181,11 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
             client = connect(scheduler)
         with mf.exclusive_run(layout):
-            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict)
+            run_tmp = mf.fresh_run_temp_dir(layout)
+            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict, log_dir=run_tmp)
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn)
-            run_tmp = mf.fresh_run_temp_dir(layout)
             for number, job in enumerate(jobs):
                 job["tmp"] = str(run_tmp / f"j{number}")
             if on_planned:
@@ -240,7 +240,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
-          reports: bool = True, strict: bool = False) -> disc.Scan:
+          reports: bool = True, strict: bool = False, log_dir: Path | None = None) -> disc.Scan:
     """Every project in `files`, each file read where a crash is contained (`contain`)."""
     from perfeval.batch import contain
 
@@ -254,5 +254,5 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
 
         chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
         scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)),
-                                       ctx=local_context(reports=reports), strict=strict)
+                                       ctx=local_context(reports=reports), strict=strict, log_dir=log_dir)
     return disc.in_input_order(disc.merge_scans(scans), files)
