@@ -234,12 +234,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("kind", ["silent", "http", "refused"])
+@pytest.mark.parametrize("kind", ["silent", "http", "refused", "unknown host"])
 def test_a_scheduler_that_is_not_one_fails_in_bounded_time(kind: str) -> None:
     """Before: a silent port hung without limit, an HTTP server ended in "Unable to allocate 3.07 EiB"."""
     with _silent_port() as silent, _http_port() as http_port:
         address = {"silent": silent, "http": f"tcp://127.0.0.1:{http_port}",
-                   "refused": f"tcp://127.0.0.1:{_free_port()}"}[kind]
+                   "refused": f"tcp://127.0.0.1:{_free_port()}", "unknown host": "tcp://no-such-host.invalid:8786"}[kind]
         started = time.monotonic()
         with pytest.raises(PerfevalError, match="无法使用 Dask 调度器") as exc:
             runner.connect(address, timeout=2)

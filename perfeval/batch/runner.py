@@ -208,6 +208,19 @@ async def _identity(address: str, timeout: float) -> dict:
         comm.abort()
 
 
+def _ask_scheduler(address: str, timeout: float) -> dict:
+    """Reach the port first (a refused or unreachable one fails at once, without the Dask client's
+    retries), then ask who is listening."""
+    import asyncio
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+        pass
+    return asyncio.run(_identity(address, timeout))
+
+
 def _bounded(fn: Callable[[], object], seconds: float):
     """fn() in a daemon thread; TimeoutError when it has not returned within `seconds` (the thread is
     left behind: nothing it holds is needed, and a daemon thread never delays exit)."""
@@ -241,7 +254,6 @@ def connect(address: str, timeout: float | None = None):
     seconds (twice at most: the scheduler is asked who it is, then the client connects) it is connected or a Chinese
     `PerfevalError` says why: a wrong address, nothing listening, something that is not a Dask
     scheduler (an HTTP server, a port that never answers)."""
-    import asyncio
 
     from perfeval.errors import PerfevalError
 
@@ -253,12 +265,16 @@ def connect(address: str, timeout: float | None = None):
         raise PerfevalError("未安装 dask.distributed，无法使用 --scheduler") from None
     where = f"无法使用 Dask 调度器 {address}"
     try:
-        reply = _bounded(lambda: asyncio.run(_identity(address, timeout)), timeout + 3)
+        reply = _bounded(lambda: _ask_scheduler(address, timeout), timeout + 3)
     except TimeoutError:
         raise PerfevalError(f"{where}：{timeout:g} 秒内没有得到 Dask 调度器的应答（该端口上可能不是 Dask 调度器，"
                             f"或网络不通）") from None
     except OSError as exc:
-        raise PerfevalError(f"{where}：无法连接（{_describe(exc)}）；请确认调度器已启动、地址和端口正确") from None
+        import socket
+
+        why = ("连接被拒绝，该端口上没有程序在监听" if isinstance(exc, ConnectionRefusedError)
+               else "无法解析主机名" if isinstance(exc, socket.gaierror) else _describe(exc))
+        raise PerfevalError(f"{where}：无法连接（{why}）；请确认调度器已启动、地址和端口正确") from None
     except Exception as exc:
         raise PerfevalError(f"{where}：该地址上的服务不是 Dask 调度器（{_describe(exc)}）") from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
