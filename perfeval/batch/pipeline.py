@@ -238,7 +238,6 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             client.close()
 
 
-
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
           reports: bool = True, strict: bool = False, log_dir: Path | None = None) -> disc.Scan:
     """Every project in `files`, each file read where a crash is contained (`contain`)."""
