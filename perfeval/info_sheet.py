@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from functools import lru_cache
 
 import pandas as pd
@@ -32,6 +33,8 @@ FUNDING_KEYS: dict[str, tuple[str, ...]] = {
     "其他资金": ("其他资金", "其他"),
 }
 REQUIRED_INFO = ("id", "name", "year", "budget", "allocated", "spent")
+#: a 项目编号 names the report's folder and files: longer ones are refused (file-name limits)
+MAX_ID_LENGTH = 64
 INFO_LABELS = {key: names[0] for key, names in INFO_KEYS.items()}
 
 def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict], bool]:
@@ -112,6 +115,32 @@ def _amount(value: object, file: str, sheet: str, row: int | None, label: str,
     return amount
 
 
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def visible_id(value: str) -> str:
+    """`value` with control and other invisible characters spelled as \\uXXXX (for messages and pages)."""
+    return "".join(f"\\u{ord(ch):04x}" if _invisible(ch) else ch for ch in value)
+
+
+def id_problem(value: str, file: str, sheet: str, row: int | None, key: str) -> Problem | None:
+    """A 项目编号 that cannot name a folder and be shown as written: control characters (a tab,
+    a line break, NUL …) or more than `MAX_ID_LENGTH` characters. Located, code "project_id"."""
+    controls = sorted({f"U+{ord(ch):04X}" for ch in value if _invisible(ch)})
+    shown = visible_id(value)
+    if controls:
+        return Problem(file, sheet, row, key, shown[:80],
+                       f"项目编号含控制字符（{'、'.join(controls)}）；请删去换行、制表符等不可见字符",
+                       code="project_id")
+    if len(value) > MAX_ID_LENGTH:
+        return Problem(file, sheet, row, key, shown[:80] + "…",
+                       f"项目编号过长（{len(value)} 个字符，最多 {MAX_ID_LENGTH} 个）；"
+                       "项目编号用作报告的文件夹名和文件名",
+                       code="project_id")
+    return None
+
+
 def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dict:
     pairs, rows = rec["_pairs"], rec["_rows"]
     out: dict = {"funding": {}, "info": {}}
@@ -145,6 +174,8 @@ def build_info(rec: dict, file: str, sheet: str, problems: list[Problem]) -> dic
                 out[field_name] = int(number)
         else:
             out[field_name] = plain_text(value)
+            if field_name == "id" and (problem := id_problem(out["id"], file, sheet, where, key)):
+                problems.append(problem)  # the id is kept (a portfolio's rows still find it), refused
     for source, names in FUNDING_KEYS.items():
         key, value = _lookup(pairs, names)
         if key is None:

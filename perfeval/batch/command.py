@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from perfeval.batch.pipeline import default_workers
-from perfeval.errors import PerfevalError
+from perfeval.info_sheet import visible_id
 
 DEFAULT_TIMEOUT_S = 900.0
 
 
-class Progress:
-    """A tqdm bar (done / failed, ETA) on a terminal; one line per failure either way."""
+#: without a terminal, a progress line at least every this many seconds …
+PROGRESS_EVERY_S = 10.0
+#: … and after every this many projects (at most 20 lines for a large batch)
+PROGRESS_LINES = 20
 
-    def __init__(self, stream=None):
+
+def _eta(done: int, total: int, elapsed: float) -> str:
+    if done == 0 or done >= total:
+        return "—"
+    return _duration(elapsed / done * (total - done))
+
+
+def progress_line(done: int, failed: int, total: int, elapsed: float) -> str:
+    """One plain progress line: finished / total, failed, elapsed and the estimated time left."""
+    return (f"进度：{done + failed}/{total}（成功 {done} · 失败 {failed}）"
+            f"，已用 {_duration(elapsed)}，预计剩余 {_eta(done + failed, total, elapsed)}")
+
+
+class Progress:
+    """A tqdm bar (done / failed, ETA) on a terminal; without one (a log, nohup, CI) a plain line
+    every `every` projects or every `interval` seconds. One line per failure either way.
+
+    A closed stream (``perfeval batch … | head -1``) never stops the batch: writing stops, the
+    batch goes on."""
+
+    def __init__(self, stream=None, interval: float = PROGRESS_EVERY_S, every: int | None = None,
+                 clock=time.monotonic):
         self.stream = stream or sys.stderr
         self.bar = None
-        self.done = self.failed = 0
+        self.done = self.failed = self.total = 0
+        self.interval, self.every, self.clock = interval, every, clock
+        self.started = self.last = clock()
+        self.closed = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def _is_terminal(self) -> bool:
+        try:
+            return bool(self.stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            return False
 
     def planned(self, jobs: int, settled: list) -> None:
         for status in settled:
@@ -28,35 +68,68 @@ class Progress:
                 self._line(f"✗ {status.entry.key}（{status.stage}）：{status.reason.splitlines()[0]}{note}")
         if jobs == 0:
             return
+        self.total = jobs
+        self.started = self.last = self.clock()
+        if not self._is_terminal():
+            self.every = self.every or max(1, -(-jobs // PROGRESS_LINES))
+            self._line(f"开始生成 {jobs} 个项目的报告")
+            self._ticker = threading.Thread(target=self._tick, name="perfeval-progress", daemon=True)
+            self._ticker.start()
+            return
         from tqdm import tqdm
 
         tqdm.monitor_interval = 0  # no monitor thread
         self.bar = tqdm(total=jobs, desc="生成报告", unit="个", file=self.stream, dynamic_ncols=True,
-                        disable=not self.stream.isatty(), mininterval=0.5,
+                        mininterval=0.5,
                         bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")
         self.bar.set_postfix_str("完成 0 · 失败 0")
 
+    def _tick(self) -> None:
+        while not self._stop.wait(min(1.0, self.interval)):
+            with self._lock:
+                if self.clock() - self.last >= self.interval:
+                    self._report()
+
+    def _report(self) -> None:
+        self.last = self.clock()
+        self._line(progress_line(self.done, self.failed, self.total, self.last - self.started))
+
     def outcome(self, outcome: dict) -> None:
-        if outcome["status"] == "ok":
-            self.done += 1
-        else:
-            self.failed += 1
-            first = (outcome.get("reason") or "").splitlines()[0] if outcome.get("reason") else ""
-            self._line(f"✗ {outcome['key']}（{outcome.get('stage', '')}）：{first}")
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"完成 {self.done} · 失败 {self.failed}", refresh=False)
-            self.bar.update(1)
+        with self._lock:
+            if outcome["status"] == "ok":
+                self.done += 1
+            else:
+                self.failed += 1
+                first = (outcome.get("reason") or "").splitlines()[0] if outcome.get("reason") else ""
+                self._line(f"✗ {outcome['key']}（{outcome.get('stage', '')}）：{first}")
+            if self.bar is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self.bar.set_postfix_str(f"完成 {self.done} · 失败 {self.failed}", refresh=False)
+                    self.bar.update(1)
+            elif self.every and ((self.done + self.failed) % self.every == 0
+                                 or self.done + self.failed == self.total):
+                self._report()
 
     def _line(self, line: str) -> None:
-        if self.bar is not None and not self.bar.disable:
-            self.bar.write(line, file=self.stream)
-        else:
-            self.stream.write(line + "\n")
-            self.stream.flush()
+        if self.closed:
+            return
+        try:
+            if self.bar is not None:
+                self.bar.write(line, file=self.stream)
+            else:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+        except (OSError, ValueError):  # EPIPE: the reader went away; the batch carries on
+            self.closed = True
+            _silence(self.stream)  # what is still buffered would fail every later flush
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
         if self.bar is not None:
-            self.bar.close()
+            with contextlib.suppress(OSError, ValueError):
+                self.bar.close()
 
 
 def _positive_int(text: str) -> int:
@@ -133,20 +206,60 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _say(text: str, stream=None) -> None:
+    """Print a line; a closed stdout (``| head -1``) is ignored and silenced, never an exit 0."""
+    stream = stream or sys.stdout
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        _silence(stream)
+
+
+def _silence(stream) -> None:
+    """Point a stream whose reader went away at /dev/null, so that flushing at exit stays quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_message(exc: OSError) -> str:
+    where = f"（{exc.filename}）" if exc.filename else ""
+    return (f"perfeval：磁盘空间不足，无法继续写入{where}：{exc.strerror or exc}。批量运行已停止："
+            f"已完成的报告完整保留，未写完的文件已删除。腾出空间后重新运行同一命令即可继续")
+
+
+def scheduler_address(text: str | None) -> str | None:
+    """The --scheduler address checked before any work (a Chinese error for a wrong scheme)."""
+    if not text:
+        return None
+    from perfeval.batch.runner import check_scheduler_address
+
+    return check_scheduler_address(text)
+
+
 def run(args: argparse.Namespace) -> int:
     from perfeval.batch.pipeline import run_batch
 
     formats = _formats(args.format)
-    if args.scheduler and "://" not in args.scheduler:
-        raise PerfevalError(f"--scheduler 应为调度器地址，如 tcp://127.0.0.1:8786（收到「{args.scheduler}」）")
+    scheduler = scheduler_address(args.scheduler)
     progress = Progress()
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly, like Ctrl-C
     try:
         result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
-                           timeout=args.timeout, scheduler=args.scheduler, force=args.force,
+                           timeout=args.timeout, scheduler=scheduler, force=args.force,
                            scheme=args.scheme, kernel_name=args.kernel, strict=args.strict,
                            docx_template=args.docx_template,
                            on_planned=progress.planned, on_outcome=progress.outcome)
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        _say(disk_full_message(exc), sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
@@ -155,9 +268,12 @@ def run(args: argparse.Namespace) -> int:
         counts[status.status] = counts.get(status.status, 0) + 1
     parts = [f"{label} {counts[label]} 个" for label in ("已生成", "已是最新", "仅评分", "失败") if counts.get(label)]
     mark = "✗" if result.failed else "✓"
-    print(f"{mark} {len(result.statuses)} 个项目：{'，'.join(parts)}（用时 {_duration(result.elapsed)}）")
+    _say(f"{mark} {len(result.statuses)} 个项目：{'，'.join(parts)}（用时 {_duration(result.elapsed)}）")
+    for key, name in result.renamed.items():
+        _say(f"  注意：项目编号「{visible_id(key)}」不能原样用作文件夹名（含文件名不允许的字符、为系统保留名，"
+             f"或与其他编号仅大小写不同），其报告在文件夹「{name}」")
     root = Path(args.out)
-    print(f"  汇总：{root / 'index.html'}　{root / 'summary.xlsx'}")
+    _say(f"  汇总：{root / 'index.html'}　{root / 'summary.xlsx'}")
     if result.failed:
-        print("  失败原因见 summary.xlsx「失败项目」工作表；修正后重新运行同一命令即可只处理这些项目")
+        _say("  失败原因见 summary.xlsx「失败项目」工作表；修正后重新运行同一命令即可只处理这些项目")
     return result.exit_code

@@ -163,8 +163,10 @@ class _Worker:
 
 class _Supervisor:
     def __init__(self, ctx, scheme: str | None, workers: int, memory_mb: int, timeout_s: float,
-                 on_chunk: Callable[[int], None] | None, strict: bool = False) -> None:
+                 on_chunk: Callable[[int], None] | None, strict: bool = False,
+                 log_dir: Path | None = None) -> None:
         self.ctx, self.scheme, self.memory_mb, self.timeout_s = ctx, scheme, memory_mb, timeout_s
+        self.log_dir = log_dir
         self.strict = strict
         self.workers = workers
         self.on_chunk = on_chunk
@@ -175,7 +177,7 @@ class _Supervisor:
 
     def _spawn(self) -> _Worker:
         receive, send = self.ctx.Pipe(duplex=True)
-        fd, log = tempfile.mkstemp(prefix="perfeval-scan-", suffix=".log")
+        fd, log = tempfile.mkstemp(prefix="perfeval-scan-", suffix=".log", dir=self.log_dir)
         os.close(fd)
         proc = self.ctx.Process(target=scan_worker, args=(send, self.scheme, self.memory_mb, log, self.strict),
                                 name="perfeval-scan", daemon=True)
@@ -285,10 +287,13 @@ class _Supervisor:
 
 
 def scan_contained(chunks: Sequence[Sequence[str]], scheme: str | None, *, workers: int, ctx,
-                   on_chunk: Callable[[int], None] | None = None, strict: bool = False) -> list[Scan]:
+                   on_chunk: Callable[[int], None] | None = None, strict: bool = False,
+                   log_dir: Path | None = None) -> list[Scan]:
     """Scan every chunk in contained worker processes (at most `workers`, from context `ctx`);
-    a file whose reader dies or overruns comes back as a failed entry. Scans in no fixed order."""
-    supervisor = _Supervisor(ctx, scheme, max(1, workers), memory_limit_mb(), time_limit_s(), on_chunk, strict)
+    a file whose reader dies or overruns comes back as a failed entry. Scans in no fixed order.
+    The workers' logs go to `log_dir` (a batch's private run folder; default: the temp folder)."""
+    supervisor = _Supervisor(ctx, scheme, max(1, workers), memory_limit_mb(), time_limit_s(), on_chunk, strict,
+                             log_dir)
     return supervisor.run(chunks)
 
 

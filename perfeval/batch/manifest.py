@@ -20,8 +20,10 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,49 @@ def scheme_digest(scheme) -> str:
 def fingerprint(parts: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True,
                                      default=str).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- folder names
+
+#: a folder name longer than this (UTF-8 bytes) is shortened (a file name may have 255 bytes; the
+#: staging name and the files inside add to it)
+MAX_FOLDER_BYTES = 120
+
+
+def _shorten(stem: str, limit: int) -> str:
+    data = stem.encode("utf-8")
+    return stem if len(data) <= limit else data[:limit].decode("utf-8", "ignore").rstrip(" .")
+
+
+def folder_names(keys: Iterable[str]) -> dict[str, str]:
+    """Each 项目编号 → the name of its report folder, never the same (nor the same but for case,
+    which Windows and macOS do not tell apart) for two different ids.
+
+    An id that is a safe file name is its own folder name. One that is not (characters a file
+    name cannot hold, ``..``, a reserved name such as CON, too long), or that differs from another
+    only in case, gets `file_stem`'s spelling plus a short hash of the id: deterministic (the
+    same id gets the same folder in every run) and distinct for distinct ids."""
+    from perfeval.report.build import file_stem
+
+    keys = list(dict.fromkeys(keys))
+    stems = {key: file_stem(key) for key in keys}
+    folds = Counter(key.casefold() for key in keys if stems[key] == key)  # case twins among safe ids
+    names: dict[str, str] = {}
+    for key in keys:
+        stem = stems[key]
+        if stem != key or folds[key.casefold()] > 1 or len(stem.encode("utf-8")) > MAX_FOLDER_BYTES:
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+            stem = f"{_shorten(stem, MAX_FOLDER_BYTES)}-{digest[:8]}"
+        names[key] = stem
+    for width in (16, 64):  # a hashed name that happens to equal another id's: widen the hash
+        clash = Counter(name.casefold() for name in names.values())
+        if all(n == 1 for n in clash.values()):
+            break
+        for key, name in names.items():
+            if clash[name.casefold()] > 1 and name != key:
+                digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+                names[key] = f"{_shorten(stems[key], MAX_FOLDER_BYTES)}-{digest[:width]}"
+    return names
 
 
 # ----------------------------------------------------------------------------- records
@@ -159,11 +204,32 @@ def write_failures(layout: Layout, failures: Mapping[str, dict]) -> None:
     write_json_atomic(layout.failures_file, dict(failures))
 
 
+# ----------------------------------------------------------------------------- run temp folder
+
+def run_temp_dir(layout: Layout) -> Path:
+    """The private temporary folder of batches into `layout.root`: every job's working folder,
+    kernel sockets and connection files (with their keys) and logs live below it. Its name depends
+    only on the output folder, so the next run (holding the same lock) removes what a killed run
+    left; it is short, because kernel sockets below it must fit a Unix socket path."""
+    digest = hashlib.sha256(str(layout.root).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    return Path(tempfile.gettempdir()) / f"perfeval-run-{digest}"
+
+
+def fresh_run_temp_dir(layout: Layout) -> Path:
+    """`run_temp_dir`, empty (what a killed run left is removed) and private to this user.
+    Call it while holding `exclusive_run`, which removes the folder again when the run ends."""
+    folder = run_temp_dir(layout)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    return folder
+
+
 # ----------------------------------------------------------------------------- run lock
 
 @contextlib.contextmanager
 def exclusive_run(layout: Layout) -> Iterator[None]:
-    """Hold the output folder for one batch at a time; clear what a killed run left behind."""
+    """Hold the output folder for one batch at a time; clear what a killed run left behind, and
+    the run's temporary folder (`run_temp_dir`) when it ends."""
     layout.state.mkdir(parents=True, exist_ok=True)
     handle = (layout.state / "lock").open("a+")
     try:
@@ -172,7 +238,10 @@ def exclusive_run(layout: Layout) -> Iterator[None]:
         except BlockingIOError:
             raise PerfevalError(f"另一个 perfeval batch 正在写入 {layout.root}；请等它结束后再运行") from None
         clear_leftovers(layout)
-        yield
+        try:
+            yield
+        finally:
+            shutil.rmtree(run_temp_dir(layout), ignore_errors=True)
     finally:
         handle.close()
 

@@ -17,6 +17,7 @@ from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
 from perfeval.batch.faults import planned as planned_faults
 from perfeval.errors import PerfevalError
+from perfeval.info_sheet import visible_id
 from perfeval.sheet import file_sha256
 
 STATUS_BUILT, STATUS_CURRENT, STATUS_FAILED, STATUS_SCORED = "已生成", "已是最新", "失败", "仅评分"
@@ -45,6 +46,9 @@ class BatchResult:
     built: int = 0
     elapsed: float = 0.0
     summary_files: dict[str, Path] = field(default_factory=dict)
+    #: 项目编号 → folder name, for ids whose folder is not named exactly like them (characters a
+    #: file name cannot hold, a reserved name, ids differing only in case)
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[ProjectStatus]:
@@ -61,12 +65,6 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def _stem(key: str) -> str:
-    from perfeval.report.build import file_stem
-
-    return file_stem(key)
 
 
 def _static_parts(formats: Sequence[str], extra: dict) -> dict[str, object]:
@@ -105,11 +103,13 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     jobs: list[dict] = []
     seen: dict[str, disc.Entry] = {}
     job_entries: dict[str, disc.Entry] = {}
+    names = mf.folder_names(e.key for e in scan.entries if e.valid)
     for entry in scan.entries:
         if not entry.valid:
+            entry.key = visible_id(entry.key)  # a refused id with control characters, shown escaped
             statuses.append(ProjectStatus(entry, STATUS_FAILED, entry.stage, "\n".join(entry.problems)))
             continue
-        folder = layout.project_dir(entry.year, _stem(entry.key))
+        folder = layout.project_dir(entry.year, names[entry.key])
         slot = str(folder.relative_to(layout.root))
         if slot in seen:
             first = seen[slot]
@@ -187,10 +187,13 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
             client = connect(scheduler)
         with mf.exclusive_run(layout):
-            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict)
+            run_tmp = mf.fresh_run_temp_dir(layout)
+            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict, log_dir=run_tmp)
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn, docx_template=template)
+            for number, job in enumerate(jobs):
+                job["tmp"] = str(run_tmp / f"j{number}")
             if on_planned:
                 on_planned(len(jobs), statuses)
             by_slot = {job["slot"]: job for job in jobs}
@@ -223,12 +226,14 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
                     from perfeval.batch.runner import run_local
 
                     run_local(jobs, workers, record)
-            except KeyboardInterrupt:
-                mf.clear_leftovers(layout)  # every job is stopped: drop their staging folders
+            except BaseException:  # interrupted, a full disk …: every job is stopped
+                mf.clear_leftovers(layout)  # drop their staging folders
                 raise
             done = {id(s.entry): s for s in [*statuses, *results]}
             ordered = [done[id(e)] for e in scan.entries if id(e) in done]
             result = BatchResult(root, ordered, scan, run_at, built=len(results))
+            names = mf.folder_names(e.key for e in scan.entries if e.valid)
+            result.renamed = {key: name for key, name in names.items() if name != key}
             from perfeval.batch.summary import write_summary
 
             result.summary_files = write_summary(result)
@@ -240,7 +245,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
-          reports: bool = True, strict: bool = False) -> disc.Scan:
+          reports: bool = True, strict: bool = False, log_dir: Path | None = None) -> disc.Scan:
     """Every project in `files`, each file read where a crash is contained (`contain`)."""
     from perfeval.batch import contain
 
@@ -254,5 +259,5 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
 
         chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
         scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)),
-                                       ctx=local_context(reports=reports), strict=strict)
+                                       ctx=local_context(reports=reports), strict=strict, log_dir=log_dir)
     return disc.in_input_order(disc.merge_scans(scans), files)

@@ -18,6 +18,7 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -27,8 +28,10 @@ from multiprocessing.connection import wait
 
 from perfeval.batch import worker
 
-#: extra seconds a job gets beyond --timeout to report its own cell timeout before it is killed
-KILL_GRACE_S = 5.0
+#: seconds to connect to (and hear back from) a Dask scheduler before giving up
+CONNECT_TIMEOUT_S = 10.0
+#: address schemes a scheduler may be given with (a plain TCP Dask scheduler)
+SCHEDULER_SCHEMES = ("tcp",)
 #: modules the forkserver imports once, so that forked job processes start warm
 PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report", "papermill", "nbconvert",
            "perfeval.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
@@ -60,9 +63,25 @@ def _kill_tree(pid: int) -> None:
             proc.kill()
 
 
+def kill_job_leftovers(job: dict, sweep: bool = True) -> None:
+    """Remove the job's private temporary folder; with `sweep`, first stop what a job that died left
+    running (its kernel runs in a session of its own, and carries the job's TMPDIR)."""
+    import psutil
+
+    tmp = job.get("tmp")
+    if not tmp:
+        return
+    if sweep:
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if proc.pid != os.getpid() and proc.environ().get("TMPDIR") == tmp:
+                    proc.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _timeout_outcome(job: dict, elapsed: float) -> Outcome:
     return {"key": job["key"], "status": "failed", "stage": "超时",
-            "reason": f"超过时限 {job['timeout']:g} 秒（已运行 {elapsed:.0f} 秒），已终止",
+            "reason": f"超过时限 {job['timeout']:g} 秒（已运行 {elapsed:.1f} 秒），已终止",
             "elapsed": round(elapsed, 2)}
 
 
@@ -89,7 +108,7 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
                 proc.start()
                 send.close()
                 running[proc.sentinel] = (proc, job, time.monotonic(), receive)
-            deadline = min((started + job["timeout"] + KILL_GRACE_S
+            deadline = min((started + job["timeout"]
                             for _, job, started, _ in running.values() if job.get("timeout")),
                            default=None)
             wait_s = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
@@ -106,7 +125,7 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
                             outcome = receive.recv()
                     if outcome is None:
                         outcome = _died_outcome(job, proc.exitcode, now - started)
-                if outcome is None and job.get("timeout") and now - started > job["timeout"] + KILL_GRACE_S:
+                if outcome is None and job.get("timeout") and now - started >= job["timeout"]:
                     _kill_tree(proc.pid)
                     outcome = _timeout_outcome(job, now - started)
                 if outcome is not None:
@@ -115,13 +134,15 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
                         _kill_tree(proc.pid)
                         proc.join()
                     receive.close()
+                    kill_job_leftovers(job, sweep=outcome["status"] != "ok")
                     del running[sentinel]
                     on_outcome({**outcome, "slot": job["slot"]})
     finally:
-        for proc, _, _, receive in running.values():  # interrupted: stop every job and kernel
+        for proc, job, _, receive in running.values():  # interrupted: stop every job and kernel
             _kill_tree(proc.pid)
             proc.join(timeout=5)
             receive.close()
+            kill_job_leftovers(job)
 
 
 # ----------------------------------------------------------------------------- Dask
@@ -132,31 +153,138 @@ def run_subprocess(job: dict) -> Outcome:
     proc = subprocess.Popen([sys.executable, "-m", "perfeval.batch.worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             encoding="utf-8")
-    limit = job["timeout"] + KILL_GRACE_S if job.get("timeout") else None
     try:
-        out, _ = proc.communicate(json.dumps(job, ensure_ascii=False), timeout=limit)
+        out, _ = proc.communicate(json.dumps(job, ensure_ascii=False), timeout=job.get("timeout") or None)
     except subprocess.TimeoutExpired:
         _kill_tree(proc.pid)
         proc.communicate()
+        kill_job_leftovers(job)
         return _timeout_outcome(job, time.monotonic() - started)
+    finally:
+        if proc.returncode is not None and proc.returncode != 0:
+            kill_job_leftovers(job)
     for line in reversed(out.splitlines()):
         if line.startswith(worker.OUTCOME_MARK):
             return json.loads(line[len(worker.OUTCOME_MARK):])
     return _died_outcome(job, proc.returncode, time.monotonic() - started)
 
 
-def connect(address: str):
-    """A Dask client for `address` (tcp://HOST:PORT); Chinese error when unreachable."""
+def check_scheduler_address(address: str) -> str:
+    """`address` when it names a TCP Dask scheduler (tcp://HOST:PORT); a Chinese error otherwise."""
+    from urllib.parse import urlsplit
+
     from perfeval.errors import PerfevalError
 
+    example = "如 tcp://127.0.0.1:8786"
+    text = address.strip()
+    scheme, sep, _ = text.partition("://")
+    if not sep:
+        raise PerfevalError(f"--scheduler 应为调度器地址，{example}（收到「{address}」）")
+    if scheme.lower() not in SCHEDULER_SCHEMES:
+        raise PerfevalError(f"--scheduler 不支持「{scheme}://」地址：Dask 调度器的地址以 tcp:// 开头，{example}"
+                            f"（收到「{address}」）")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.hostname or port is None or parts.path not in ("", "/") or parts.query:
+        raise PerfevalError(f"--scheduler 地址应为 tcp://主机:端口，{example}（收到「{address}」）")
+    return f"tcp://{parts.netloc}"
+
+
+async def _identity(address: str, timeout: float) -> dict:
+    """The scheduler's identity, asked over one comm (bounded by `timeout` at every step)."""
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    comm = await asyncio.wait_for(comm_connect(address, timeout=timeout), timeout + 1)
+    try:
+        await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
+        return await asyncio.wait_for(comm.read(), timeout)
+    finally:
+        comm.abort()
+
+
+def _ask_scheduler(address: str, timeout: float) -> dict:
+    """Reach the port first (a refused or unreachable one fails at once, without the Dask client's
+    retries), then ask who is listening."""
+    import asyncio
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout):
+        pass
+    return asyncio.run(_identity(address, timeout))
+
+
+def _bounded(fn: Callable[[], object], seconds: float):
+    """fn() in a daemon thread; TimeoutError when it has not returned within `seconds` (the thread is
+    left behind: nothing it holds is needed, and a daemon thread never delays exit)."""
+    import threading
+
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="perfeval-scheduler-connect", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}：{text}" if text else type(exc).__name__
+
+
+def connect(address: str, timeout: float | None = None):
+    """A Dask client for `address` (tcp://HOST:PORT). Within about `timeout` (default `CONNECT_TIMEOUT_S`)
+    seconds (twice at most: the scheduler is asked who it is, then the client connects) it is connected or a Chinese
+    `PerfevalError` says why: a wrong address, nothing listening, something that is not a Dask
+    scheduler (an HTTP server, a port that never answers)."""
+
+    from perfeval.errors import PerfevalError
+
+    address = check_scheduler_address(address)
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise PerfevalError("未安装 dask.distributed，无法使用 --scheduler") from None
+    where = f"无法使用 Dask 调度器 {address}"
     try:
-        return Client(address, timeout="5s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise PerfevalError(f"无法连接 Dask 调度器 {address}：{exc}") from None
+        reply = _bounded(lambda: _ask_scheduler(address, timeout), timeout + 3)
+    except TimeoutError:
+        raise PerfevalError(f"{where}：{timeout:g} 秒内没有得到 Dask 调度器的应答（该端口上可能不是 Dask 调度器，"
+                            f"或网络不通）") from None
+    except OSError as exc:
+        import socket
+
+        why = ("连接被拒绝，该端口上没有程序在监听" if isinstance(exc, ConnectionRefusedError)
+               else "无法解析主机名" if isinstance(exc, socket.gaierror) else _describe(exc))
+        raise PerfevalError(f"{where}：无法连接（{why}）；请确认调度器已启动、地址和端口正确") from None
+    except Exception as exc:
+        raise PerfevalError(f"{where}：该地址上的服务不是 Dask 调度器（{_describe(exc)}）") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise PerfevalError(f"{where}：该地址上的服务不是 Dask 调度器（应答为 {str(reply)[:80]}）")
+    try:
+        return _bounded(lambda: Client(address, timeout=f"{timeout:g}s", set_as_default=False), timeout + 5)
+    except TimeoutError:
+        raise PerfevalError(f"{where}：{timeout:g} 秒内未能建立连接") from None
+    except Exception as exc:
+        raise PerfevalError(f"{where}：{_describe(exc)}") from None
 
 
 def run_dask(jobs: Iterable[dict], client, on_outcome: OnOutcome) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -79,6 +80,27 @@ def _failure(job: dict, stage: str, reason: str, started: float, **extra) -> dic
             "elapsed": round(time.monotonic() - started, 2), **extra}
 
 
+def use_private_temp(job: dict) -> Path | None:
+    """Make the job's private folder (``job["tmp"]``, inside the batch's run folder) this process's
+    temporary folder, and its kernels' (TMPDIR): the working directory, the kernel's sockets and
+    connection file (with its key) and the log all live there, and the supervisor removes it
+    whatever becomes of the job."""
+    tmp = job.get("tmp")
+    if not tmp:
+        return None
+    folder = Path(tmp)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    return folder
+
+
+def cell_timeout(timeout: float | None) -> int | None:
+    """A per-cell limit for the notebook client, which takes whole seconds (the project limit itself
+    is enforced by the supervisor, to the fraction)."""
+    return None if not timeout else max(1, math.ceil(timeout))
+
+
 def run_job(job: dict) -> dict:
     """Build one project's report folder; never raises (the outcome says what happened)."""
     started = time.monotonic()
@@ -112,7 +134,7 @@ def run_job(job: dict) -> dict:
                 paths = build(job["source"], staging, formats=tuple(job["formats"]),
                               scheme=job.get("scheme"), project_id=job.get("project_id"),
                               extra_parameters=job.get("extra_parameters") or None,
-                              timeout=job.get("timeout"), kernel_name=kernel)
+                              timeout=cell_timeout(job.get("timeout")), kernel_name=kernel)
                 break
             except Exception as exc:
                 if attempt == 1 and _is_kernel_start_failure(exc):
@@ -180,6 +202,7 @@ def child_main(job: dict, conn) -> None:
     """Entry point of a local job process (forked from the forkserver)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
     _watch_parent()
+    use_private_temp(job)
     log = _quiet()
     try:
         conn.send(_with_log_tail(run_job(job), log))
@@ -191,6 +214,7 @@ def main() -> int:
     """Entry point of a job subprocess (Dask): job JSON on stdin, outcome on stdout."""
     _watch_parent()
     job = json.loads(sys.stdin.read())
+    use_private_temp(job)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")  # keep the real stdout for the outcome
     log = _quiet()
     outcome = _with_log_tail(run_job(job), log)

@@ -18,7 +18,9 @@ from perfeval.atomic import temp_beside, write_bytes_atomic
 from perfeval.errors import PerfevalError
 
 FORMATS = ("html", "pdf", "docx")
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+#: device names Windows reserves in every folder, whatever the case and extension (CON, con.txt, LPT1 …)
+_RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])\s*(\..*)?$", re.IGNORECASE)
 
 
 def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
@@ -32,8 +34,13 @@ def parse_formats(formats: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def file_stem(project_id: str) -> str:
-    """A file name from a 项目编号 (characters Windows forbids become '_')."""
+    """A file name from a 项目编号: characters Windows forbids (and control characters) become '_',
+    leading/trailing dots and spaces go, a reserved device name (CON, aux.txt, LPT1 …) gets a '_'
+    prefix, and an empty result is 'report'. Not injective: a batch names folders with
+    `perfeval.batch.manifest.folder_names`, which is."""
     stem = _UNSAFE.sub("_", str(project_id)).strip(" .")
+    if _RESERVED.match(stem):
+        stem = "_" + stem
     return stem or "report"
 
 

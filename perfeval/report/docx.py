@@ -709,15 +709,18 @@ def outline_prefix(level: int, n: int) -> str:
 
 def numbering_problems(headings: Iterable[tuple[int, str]]) -> list[str]:
     """Where (level, text) headings break the 一、（一）1.（1） sequence: a missing or wrong number
-    (each level counts from 1 again under a new parent). Level-1 appendices (附表, 附录 …) are
-    outside the sequence and restart the counts below them."""
+    (each level counts from 1 again under a new parent). Level-1 appendices (附表, 附录 …) and the
+    headings inside them are outside the sequence and restart the counts below them."""
     problems: list[str] = []
     counts = [0] * (HEADING_LEVELS + 1)
+    appendix = False
     for level, text in headings:
         level = max(1, min(level, HEADING_LEVELS))
         for deeper in range(level + 1, HEADING_LEVELS + 1):
             counts[deeper] = 0
-        if level == 1 and text.startswith(UNNUMBERED):
+        if level == 1:
+            appendix = text.startswith(UNNUMBERED)
+        if appendix:  # an appendix and the sub-headings inside it are outside the sequence
             continue
         counts[level] += 1
         expected = outline_prefix(level, counts[level])
