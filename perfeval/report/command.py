@@ -48,10 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def project_folder(out: str | Path, project: Project) -> Path:
     """Where a project's reports go under `out`: <年度>/<项目编号>/, named exactly as `perfeval batch` names it."""
-    from perfeval.batch.manifest import Layout
-    from perfeval.report.build import file_stem
+    from perfeval.batch.manifest import Layout, folder_names
 
-    return Layout(Path(out)).project_dir(project.year, file_stem(project.id))
+    return Layout(Path(out)).project_dir(project.year, folder_names([project.id])[project.id])
 
 
 def run(args: argparse.Namespace) -> int:
