@@ -480,6 +480,9 @@ def _indicator_sentence(ctx: _Ctx, n: int, row) -> str:
     ev = ctx.ev
     head = f"（{n}）{clean(row.name)}："
     tail = _deviation_tail(row)
+    source = clean(getattr(row, "data_source", ""))
+    if source:  # where the figure comes from (a survey: n and the margin of error), before the deviation note
+        tail = f"数据来源：{source.rstrip('。')}。{tail}"
     if row.rule in FUNDS_RULES:
         b = ev.budget
         if row.rule == "execution":
@@ -918,8 +921,10 @@ def _scoring_table(ctx: _Ctx, title: str) -> Table:
     ind = ev.indicators
     read = for_evaluation(ev, sep="\n")["understood"]
     named = bool((ind["name"].map(clean) != ind["level3"].map(clean)).any())
+    ledger = bool(ev.project.ledger) and "evidence" in ind
     columns = ("一级指标", "二级指标", "三级指标", *(("指标名称",) if named else ()),
-               "分值", "指标值", "实际完成值", "解读", "得分", "得分率")
+               "分值", "指标值", "实际完成值", "解读", "得分", "得分率", *(("证据编号",) if ledger else ()))
+    extra = ("",) if ledger else ()
     rows: list[tuple[str, ...]] = []
     strong: list[int] = []
     pad = ("",) if named else ()
@@ -930,16 +935,18 @@ def _scoring_table(ctx: _Ctx, title: str) -> Table:
             rows.append((clean(r.level1), clean(r.level2), clean(r.level3),
                          *((clean(r.name),) if named else ()), ctx.num(r.weight),
                          clean(r.target) or "—", clean(r.actual) or "—", understood or "—",
-                         ctx.num(r.score), ctx.pct(rate)))
+                         ctx.num(r.score), ctx.pct(rate),
+                         *((clean(getattr(r, "evidence", "")) or "—",) if ledger else ())))
         strong.append(len(rows))
         rows.append((f"{level.name}小计", "", "", *pad, ctx.num(level.weight), "", "", "",
-                     ctx.num(level.score), ctx.pct(level.score_rate)))
+                     ctx.num(level.score), ctx.pct(level.score_rate), *extra))
     weight = float(ev.levels["weight"].sum())
     strong.append(len(rows))
     rows.append(("合计", "", "", *pad, ctx.num(weight), "", "", "", ctx.num(ev.total),
-                 ctx.pct(ev.total / weight if weight else float("nan"))))
-    numeric = (False, False, False, *((False,) if named else ()), True, False, False, False, True, True)
-    widths = (5.5, 7, 10, *((13,) if named else ()), 5, 9, 17.5, 17.5, 6, 7)
+                 ctx.pct(ev.total / weight if weight else float("nan")), *extra))
+    numeric = (False, False, False, *((False,) if named else ()), True, False, False, False, True, True,
+               *((False,) if ledger else ()))
+    widths = (5.5, 7, 10, *((13,) if named else ()), 5, 9, 17.5, 17.5, 6, 7, *((8,) if ledger else ()))
     return Table("scores", title, columns, tuple(rows), numeric, merge=2, strong=tuple(strong), widths=widths)
 
 
@@ -987,6 +994,38 @@ def _selfeval_tables(ctx: _Ctx) -> list[Block]:
     return [head, funds_table, goal_table, indicators]
 
 
+def _panel_blocks(ctx: _Ctx) -> list[Block]:
+    """The expert panel's per-expert table (`Project.panel`, written by `perfeval panel merge`), when the
+    judged indicators were scored by a panel."""
+    panel = ctx.ev.project.panel
+    if panel is None or panel.empty:
+        return []
+    shown = [c for c in panel.columns if c not in ("扣分理由（合并）", "核查说明")]
+    fixed = {"指标表行号": 4, "指标名称": 24, "分值": 6, "专家组得分": 8, "极差": 6, "标准差": 6, "意见分歧": 7}
+    experts = [c for c in shown if c not in fixed]
+
+    def header(column: str) -> str:
+        return "行" if column == "指标表行号" else column
+
+    def cell(column: str, value: object) -> str:
+        if column in ("指标表行号",):
+            return clean(value).removesuffix(".0")
+        if column in ("指标名称", "意见分歧"):
+            return clean(value) or ("—" if column == "意见分歧" else "")
+        return ctx.num(float(value)) if _finite(pd.to_numeric(value, errors="coerce")) else "—"
+
+    rows = tuple(tuple(cell(c, rec[c]) for c in shown) for rec in panel.to_dict(orient="records"))
+    flagged = int((panel.get("意见分歧", pd.Series(dtype=object)).astype(str) == "是").sum())
+    said = clean(ctx.ev.project.info.get("专家组评分", "")).rstrip("。")
+    note = ((said or f"{len(experts)}位专家对{len(panel)}项需评判的指标独立评分") + "。"
+            + (f"{flagged}项指标专家意见分歧，详见附录数据核查。" if flagged else "各指标专家意见无明显分歧。"))
+    each = max(6.0, 40 / max(len(experts), 1))
+    table = Table("panel", f"附表　{with_project(ctx.ev.project.name)}专家组评分表", tuple(map(header, shown)), rows,
+                  tuple(c not in ("指标名称", "意见分歧") for c in shown),
+                  widths=tuple(float(fixed.get(c, each)) for c in shown))
+    return [Heading(2, "专家组评分表"), Paragraph(note), table]
+
+
 def _appendix_tables(ctx: _Ctx) -> Part:
     ev = ctx.ev
     total = Paragraph(f"总得分{ctx.num(ev.total)}分，绩效等级“{ev.grade}”。", "note")
@@ -996,10 +1035,11 @@ def _appendix_tables(ctx: _Ctx) -> Part:
                                *_selfeval_tables(ctx), total,
                                Heading(2, "附表计分明细\u3000各指标评分依据"),
                                _scoring_table(ctx, f"{with_project(ev.project.name)}绩效自评指标计分明细"),
-                               Paragraph(_READING_NOTE, "note")]
+                               Paragraph(_READING_NOTE, "note"), *_panel_blocks(ctx)]
         return Part("附表", tuple(blocks))
     table = _scoring_table(ctx, f"附表　{with_project(ev.project.name)}绩效评价指标评分表")
-    return Part("附表", (Heading(1, ctx.h("附表")), table, total, Paragraph(_READING_NOTE, "note")))
+    return Part("附表", (Heading(1, ctx.h("附表")), table, total, Paragraph(_READING_NOTE, "note"),
+                        *_panel_blocks(ctx)))
 
 
 def _appendix(ctx: _Ctx) -> Part:

@@ -92,3 +92,46 @@ def test_a_mapping_in_a_project_folder_must_name_its_answers(project_folder: Pat
     with pytest.raises(SheetError) as refused:
         perfeval.load_project(folder / REFERENCE.name)
     assert refused.value.problems[0].column == "answers" and "answers =" in refused.value.problems[0].expected
+
+
+def test_the_report_cites_the_survey_and_carries_the_panel_table(project_folder: Path) -> None:
+    from perfeval import narrative as n
+
+    ev = perfeval.evaluate(perfeval.load_project(project_folder / REFERENCE.name))
+    doc = n.compose(ev, "2026-01-01")
+    blocks = [b for part in doc.parts for b in part.blocks]
+    text = "\n".join(b.text for b in blocks if isinstance(b, n.Paragraph))
+    source = ev.indicators.loc[ev.indicators["name"].str.contains("满意"), "data_source"].iloc[0]
+    assert f"数据来源：{source.rstrip('。')}。" in text and "n=" in source and "误差±" in source
+    panel = next(b for b in blocks if isinstance(b, n.Table) and b.key == "panel")
+    assert panel.columns[:3] == ("行", "指标名称", "分值") and len(panel.rows) == len(ev.project.panel)
+    experts = [c for c in panel.columns if c.startswith("E0")]
+    assert len(experts) == 5
+    by_name = {row[1]: row for row in panel.rows}
+    scored = ev.indicators.set_index("name")["score"]
+    for name, row in by_name.items():  # the table's 专家组得分 is the score the report gives the indicator
+        assert float(row[panel.columns.index("专家组得分")]) == scored[name]
+    flagged = [row[1] for row in panel.rows if row[-1] == "是"]
+    disagreements = ev.findings[ev.findings["code"] == "panel_disagreement"]["message"]
+    assert len(flagged) == len(disagreements) == 1 and flagged[0] in disagreements.iloc[0]
+
+
+def test_the_scoring_table_carries_evidence_ids_when_the_project_keeps_a_ledger(tmp_path: Path) -> None:
+    from perfeval import narrative as n
+
+    book = openpyxl.load_workbook(REFERENCE)
+    sheet = book["指标"]
+    column = sheet.max_column + 1
+    sheet.cell(row=1, column=column, value="证据编号")
+    sheet.cell(row=2, column=column, value="Z-01")
+    book.save(tmp_path / "ledger.xlsx")
+    ev = perfeval.evaluate(perfeval.load_project(tmp_path / "ledger.xlsx"))
+    table = next(b for part in n.compose(ev, "2026-01-01").parts for b in part.blocks
+                 if isinstance(b, n.Table) and b.key == "scores")
+    assert table.columns[-1] == "证据编号" and table.rows[0][-1] == "Z-01"
+    assert all(len(row) == len(table.columns) for row in table.rows)
+    missing = ev.findings[ev.findings["code"] == "evidence_missing"]
+    assert len(missing) > 0  # the audit appendix lists what lacks evidence
+    appendix = next(b for part in n.compose(ev, "2026-01-01").parts for b in part.blocks
+                    if isinstance(b, n.Table) and b.key == "findings")
+    assert sum("未填写证据编号" in row[2] for row in appendix.rows) == len(missing)
