@@ -30,7 +30,8 @@ def input_files(inputs: Iterable[str | Path], exclude: Path | None = None) -> li
                      if p.suffix.lower() in INPUT_SUFFIXES and p.is_file()
                      and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
                      and not is_sibling_csv(p)]
-            found = [p for p in found if not is_field_file(p)]  # expert sheets and survey answers of a project
+            found = [p for p in found if not is_field_file(p)  # expert sheets and survey answers of a project
+                     and not is_batch_summary(p)]
             if exclude is not None:
                 found = [p for p in found if not inside(p, exclude)]
             files.extend(found)
@@ -57,3 +58,8 @@ def inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def is_batch_summary(path: Path) -> bool:
+    """A `perfeval batch` output's summary.xlsx (beside its index.html): a result, never an input."""
+    return path.name == "summary.xlsx" and (path.parent / "index.html").is_file()

@@ -144,7 +144,6 @@ def test_report_writes_into_the_batch_layout(tmp_path: Path, monkeypatch, capsys
     """`perfeval report` puts a project's files where `perfeval batch` puts them: OUT/<年度>/<项目编号>/."""
     import perfeval.report.build as build
     from perfeval.batch import manifest
-    from perfeval.batch.pipeline import _stem
 
     calls = {}
 
@@ -154,7 +153,8 @@ def test_report_writes_into_the_batch_layout(tmp_path: Path, monkeypatch, capsys
 
     monkeypatch.setattr(build, "build_report", fake_build)
     assert main(["report", str(REFERENCE), "--out", str(tmp_path / "reports"), "--format", "html"]) == 0
-    batch_folder = manifest.Layout(tmp_path / "reports").project_dir(2022, _stem("AKT2022-001"))
+    batch_folder = manifest.Layout(tmp_path / "reports").project_dir(
+        2022, manifest.folder_names(["AKT2022-001"])["AKT2022-001"])
     assert calls["out_dir"] == batch_folder == tmp_path / "reports" / "2022" / "AKT2022-001"
     assert calls["kwargs"]["kernel_name"] is None  # the notebook's own kernel, as in batch
     assert str(batch_folder) in capsys.readouterr().out

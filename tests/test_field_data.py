@@ -135,3 +135,28 @@ def test_the_scoring_table_carries_evidence_ids_when_the_project_keeps_a_ledger(
     appendix = next(b for part in n.compose(ev, "2026-01-01").parts for b in part.blocks
                     if isinstance(b, n.Table) and b.key == "findings")
     assert sum("未填写证据编号" in row[2] for row in appendix.rows) == len(missing)
+
+
+def test_the_workbench_shows_the_panel_and_the_survey_of_the_selected_project(project_folder: Path) -> None:
+    import perfeval.workbench as wb
+    from perfeval.workbench.panel_view import PanelView
+    from perfeval.workbench.survey_view import SurveyPanel
+
+    bench = wb.Workbench(project_folder.parent, draws=50)
+    tab = bench.field_data
+    assert [type(v) for v in tab.views] == [SurveyPanel, PanelView]
+    survey, panel = tab.views
+    assert survey.result is not None and "有效" in survey.summary.value
+    # the panel's what-if starts from the project before the panel; with the panel it is the scored total
+    assert panel.outcome is not None
+    assert panel.result.evaluate().total == bench.data.evaluation(bench.picker.value).total
+    static = tab.static_html()
+    assert "专家组评分" in static and "剔除原因" in static
+
+
+def test_the_workbench_says_how_to_add_field_data_when_there_is_none() -> None:
+    import perfeval.workbench as wb
+
+    bench = wb.Workbench(REFERENCE, draws=50)
+    assert bench.field_data.views == []
+    assert "没有专家评分表或问卷数据" in bench.field_data.message.value

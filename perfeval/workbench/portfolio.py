@@ -18,16 +18,16 @@ import pandas as pd
 
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation, evaluate, evaluate_frames
+from perfeval.field_data import field_data_for, with_field_data
+from perfeval.inputs import input_files
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_rate
-from perfeval.sheet import is_sibling_csv
 from perfeval.validate import read_projects
 
 #: environment variable `perfeval lab` sets so the notebook opens the data it was given
 DATA_ENV = "PERFEVAL_DATA"
 #: … and the scheme it was given (`perfeval lab DATA --scheme FILE`)
 SCHEME_ENV = "PERFEVAL_SCHEME"
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 BATCH_SUMMARY = "summary.xlsx"
 GRADES = ("优", "良", "中", "差")
 
@@ -104,13 +104,20 @@ class Portfolio:
             raise PerfevalError(f"项目「{key}」的指标表不在此数据中（批量结果只含汇总），无法查看明细")
         file = self._files[key]
         pid = str(self.summary.loc[self.summary["key"] == key, "id"].iloc[0])
-        reads = [r for r in read_projects(file, self.scheme) if r.key == pid]
+        every = read_projects(file, self.scheme)
+        reads = [r for r in every if r.key == pid]
         if not reads or reads[0].project is None:
             problems = reads[0].problems if reads else []
             raise SheetError(problems) if problems else PerfevalError(
                 f"文件 {file} 中没有项目编号为「{pid}」的项目")
-        self._projects[key] = reads[0].project
-        return reads[0].project
+        from perfeval.field_data import field_data_for, with_field_data
+
+        project = reads[0].project
+        data = field_data_for(project, shared=len(every) > 1)  # as the batch scored it: with its field data
+        if not data.empty:
+            project = with_field_data(project, data, self.scheme)[0]
+        self._projects[key] = project
+        return project
 
     def evaluation(self, key: str) -> Evaluation:
         """The project's evaluation (computed once, then cached)."""
@@ -195,21 +202,6 @@ def default_data() -> Path:
     raise PerfevalError(f"未指定数据：请在笔记本中设置 DATA，或用 perfeval lab 数据路径 启动（环境变量 {DATA_ENV}）")
 
 
-def input_files(folder: Path) -> list[Path]:
-    """Indicator files directly in `folder` (not sub-folders): .xlsx/.xlsm and 指标 CSVs."""
-    files = []
-    for path in sorted(folder.iterdir()):
-        name = path.name
-        if not path.is_file() or name.startswith((".", "~$")) or name == BATCH_SUMMARY:
-            continue
-        if path.suffix.lower() not in INPUT_SUFFIXES:
-            continue
-        if path.suffix.lower() == ".csv" and is_sibling_csv(path):
-            continue
-        files.append(path)
-    return files
-
-
 def read_files(files: Iterable[Path], scheme: str | None = None
                ) -> tuple[list[Project], list[tuple[str, str, str]]]:
     """Every readable project in `files`, and (file, project, problem) for each that is not."""
@@ -225,10 +217,14 @@ def read_files(files: Iterable[Path], scheme: str | None = None
             failed.append((file.name, "", str(exc)))
             continue
         for read in reads:
-            if read.project is not None:
-                projects.append(read.project)
-            else:
+            if read.project is None:
                 failed += [(file.name, read.key, str(p)) for p in read.problems]
+                continue
+            try:  # as the batch scores it: with the expert panel and survey kept beside the sheet
+                data = field_data_for(read.project, shared=len(reads) > 1)
+                projects.append(read.project if data.empty else with_field_data(read.project, data, scheme)[0])
+            except SheetError as exc:
+                failed += [(file.name, read.key, str(p)) for p in exc.problems]
     return projects, failed
 
 
@@ -260,7 +256,7 @@ def load_portfolio(path: str | Path | None = None, scheme: str | Path | None = N
     if path.is_dir():
         if (path / BATCH_SUMMARY).is_file():
             return load_batch_output(path, scheme)
-        files = input_files(path)
+        files = input_files([path])
         if not files:
             raise PerfevalError(f"文件夹 {path} 中没有 .xlsx 或 .csv 指标表")
     else:

@@ -657,10 +657,14 @@ class Workbench(Panel):
         self.project = ProjectDrillDown(portfolio, self.picker)
         self.whatif = WhatIfPanel(portfolio, self.picker, save_dir)
         self.robustness = RobustnessPanel(portfolio, self.picker, draws=draws)
+        from perfeval.workbench.field_panel import FieldDataPanel
+
+        self.field_data = FieldDataPanel(portfolio, self.picker)
         self.message = w.HTML()
-        self.panels: tuple[Panel, ...] = (self.portfolio, self.project, self.whatif, self.robustness)
+        self.panels: tuple[Panel, ...] = (self.portfolio, self.project, self.whatif, self.robustness,
+                                          self.field_data)
         self.widget = w.Tab(children=[p.widget for p in self.panels],
-                            titles=("项目组合", "项目明细", "情景模拟", "等级稳健性"))
+                            titles=("项目组合", "项目明细", "情景模拟", "等级稳健性", "专家组与问卷"))
 
     def select(self, key: str) -> None:
         """Show project `key` in the project panels."""
