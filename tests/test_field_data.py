@@ -160,3 +160,23 @@ def test_the_workbench_says_how_to_add_field_data_when_there_is_none() -> None:
     bench = wb.Workbench(REFERENCE, draws=50)
     assert bench.field_data.views == []
     assert "没有专家评分表或问卷数据" in bench.field_data.message.value
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="需要 poppler-utils 的 pdftotext")
+def test_reference_driven_by_a_panel_and_a_survey_through_perfeval_report(project_folder: Path,
+                                                                           tmp_path: Path) -> None:
+    """The reference project with a 5-expert panel and a 300-response survey from `perfeval synth`, through
+    `perfeval report`: the PDF carries the panel table, the survey's n and margin, and the merged total."""
+    import subprocess
+
+    out = tmp_path / "reports"
+    assert main(["report", str(project_folder / REFERENCE.name), "--format", "pdf", "--out", str(out)]) == 0
+    pdf = next(out.rglob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout.replace(" ", "")
+    ev = perfeval.evaluate(perfeval.load_project(project_folder / REFERENCE.name))
+    assert "专家组评分表" in text and "E05" in text
+    n_valid = ev.indicators.loc[ev.indicators["name"].str.contains("满意"), "data_source"].iloc[0].split("，")[0]
+    assert n_valid.replace(" ", "") in text  # 问卷调查n=…
+    assert f"{ev.total:g}" in text and f"{ev.total:g}" != "98.94"
