@@ -26,11 +26,11 @@ import pandas as pd
 
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
+from perfeval.display import SEVERITY_LABELS, fmt_num
 
 SUMMARY_XLSX = "summary.xlsx"
 INDEX_HTML = "index.html"
 CHART_DIR = "charts"
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记本"}
 #: what the summary shows for a project: the state of its reports, not what this run did
 #: (so rerunning an unchanged batch leaves the summary unchanged apart from its run time)
@@ -332,9 +332,8 @@ def _brief(reason: str, limit: int = 80) -> str:
 
 def _num(value: object, places: int = 2) -> tuple[str, str]:
     """(shown text, sort value) for a number that may be missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—", ""
-    return f"{value:.{places}f}", repr(float(value))
+    text = fmt_num(value, places, trim=False)
+    return (text, "") if text == "—" else (text, repr(float(value)))
 
 
 def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence, run_at: str,

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from perfeval.display import fmt_num as _fmt
 from perfeval.errors import PerfevalError
 
 
@@ -135,10 +136,6 @@ def _options(pairs: list[str] | None) -> dict[str, object] | None:
     from perfeval.cli import parse_options
 
     return parse_options(pairs) or None
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def run_merge(args: argparse.Namespace) -> int:

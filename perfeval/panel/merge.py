@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from perfeval.display import fmt_num as _fmt
 from perfeval.errors import SchemeError
 from perfeval.panel.read import PanelSheets
 from perfeval.rules import round_scores
@@ -103,10 +104,6 @@ def _parts(cell: str) -> tuple[tuple[str, str], ...]:
         if key:
             out.append((key, part))
     return tuple(out)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
