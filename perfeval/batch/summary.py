@@ -421,6 +421,15 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
 
 # ----------------------------------------------------------------------------- all
 
+def portfolio_grades(statuses: Sequence) -> tuple | None:
+    """The grade table (cut points, labels, colours) of the scored projects' schemes when they share one; ()
+    when they grade differently; None when no project was scored (the default scheme's)."""
+    from perfeval.scheme import load_scheme, shared_grade_table
+
+    specs = {s.entry.scheme for s in statuses if getattr(s.entry, "scheme", "")}
+    return shared_grade_table(load_scheme(spec) for spec in sorted(specs))
+
+
 def write_summary(result) -> dict[str, Path]:
     """Write summary.xlsx, index.html and charts/*.png into the batch folder."""
     root: Path = result.root
@@ -428,7 +437,7 @@ def write_summary(result) -> dict[str, Path]:
     summary = frames["项目汇总"]
     scored = summary[summary["总分"].notna()] if len(summary) else summary
     written: dict[str, Path] = {}
-    pngs = chart_pngs(scored)
+    pngs = chart_pngs(scored, grades=portfolio_grades(result.statuses))
     for name, data in pngs.items():
         written[name] = write_bytes_atomic(root / CHART_DIR / f"{name}.png", data)
     written["xlsx"] = write_xlsx(root / SUMMARY_XLSX, frames, result.run_at)

@@ -89,6 +89,22 @@ class Portfolio:
     def keys(self) -> list[str]:
         return self.summary["key"].tolist()
 
+    @property
+    def grade_table(self) -> tuple | None:
+        """The grade table (cut points, labels, colours) the portfolio's charts draw: the scheme every project
+        was read with, else the one the projects' schemes share (() when they grade differently; None for the
+        default scheme's when no scheme can be named)."""
+        from perfeval.errors import SchemeError
+        from perfeval.scheme import load_scheme, shared_grade_table
+
+        if self.scheme:
+            return load_scheme(self.scheme).grade_table
+        try:  # built-in ids and names (a custom scheme file is only known through `self.scheme`)
+            schemes = [load_scheme(s) for s in sorted({str(s) for s in self.summary["scheme"] if s == s and s})]
+        except SchemeError:
+            return ()
+        return shared_grade_table(schemes)
+
     def label(self, key: str) -> str:
         row = self.summary.loc[self.summary["key"] == key].iloc[0]
         return f"{row['id']} {row['name']}"
