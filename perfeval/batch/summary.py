@@ -26,15 +26,16 @@ import pandas as pd
 
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
+from perfeval.batch.status import SHOWN_STATUS as SHOWN_STATUS  # re-exported
+from perfeval.batch.status import Shown, Status, shown
 from perfeval.display import SEVERITY_LABELS, fmt_num
 
 SUMMARY_XLSX = "summary.xlsx"
 INDEX_HTML = "index.html"
 CHART_DIR = "charts"
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记本"}
-#: what the summary shows for a project: the state of its reports, not what this run did
-#: (so rerunning an unchanged batch leaves the summary unchanged apart from its run time)
-SHOWN_STATUS = {"已生成": "成功", "已是最新": "成功", "失败": "失败", "仅评分": "仅评分"}
+#: the statuses index.html counts and filters on, in this order
+SHOWN_ORDER = (Shown.OK, Shown.SCORED, Shown.FAILED)
 #: xlsxwriter allows 65,530 hyperlinks per sheet; beyond that links are written as text
 MAX_LINKS = 65000
 #: summary.xlsx columns of links to each project's reports, one per format (relative to DIR)
@@ -98,7 +99,7 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         column = counts[severity] if severity in counts else pd.Series(dtype=float)
         values = column.reindex(at.fillna(-1).astype(int)).fillna(0).to_numpy(dtype=float)
         summary[label] = np.where(at.isna().to_numpy(), np.nan, values)
-    summary["状态"] = [SHOWN_STATUS.get(s.status, s.status) for s in statuses]
+    summary["状态"] = [str(shown(s.status)) for s in statuses]
     summary["失败原因"] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
     if any(s.entry.field_data for s in statuses):  # expert panels / surveys merged, or what a project lacks
         summary["现场数据"] = [s.entry.field_data for s in statuses]
@@ -130,7 +131,7 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     failed = pd.DataFrame([{
         "项目编号": s.entry.key, "项目名称": s.entry.name, "年度": s.entry.year, "文件": str(s.entry.source),
         "阶段": s.stage, "原因": s.reason, "执行记录": s.notebook,
-    } for s in statuses if s.status == "失败"], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
+    } for s in statuses if s.status == Status.FAILED], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
                                                         "执行记录"])
     failed["年度"] = failed["年度"].astype(object)
     return {"项目汇总": summary, "指标明细": detail, "核查发现": findings, "失败项目": failed}
@@ -350,7 +351,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
            f"汇总表：<a href=\"{SUMMARY_XLSX}\">{SUMMARY_XLSX}</a></p>",
            '<p class="counts">' + "".join(
                f"<span>{label} <b>{int(counts.get(label, 0))}</b></span>"
-               for label in ("成功", "仅评分", "失败")) +
+               for label in SHOWN_ORDER) +
            f"<span>共 <b>{len(summary)}</b> 个项目</span></p>"]
     if charts:
         out.append('<div class="charts">' + "".join(
@@ -361,7 +362,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
     years = sorted({str(int(y)) for y in summary.get("年度", []) if y is not None and y == y})
     out.append('<div class="filters"><label>筛选 <input id="q" type="search" placeholder="项目编号、名称、单位…">'
                "</label>")
-    for label, col, options in (("状态", 8, ("成功", "仅评分", "失败")),
+    for label, col, options in (("状态", 8, SHOWN_ORDER),
                                 ("等级", 5, ("优", "良", "中", "差")), ("年度", 3, years)):
         out.append(f'<label>{label} <select data-col="{col}"><option value="">全部</option>' +
                    "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options) +
@@ -377,7 +378,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
                          for k, p in row["报告"].items() if k != "ipynb")
         status = row["状态"]
         shown_status = status
-        if status == "失败":
+        if status == Shown.FAILED:
             stage, _, why = row["失败原因"].partition("：")
             shown_status = f'{status}（{_e(stage)}）<div class="why">{_e(_brief(why))}</div>'
         year = "" if row["年度"] is None else str(int(row["年度"]))
@@ -390,7 +391,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
             ("" if n_findings is None else str(n_findings), "—" if n_findings is None else str(n_findings), "num"),
             (status, shown_status, ""), ("", links, ""),
         ]
-        css = ' class="failed"' if status == "失败" else ""
+        css = ' class="failed"' if status == Shown.FAILED else ""
         out.append(f"<tr{css}>" + "".join(
             f'<td data-v="{_e(v)}"{" class=num" if k == "num" else ""}>{shown}</td>'
             for v, shown, k in cells) + "</tr>")
