@@ -24,13 +24,14 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from perfeval import summary_schema as schema
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
 from perfeval.batch.status import SHOWN_STATUS as SHOWN_STATUS  # re-exported
 from perfeval.batch.status import Shown, Status, shown
 from perfeval.display import SEVERITY_LABELS, fmt_num
 
-SUMMARY_XLSX = "summary.xlsx"
+SUMMARY_XLSX = schema.SUMMARY_XLSX
 INDEX_HTML = "index.html"
 CHART_DIR = "charts"
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记本"}
@@ -39,7 +40,7 @@ SHOWN_ORDER = (Shown.OK, Shown.SCORED, Shown.FAILED)
 #: xlsxwriter allows 65,530 hyperlinks per sheet; beyond that links are written as text
 MAX_LINKS = 65000
 #: summary.xlsx columns of links to each project's reports, one per format (relative to DIR)
-REPORT_COLUMNS = {"html": "报告（HTML）", "pdf": "报告（PDF）", "docx": "报告（Word）", "ipynb": "报告（笔记本）"}
+REPORT_COLUMNS = schema.REPORT_COLUMNS
 #: a text cell starting with one of these is read as a formula by spreadsheet programs (OWASP CSV injection)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -64,10 +65,11 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     """项目汇总 / 指标明细 / 核查发现 / 失败项目 as frames (also used by index.html)."""
     frames = result.scan.frames
     statuses = result.statuses
+    h = schema.HEADERS
     base = pd.DataFrame({
-        "项目编号": [s.entry.key for s in statuses], "项目名称": [s.entry.name for s in statuses],
-        "主管部门": [s.entry.department for s in statuses], "实施单位": [s.entry.unit for s in statuses],
-        "年度": pd.Series([s.entry.year for s in statuses], dtype=object),
+        h["id"]: [s.entry.key for s in statuses], h["name"]: [s.entry.name for s in statuses],
+        h["department"]: [s.entry.department for s in statuses], h["unit"]: [s.entry.unit for s in statuses],
+        h["year"]: pd.Series([s.entry.year for s in statuses], dtype=object),
         "scheme": [s.entry.scheme_name for s in statuses],
         "pidx": pd.array([s.entry.pidx for s in statuses], dtype="Int64"),
     })
@@ -81,30 +83,28 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         return np.where(at.isna().to_numpy(), np.nan, values) if values.dtype.kind == "f" else values
 
     summary = base.drop(columns=["scheme", "pidx"])
-    summary["评价方案"] = base["scheme"]
-    summary["总分"] = take(head, "total").astype(float)
-    summary["等级"] = pd.Series(take(head, "grade")).fillna("").to_numpy()
+    summary[h["scheme"]] = base["scheme"]
+    summary[h["total"]] = take(head, "total").astype(float)
+    summary[h["grade"]] = pd.Series(take(head, "grade")).fillna("").to_numpy()
     if frames is not None and len(frames.levels):
         scores = frames.levels.pivot_table(index="pidx", columns="name", values="score",
                                            aggfunc="first")
         for level in _level_order(frames.levels["name"].unique()):
-            summary[f"{level}得分"] = take(scores, level).astype(float)
-    for label, column in (("预算数（万元）", "budget"), ("到位数（万元）", "allocated"),
-                          ("执行数（万元）", "spent"), ("预算执行率", "execution_rate"),
-                          ("资金到位率", "arrival_rate"), ("偏差率", "deviation_rate")):
-        summary[label] = take(head, column).astype(float)
+            summary[schema.level_header(level)] = take(scores, level).astype(float)
+    for column in ("budget", "allocated", "spent", "execution_rate", "arrival_rate", "deviation_rate"):
+        summary[h[column]] = take(head, column).astype(float)
     counts = (pd.crosstab(frames.findings["pidx"], frames.findings["severity"])
               if frames is not None and len(frames.findings) else pd.DataFrame())
-    for label, severity in (("错误", "error"), ("警告", "warning"), ("提示", "info")):
+    for label, severity in ((h["errors"], "error"), (h["warnings"], "warning"), (h["infos"], "info")):
         column = counts[severity] if severity in counts else pd.Series(dtype=float)
         values = column.reindex(at.fillna(-1).astype(int)).fillna(0).to_numpy(dtype=float)
         summary[label] = np.where(at.isna().to_numpy(), np.nan, values)
-    summary["状态"] = [str(shown(s.status)) for s in statuses]
-    summary["失败原因"] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
+    summary[h["status"]] = [str(shown(s.status)) for s in statuses]
+    summary[h["reason"]] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
     if any(s.entry.field_data for s in statuses):  # expert panels / surveys merged, or what a project lacks
-        summary["现场数据"] = [s.entry.field_data for s in statuses]
+        summary[h["field_data"]] = [s.entry.field_data for s in statuses]
     summary["报告"] = [s.outputs for s in statuses]
-    summary["来源文件"] = [str(s.entry.source) for s in statuses]
+    summary[h["file"]] = [str(s.entry.source) for s in statuses]
 
     key_of = {s.entry.pidx: s.entry.key for s in statuses if s.entry.pidx is not None}
     if frames is not None and len(frames.indicators):
@@ -134,7 +134,8 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     } for s in statuses if s.status == Status.FAILED], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
                                                         "执行记录"])
     failed["年度"] = failed["年度"].astype(object)
-    return {"项目汇总": summary, "指标明细": detail, "核查发现": findings, "失败项目": failed}
+    return {schema.PROJECTS_SHEET: summary, schema.DETAIL_SHEET: detail, schema.FINDINGS_SHEET: findings,
+            schema.FAILED_SHEET: failed}
 
 
 # ----------------------------------------------------------------------------- xlsx
