@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from perfeval.charts import COLORS, figure_png
+from perfeval.display import fmt_num, fmt_pct
 from perfeval.fonts import register_cjk_font
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 
@@ -99,7 +100,7 @@ def grade_distribution(scored: pd.DataFrame, grades: GradeTable | None = None) -
     total = int(counts.sum())
     bars = ax.bar(labels, counts.to_numpy(), color=list(colours.values()), width=0.6)
     for bar, n in zip(bars, counts.to_numpy(), strict=True):
-        share = f"{100 * n / total:.1f}%" if total else "—"
+        share = fmt_pct(n / total, 1, trim=False) if total else "—"
         ax.annotate(f"{n} 个\n{share}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=FONT_PT, xytext=(0, 2), textcoords="offset points")
     ax.set_ylabel("项目数")
@@ -125,7 +126,7 @@ def score_histogram(scored: pd.DataFrame, grades: GradeTable | None = None) -> F
         if upper > low:
             ax.text((max(lower, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
                     ha="center", va="top", color=COLORS["grey"], fontsize=FONT_PT)
-    mean = f"，平均 {scores.mean():.2f} 分" if len(scores) else ""
+    mean = f"，平均 {fmt_num(scores.mean(), 2, trim=False)} 分" if len(scores) else ""
     ax.set_title(f"总分分布{mean}")
     ax.set_xlabel("总分")
     ax.set_ylabel("项目数")
@@ -165,7 +166,7 @@ def execution_vs_score(scored: pd.DataFrame, grades: GradeTable | None = None) -
     ok = rate.notna() & score.notna()
     if ok.sum() >= 3 and rate[ok].std() > 0 and score[ok].std() > 0:
         r = float(np.corrcoef(rate[ok], score[ok])[0, 1])
-        ax.set_title(f"预算执行率与总分（相关系数 {r:.2f}）")
+        ax.set_title(f"预算执行率与总分（相关系数 {fmt_num(r, 2, trim=False)}）")
     else:
         ax.set_title("预算执行率与总分")
     ax.set_xlabel("预算执行率（%）")

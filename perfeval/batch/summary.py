@@ -30,6 +30,7 @@ from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
 from perfeval.batch.status import SHOWN_STATUS as SHOWN_STATUS  # re-exported
 from perfeval.batch.status import Shown, Status, shown
 from perfeval.display import SEVERITY_LABELS, fmt_num
+from perfeval.scheme import DEFAULT_GRADE_COLOURS
 
 SUMMARY_XLSX = schema.SUMMARY_XLSX
 INDEX_HTML = "index.html"
@@ -123,17 +124,18 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         detail = pd.DataFrame(columns=DETAIL_COLUMNS)
     if frames is not None and len(frames.findings):
         f = frames.findings
-        findings = pd.DataFrame({"项目编号": f["pidx"].map(key_of),
-                                 "级别": f["severity"].map(SEVERITY_LABELS).fillna(f["severity"]),
-                                 "代码": f["code"], "内容": f["message"], "出处": f["where"]})
+        fh = schema.FINDINGS_HEADERS
+        findings = pd.DataFrame({fh["id"]: f["pidx"].map(key_of),
+                                 fh["severity"]: f["severity"].map(SEVERITY_LABELS).fillna(f["severity"]),
+                                 fh["code"]: f["code"], fh["message"]: f["message"], fh["where"]: f["where"]})
     else:
-        findings = pd.DataFrame(columns=["项目编号", "级别", "代码", "内容", "出处"])
+        findings = pd.DataFrame(columns=list(schema.FINDINGS_HEADERS.values()))
+    xh = schema.FAILED_HEADERS
     failed = pd.DataFrame([{
-        "项目编号": s.entry.key, "项目名称": s.entry.name, "年度": s.entry.year, "文件": str(s.entry.source),
-        "阶段": s.stage, "原因": s.reason, "执行记录": s.notebook,
-    } for s in statuses if s.status == Status.FAILED], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
-                                                        "执行记录"])
-    failed["年度"] = failed["年度"].astype(object)
+        xh["id"]: s.entry.key, xh["name"]: s.entry.name, xh["year"]: s.entry.year, xh["file"]: str(s.entry.source),
+        xh["stage"]: s.stage, xh["reason"]: s.reason, xh["notebook"]: s.notebook,
+    } for s in statuses if s.status == Status.FAILED], columns=list(xh.values()))
+    failed[xh["year"]] = failed[xh["year"]].astype(object)
     return {schema.PROJECTS_SHEET: summary, schema.DETAIL_SHEET: detail, schema.FINDINGS_SHEET: findings,
             schema.FAILED_SHEET: failed}
 
@@ -278,8 +280,7 @@ th.asc::after{content:" ▲"} th.desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdf0ef} td.reason{white-space:pre-wrap;max-width:720px}
 .why{color:#8a3b38;font-size:12px;max-width:360px}
-.grade-优{color:#2f5d8a;font-weight:bold}.grade-差{color:#c0504d;font-weight:bold}
-"""
+""" + "".join(f".grade-{g}{{color:{DEFAULT_GRADE_COLOURS[g]};font-weight:bold}}" for g in ("优", "差")) + "\n"
 
 _JS = """
 (function(){

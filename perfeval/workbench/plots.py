@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from perfeval import charts
+from perfeval.display import fmt_num, fmt_pct
 from perfeval.evaluate import Evaluation
 from perfeval.fonts import register_cjk_font
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
@@ -98,7 +99,7 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8,
         by = by.sort_values("size", ascending=False).head(top_departments).sort_values("mean")
         ax_dept.barh([_short(d) for d in by.index], by["mean"], color="#78909C")
         for y, (m, size) in enumerate(zip(by["mean"], by["size"], strict=True)):
-            ax_dept.text(m, y, f" {m:.1f}（{size}）", va="center", fontsize=7)
+            ax_dept.text(m, y, f" {fmt_num(m, 1, trim=False)}（{size}）", va="center", fontsize=7)
         ax_dept.set_xlim(max(0.0, float(by["mean"].min()) - 10), 100)
         ax_dept.set_xlabel("平均总分（项目数）")
     else:
@@ -131,7 +132,7 @@ def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
 
     def bar(rate: float, colour: str) -> str:
         share = 0.0 if not np.isfinite(rate) else (min(rate, 1.0) - low) / (1.0 - low)
-        label = "—" if not np.isfinite(rate) else f"{rate * 100:.1f}%"
+        label = fmt_pct(rate, 1, trim=False)
         return (f'<div style="display:flex;align-items:center;height:14px">'
                 f'<div style="background:{colour};height:11px;width:{max(share, 0.0) * 260:.1f}px"></div>'
                 f'<span style="font-size:11px;margin-left:4px">{label}</span></div>')
@@ -140,8 +141,8 @@ def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
         f'<tr><td style="padding-right:8px;white-space:nowrap">{html.escape(str(name))}</td>'
         f"<td>{bar(b, BEFORE)}{bar(a, AFTER)}</td></tr>"
         for name, b, a in zip(names, before, after, strict=True))
-    legend = (f'<span style="color:{BEFORE}">■</span> 原始（{base.total:g} 分，{base.grade}）　'
-              f'<span style="color:{AFTER}">■</span> 情景（{ev.total:g} 分，{ev.grade}）')
+    legend = (f'<span style="color:{BEFORE}">■</span> 原始（{fmt_num(base.total)} 分，{base.grade}）　'
+              f'<span style="color:{AFTER}">■</span> 情景（{fmt_num(ev.total)} 分，{ev.grade}）')
     return (f'<div class="perfeval-whatif-chart" style="font-size:12px"><b>一级指标得分率：原始与情景</b>'
             f'<table style="border-collapse:collapse">{rows}</table>'
             f'<div style="font-size:11px">{legend}（横轴自 {low * 100:.0f}% 起）</div></div>')
@@ -165,11 +166,11 @@ def monte_carlo_figure(totals: np.ndarray, base_total: float,
     for grade, lower in bands:
         if low - pad <= lower <= high + pad and lower > 0:
             ax.axvline(lower, color=colours.get(grade, OTHER_GRADE_COLOUR), lw=1, ls="--")
-            ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{lower:g}", fontsize=7,
+            ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{fmt_num(lower)}", fontsize=7,
                     color=colours.get(grade, OTHER_GRADE_COLOUR), va="top",
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.axvline(base_total, color="#000000", lw=1.2)
-    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {base_total:g}", fontsize=7, va="top",
+    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {fmt_num(base_total)}", fontsize=7, va="top",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("总分")

@@ -632,7 +632,7 @@ class RobustnessPanel(Panel):
         return (f"<p>{mc.draws} 次抽样，权重 ±{mc.spread * 100:g}%：总分均值 {num(float(mc.totals.mean()))}，"
                 f"5%–95% 区间 {num(q[0.05])}–{num(q[0.95])}，最低 {num(float(mc.totals.min()))}，"
                 f"最高 {num(float(mc.totals.max()))}；保持「{mc.base_grade}」的概率 "
-                f"<b>{same * 100:.1f}%</b>。</p>")
+                f"<b>{pct(same)}</b>。</p>")
 
     def static_html(self) -> str:
         if self.monte_carlo is None:
