@@ -193,7 +193,7 @@ def _text(result, before, after, out: Path | None) -> str:
         scores = "  ".join(f"{e} {_fmt(result.panel.scores.at[pos, e])}" for e in m.experts)
         flag = "  ⚠ 意见分歧" if r.disagreement else ""
         lines.append(f"  {r.name}（{_fmt(r.weight)}分）：{scores}  → 专家组 {_fmt(r.score)} 分"
-                     f"（极差 {_fmt(r.range)}，标准差 {r.std:.2f}）{flag}")
+                     f"（极差 {_fmt(r.range)}，标准差 {_fmt(r.std, 2, trim=False)}）{flag}")
     if len(m.findings):
         lines += ["", "专家组核查发现："]
         lines += [f"  ⚠ {f.message}（{f.where}）" for f in m.findings.itertuples()]
