@@ -17,37 +17,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from perfeval.deviations import FUNDS_RULES, classify, deviating, half_up, signed_pct, tolerance
+from perfeval.deviations import FUNDS_RULES, classify, deviating, tolerance
+from perfeval.display import SEVERITY_LABELS, fmt_money, fmt_num, fmt_pct, signed_pct
+from perfeval.display import finite as _finite
 from perfeval.understood import for_evaluation
 
 if TYPE_CHECKING:
     from perfeval.evaluate import Evaluation
 
 # ---------------------------------------------------------------- formatting
-
-
-def _finite(x: object) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_num(x: object, places: int = 2) -> str:
-    """20.0 -> '20', 19.780 -> '19.78', NaN -> '—' (scores and amounts as reports write them)."""
-    if not _finite(x):
-        return "—"
-    text = half_up(float(x), places).rstrip("0").rstrip(".")  # type: ignore[arg-type]
-    return "0" if text in ("-0", "") else text
-
-
-def fmt_pct(rate: object, places: int = 1) -> str:
-    """A fraction as a percentage: 0.95577 -> '95.6%', 1.0 -> '100%'."""
-    return "—" if not _finite(rate) else fmt_num(float(rate) * 100, places) + "%"  # type: ignore[arg-type]
-
-
-def fmt_money(x: object) -> str:
-    return "—" if not _finite(x) else f"{fmt_num(x)}万元"
+# numbers are written by perfeval.display (one formatter for reports, `perfeval score`, workbench and batch)
 
 
 _CN_DIGITS = "零一二三四五六七八九"
@@ -264,7 +243,6 @@ def doc_from_dict(data: dict) -> ReportDoc:
 
 # ---------------------------------------------------------------- composition helpers
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 #: fixed words the renderers add around the blocks (headings, notes)
 RENDERER_WORDS = "生成信息（图表未生成）输入 SHA-256 … · 第 页 / 共 页"
 OUTLINE = ("一", "二", "三", "四", "五", "六", "七", "八")

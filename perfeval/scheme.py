@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from perfeval.errors import SchemeError
 from perfeval.notation import normalise, split_weight
@@ -78,6 +80,22 @@ class QualitativeScale:
     keywords: dict[str, tuple[str, ...]]
 
 
+#: colours of the usual grade labels (a scheme's band may set its own `colour`); charts and tables take them
+#: from the scheme's `grade_table`, never from a copy
+DEFAULT_GRADE_COLOURS = {"优": "#2f5d8a", "良": "#6f9fcf", "中": "#e0a040", "差": "#c0504d"}
+#: colour of a grade label the scheme gives no colour and that is not a usual label
+OTHER_GRADE_COLOUR = "#7f7f7f"
+
+
+class GradeBand(NamedTuple):
+    """One grade of a scheme: a total t in [lower, upper) gets `grade` (the top band includes its upper)."""
+
+    grade: str
+    lower: float
+    upper: float
+    colour: str
+
+
 @dataclass(frozen=True)
 class Scheme:
     id: str
@@ -89,6 +107,9 @@ class Scheme:
     aliases: tuple[str, ...] = ()
     min_output_benefit: float = 0.0
     source: str = ""
+    #: grade label -> colour (`DEFAULT_GRADE_COLOURS` for labels not set); not part of the scheme's content hash
+    #: (`repr`): colours change no score and no report
+    grade_colours: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def spec(self) -> str:
@@ -118,6 +139,21 @@ class Scheme:
                 return grade
         return self.grade_bands[-1][0]
 
+    def grade_colour(self, grade: str) -> str:
+        return self.grade_colours.get(grade) or DEFAULT_GRADE_COLOURS.get(grade, OTHER_GRADE_COLOUR)
+
+    @property
+    def grade_table(self) -> tuple[GradeBand, ...]:
+        """The grades best first with their bounds and colours: the one table charts, tables and labels use."""
+        uppers = (100.0, *(lower for _, lower in self.grade_bands[:-1]))
+        return tuple(GradeBand(grade, lower, upper, self.grade_colour(grade))
+                     for (grade, lower), upper in zip(self.grade_bands, uppers, strict=True))
+
+    @property
+    def grade_cuts(self) -> tuple[float, ...]:
+        """The cut points between grades, ascending (third_party: 60, 80, 90)."""
+        return tuple(sorted(lower for _, lower in self.grade_bands if lower > 0))
+
     def scale(self, name: str | None = None) -> QualitativeScale:
         key = name or self.options.qualitative_scale
         try:
@@ -134,6 +170,7 @@ def _parse(data: dict, source: str) -> Scheme:
                        for lv in data["levels"])
         bands = tuple(sorted(((b["grade"], float(b["lower"])) for b in data["grades"]["bands"]),
                              key=lambda b: -b[1]))
+        colours = {str(b["grade"]): str(b["colour"]) for b in data["grades"]["bands"] if b.get("colour")}
         options = ScoringOptions(**data.get("scoring", {}))
         qual = data.get("qualitative", {})
         three = {d["level"]: float(d["fraction"]) for d in qual["three_tier"]["levels"]}
@@ -149,6 +186,7 @@ def _parse(data: dict, source: str) -> Scheme:
             id=data["id"], name=data["name"], levels=levels, grade_bands=bands, options=options,
             scales=scales, aliases=tuple(data.get("aliases", ())),
             min_output_benefit=float(data.get("min_output_benefit", 0)), source=source,
+            grade_colours=colours,
         )
     except SchemeError:
         raise
@@ -198,3 +236,10 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
         return _parse(data, os.path.abspath(path))  # loadable again from any working folder
     known = "、".join(f"{s}（{_builtin(s).name}）" for s in BUILTIN_SCHEMES)
     raise SchemeError(f"未知的评价方式「{spec}」，应为 {known} 或一个 .toml 方案文件")
+
+
+def shared_grade_table(schemes: Iterable[Scheme]) -> tuple[GradeBand, ...] | None:
+    """The grade table every one of `schemes` uses; () when they grade differently (a portfolio chart then
+    draws no cut points rather than one scheme's for all); None when there is no scheme (the default's)."""
+    tables = {scheme.grade_table for scheme in schemes}
+    return None if not tables else tables.pop() if len(tables) == 1 else ()

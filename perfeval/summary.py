@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from perfeval.audit import pct
+from perfeval.display import SEVERITY_LABELS, fmt_num, fmt_pct
 from perfeval.evaluate import Evaluation
 from perfeval.understood import for_evaluation
-
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def _width(text: str) -> int:
@@ -27,7 +25,12 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 
 
 def _n(x: float) -> str:
-    return "—" if x != x else f"{x:.2f}".rstrip("0").rstrip(".")
+    return fmt_num(x, 2)
+
+
+def pct(rate: float) -> str:
+    """Rates with one decimal kept: '95.6%', '100.0%'."""
+    return fmt_pct(rate, 1, trim=False)
 
 
 def summary_text(ev: Evaluation) -> str:

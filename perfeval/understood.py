@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
+from perfeval.display import finite, fmt_amount, fmt_pct, fmt_read
 from perfeval.notation import UNIT_SCALES, normalise, parse_value, unit_factor
 
 if TYPE_CHECKING:
@@ -42,29 +43,9 @@ COLUMNS = ("target_understood", "actual_understood", "understood")
 
 # ---------------------------------------------------------------- single values
 
-def _finite(x: object) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_number(x: object) -> str:
-    """A number as read, with thousands separators and up to six significant digits:
-    36500 → '36,500', 33.46 → '33.46', 0.955768 → '0.955768'; NaN/inf → '—'."""
-    if not _finite(x):
-        return "—"
-    value = float(x)  # type: ignore[arg-type]
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    if magnitude >= 15:
-        return f"{value:.6g}".replace("e+", "×10^")
-    places = min(6, max(0, 5 - magnitude))
-    text = f"{value:,.{places}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+_finite = finite
+#: a number as read (thousands separators, up to six significant digits): perfeval.display.fmt_read
+fmt_number = fmt_read
 
 
 def fmt_date(ordinal: object) -> str:
@@ -85,8 +66,8 @@ def fmt_quantity(value: object, unit: str) -> str:
         return fmt_date(value)
     if unit in UNIT_SCALES and unit != MONEY_UNIT and _finite(value):
         value, unit = float(value) * UNIT_SCALES[unit][1], MONEY_UNIT  # type: ignore[arg-type]
-    if unit == MONEY_UNIT and _finite(value) and 0 < abs(float(value)) < 1:  # type: ignore[arg-type]
-        value, unit = float(value) / UNIT_SCALES["元"][1], "元"  # type: ignore[arg-type]  # 75 元, not 0.0075 万元
+    if unit == MONEY_UNIT:
+        return fmt_amount(value)  # 75 元, not 0.0075 万元
     number = fmt_number(value)
     if not unit or number == "—":
         return number
@@ -122,10 +103,7 @@ def fmt_checklist(done: object, total: object) -> str:
 
 def fmt_rate(rate: object) -> str:
     """A fraction as a percentage with up to two decimals: 0.955768 → '95.58%'."""
-    if not _finite(rate):
-        return "—"
-    text = f"{float(rate) * 100:.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
-    return f"{'0' if text == '-0' else text}%"
+    return fmt_pct(rate, 2)
 
 
 def unreadable(text: object) -> str:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from perfeval.batch.pipeline import default_workers
+from perfeval.batch.status import Status
 from perfeval.info_sheet import visible_id
 
 DEFAULT_TIMEOUT_S = 900.0
@@ -63,7 +64,7 @@ class Progress:
 
     def planned(self, jobs: int, settled: list) -> None:
         for status in settled:
-            if status.status == "失败":
+            if status.status == Status.FAILED:
                 note = "（沿用上次结果）" if status.cached else ""
                 self._line(f"✗ {status.entry.key}（{status.stage}）：{status.reason.splitlines()[0]}{note}")
         if jobs == 0:
@@ -266,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for status in result.statuses:
         counts[status.status] = counts.get(status.status, 0) + 1
-    parts = [f"{label} {counts[label]} 个" for label in ("已生成", "已是最新", "仅评分", "失败") if counts.get(label)]
+    parts = [f"{label} {counts[label]} 个" for label in (Status.BUILT, Status.CURRENT, Status.SCORED, Status.FAILED)
+             if counts.get(label)]
     mark = "✗" if result.failed else "✓"
     _say(f"{mark} {len(result.statuses)} 个项目：{'，'.join(parts)}（用时 {_duration(result.elapsed)}）")
     for key, name in result.renamed.items():

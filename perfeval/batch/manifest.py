@@ -30,13 +30,14 @@ from pathlib import Path
 import pandas as pd
 
 from perfeval.atomic import write_bytes_atomic
+from perfeval.batch.status import CACHEABLE_STAGES as _CACHEABLE_STAGES
 from perfeval.errors import PerfevalError
 
 RECORD_NAME = ".perfeval.json"
 STATE_DIR = ".perfeval"
 FAILURES_NAME = "failures.json"
 #: failure stages that depend only on the input, so a rerun with the same fingerprint is skipped
-CACHEABLE_STAGES = frozenset({"笔记本"})
+CACHEABLE_STAGES = _CACHEABLE_STAGES
 
 
 def write_json_atomic(path: Path, data: object) -> Path:

@@ -16,16 +16,17 @@ import numpy as np
 import pandas as pd
 
 from perfeval.charts import COLORS, figure_png
+from perfeval.display import fmt_num, fmt_pct
 from perfeval.fonts import register_cjk_font
+from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-GRADES = ("优", "良", "中", "差")
-GRADE_COLORS = {"优": COLORS["main"], "良": COLORS["mid"], "中": "#e0a040", "差": COLORS["accent"]}
-#: grade cut points drawn on score axes (both built-in schemes use 90/80/60)
-BANDS = (60, 80, 90)
+#: the grades, their cut points and colours come from the scheme (`Scheme.grade_table`; None: the default
+#: scheme's); a portfolio whose projects grade differently passes () and its charts draw no cut points
+GradeTable = tuple[GradeBand, ...]
 #: figure size in inches; shown in index.html at CSS_PX_PER_INCH px per inch (its natural size)
 WIDTH_IN, HEIGHT_IN = 5.0, 3.4
 CSS_PX_PER_INCH = 96
@@ -77,15 +78,29 @@ def rendered_points(font_pt: float, png_width: int, css_width: float, dpi: float
     return font_pt * dpi / 72 * css_width / png_width * 72 / CSS_PX_PER_INCH
 
 
-def grade_distribution(scored: pd.DataFrame) -> Figure:
+def default_grades() -> GradeTable:
+    return load_scheme("third_party").grade_table
+
+
+def _grade_colours(scored: pd.DataFrame, grades: GradeTable | None) -> dict[str, str]:
+    """Grade label -> colour, best grade first: the table's grades, then any other label the projects carry."""
+    colours = {band.grade: band.colour for band in (grades or default_grades())}
+    for grade in scored["等级"].dropna().unique():
+        colours.setdefault(str(grade), OTHER_GRADE_COLOUR)
+    return colours
+
+
+def grade_distribution(scored: pd.DataFrame, grades: GradeTable | None = None) -> Figure:
     """Projects per grade (bars), with counts and shares written on the bars."""
     fig = _figure()
     ax = fig.add_subplot()
-    counts = scored["等级"].value_counts().reindex(GRADES, fill_value=0)
+    colours = _grade_colours(scored, grades)
+    labels = list(colours)
+    counts = scored["等级"].value_counts().reindex(labels, fill_value=0)
     total = int(counts.sum())
-    bars = ax.bar(list(GRADES), counts.to_numpy(), color=[GRADE_COLORS[g] for g in GRADES], width=0.6)
+    bars = ax.bar(labels, counts.to_numpy(), color=list(colours.values()), width=0.6)
     for bar, n in zip(bars, counts.to_numpy(), strict=True):
-        share = f"{100 * n / total:.1f}%" if total else "—"
+        share = fmt_pct(n / total, 1, trim=False) if total else "—"
         ax.annotate(f"{n} 个\n{share}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=FONT_PT, xytext=(0, 2), textcoords="offset points")
     ax.set_ylabel("项目数")
@@ -95,23 +110,23 @@ def grade_distribution(scored: pd.DataFrame) -> Figure:
     return fig
 
 
-def score_histogram(scored: pd.DataFrame) -> Figure:
-    """Distribution of total scores in 2.5-point bins, with the grade cut points."""
+def score_histogram(scored: pd.DataFrame, grades: GradeTable | None = None) -> Figure:
+    """Distribution of total scores in 2.5-point bins, with the scheme's grade cut points (none when the
+    projects' schemes grade differently: `grades` ())."""
     fig = _figure()
     ax = fig.add_subplot()
     scores = pd.to_numeric(scored["总分"], errors="coerce").dropna().to_numpy()
     low = min(60.0, float(np.floor(scores.min() / 5) * 5)) if len(scores) else 60.0
     bins = np.arange(low, 100.0 + 2.5, 2.5)
     ax.hist(scores, bins=bins, color=COLORS["main"], edgecolor="white", linewidth=0.6)
-    for cut in BANDS:
+    for cut in _cuts(grades):
         if cut > low:
             ax.axvline(cut, color=COLORS["grey"], linestyle="--", linewidth=0.8)
-    edges = (0, *BANDS, 100)
-    for lower, upper, grade in zip(edges, edges[1:], ("差", "中", "良", "优"), strict=False):
+    for grade, lower, upper, _ in reversed(_table(grades)):
         if upper > low:
             ax.text((max(lower, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
                     ha="center", va="top", color=COLORS["grey"], fontsize=FONT_PT)
-    mean = f"，平均 {scores.mean():.2f} 分" if len(scores) else ""
+    mean = f"，平均 {fmt_num(scores.mean(), 2, trim=False)} 分" if len(scores) else ""
     ax.set_title(f"总分分布{mean}")
     ax.set_xlabel("总分")
     ax.set_ylabel("项目数")
@@ -121,7 +136,15 @@ def score_histogram(scored: pd.DataFrame) -> Figure:
     return fig
 
 
-def execution_vs_score(scored: pd.DataFrame) -> Figure:
+def _cuts(grades: GradeTable | None) -> tuple[float, ...]:
+    return tuple(sorted(band.lower for band in _table(grades) if band.lower > 0))
+
+
+def _table(grades: GradeTable | None) -> GradeTable:
+    return default_grades() if grades is None else grades
+
+
+def execution_vs_score(scored: pd.DataFrame, grades: GradeTable | None = None) -> Figure:
     """Budget execution rate (x) against total score (y), one dot per project, coloured by grade.
 
     The grade cut points are labelled dashed lines; the colour key sits outside the plot as squares with
@@ -135,21 +158,21 @@ def execution_vs_score(scored: pd.DataFrame) -> Figure:
     size = 22 if len(scored) <= 500 else 5
     alpha = 0.85 if len(scored) <= 500 else 0.35
     handles = []
-    for grade in GRADES:
+    for grade, colour in _grade_colours(scored, grades).items():
         mask = (scored["等级"] == grade).to_numpy()
         if mask.any():
-            ax.scatter(rate[mask], score[mask], s=size, alpha=alpha, color=GRADE_COLORS[grade], linewidths=0)
-            handles.append(Patch(color=GRADE_COLORS[grade], label=f"{grade} {int(mask.sum())} 个"))
+            ax.scatter(rate[mask], score[mask], s=size, alpha=alpha, color=colour, linewidths=0)
+            handles.append(Patch(color=colour, label=f"{grade} {int(mask.sum())} 个"))
     ok = rate.notna() & score.notna()
     if ok.sum() >= 3 and rate[ok].std() > 0 and score[ok].std() > 0:
         r = float(np.corrcoef(rate[ok], score[ok])[0, 1])
-        ax.set_title(f"预算执行率与总分（相关系数 {r:.2f}）")
+        ax.set_title(f"预算执行率与总分（相关系数 {fmt_num(r, 2, trim=False)}）")
     else:
         ax.set_title("预算执行率与总分")
     ax.set_xlabel("预算执行率（%）")
     ax.set_ylabel("总分")
     bottom, top = ax.get_ylim()
-    for cut in BANDS:
+    for cut in _cuts(grades):
         if bottom < cut < top:
             ax.axhline(cut, color=COLORS["grey"], linestyle="--", linewidth=0.8, zorder=0)
     if handles:
@@ -167,8 +190,9 @@ CHARTS = {
 }
 
 
-def chart_pngs(scored: pd.DataFrame, dpi: int = DPI) -> dict[str, bytes]:
-    """{name: PNG} for every portfolio chart (empty when nothing was scored)."""
+def chart_pngs(scored: pd.DataFrame, dpi: int = DPI, grades: GradeTable | None = None) -> dict[str, bytes]:
+    """{name: PNG} for every portfolio chart (empty when nothing was scored), with the grade table the
+    projects' schemes share (`perfeval.scheme.shared_grade_table`; (): no cut points drawn)."""
     if scored.empty:
         return {}
-    return {name: figure_png(make(scored), dpi) for name, (_, make) in CHARTS.items()}
+    return {name: figure_png(make(scored, grades), dpi) for name, (_, make) in CHARTS.items()}

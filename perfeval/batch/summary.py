@@ -24,21 +24,24 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from perfeval import summary_schema as schema
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
+from perfeval.batch.status import SHOWN_STATUS as SHOWN_STATUS  # re-exported
+from perfeval.batch.status import Shown, Status, shown
+from perfeval.display import SEVERITY_LABELS, fmt_num
+from perfeval.scheme import DEFAULT_GRADE_COLOURS
 
-SUMMARY_XLSX = "summary.xlsx"
+SUMMARY_XLSX = schema.SUMMARY_XLSX
 INDEX_HTML = "index.html"
 CHART_DIR = "charts"
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 FORMAT_LABELS = {"html": "HTML", "pdf": "PDF", "docx": "Word", "ipynb": "笔记本"}
-#: what the summary shows for a project: the state of its reports, not what this run did
-#: (so rerunning an unchanged batch leaves the summary unchanged apart from its run time)
-SHOWN_STATUS = {"已生成": "成功", "已是最新": "成功", "失败": "失败", "仅评分": "仅评分"}
+#: the statuses index.html counts and filters on, in this order
+SHOWN_ORDER = (Shown.OK, Shown.SCORED, Shown.FAILED)
 #: xlsxwriter allows 65,530 hyperlinks per sheet; beyond that links are written as text
 MAX_LINKS = 65000
 #: summary.xlsx columns of links to each project's reports, one per format (relative to DIR)
-REPORT_COLUMNS = {"html": "报告（HTML）", "pdf": "报告（PDF）", "docx": "报告（Word）", "ipynb": "报告（笔记本）"}
+REPORT_COLUMNS = schema.REPORT_COLUMNS
 #: a text cell starting with one of these is read as a formula by spreadsheet programs (OWASP CSV injection)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,10 +66,11 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
     """项目汇总 / 指标明细 / 核查发现 / 失败项目 as frames (also used by index.html)."""
     frames = result.scan.frames
     statuses = result.statuses
+    h = schema.HEADERS
     base = pd.DataFrame({
-        "项目编号": [s.entry.key for s in statuses], "项目名称": [s.entry.name for s in statuses],
-        "主管部门": [s.entry.department for s in statuses], "实施单位": [s.entry.unit for s in statuses],
-        "年度": pd.Series([s.entry.year for s in statuses], dtype=object),
+        h["id"]: [s.entry.key for s in statuses], h["name"]: [s.entry.name for s in statuses],
+        h["department"]: [s.entry.department for s in statuses], h["unit"]: [s.entry.unit for s in statuses],
+        h["year"]: pd.Series([s.entry.year for s in statuses], dtype=object),
         "scheme": [s.entry.scheme_name for s in statuses],
         "pidx": pd.array([s.entry.pidx for s in statuses], dtype="Int64"),
     })
@@ -80,30 +84,28 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         return np.where(at.isna().to_numpy(), np.nan, values) if values.dtype.kind == "f" else values
 
     summary = base.drop(columns=["scheme", "pidx"])
-    summary["评价方案"] = base["scheme"]
-    summary["总分"] = take(head, "total").astype(float)
-    summary["等级"] = pd.Series(take(head, "grade")).fillna("").to_numpy()
+    summary[h["scheme"]] = base["scheme"]
+    summary[h["total"]] = take(head, "total").astype(float)
+    summary[h["grade"]] = pd.Series(take(head, "grade")).fillna("").to_numpy()
     if frames is not None and len(frames.levels):
         scores = frames.levels.pivot_table(index="pidx", columns="name", values="score",
                                            aggfunc="first")
         for level in _level_order(frames.levels["name"].unique()):
-            summary[f"{level}得分"] = take(scores, level).astype(float)
-    for label, column in (("预算数（万元）", "budget"), ("到位数（万元）", "allocated"),
-                          ("执行数（万元）", "spent"), ("预算执行率", "execution_rate"),
-                          ("资金到位率", "arrival_rate"), ("偏差率", "deviation_rate")):
-        summary[label] = take(head, column).astype(float)
+            summary[schema.level_header(level)] = take(scores, level).astype(float)
+    for column in ("budget", "allocated", "spent", "execution_rate", "arrival_rate", "deviation_rate"):
+        summary[h[column]] = take(head, column).astype(float)
     counts = (pd.crosstab(frames.findings["pidx"], frames.findings["severity"])
               if frames is not None and len(frames.findings) else pd.DataFrame())
-    for label, severity in (("错误", "error"), ("警告", "warning"), ("提示", "info")):
+    for label, severity in ((h["errors"], "error"), (h["warnings"], "warning"), (h["infos"], "info")):
         column = counts[severity] if severity in counts else pd.Series(dtype=float)
         values = column.reindex(at.fillna(-1).astype(int)).fillna(0).to_numpy(dtype=float)
         summary[label] = np.where(at.isna().to_numpy(), np.nan, values)
-    summary["状态"] = [SHOWN_STATUS.get(s.status, s.status) for s in statuses]
-    summary["失败原因"] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
+    summary[h["status"]] = [str(shown(s.status)) for s in statuses]
+    summary[h["reason"]] = [f"{s.stage}：{s.reason.splitlines()[0]}" if s.reason else "" for s in statuses]
     if any(s.entry.field_data for s in statuses):  # expert panels / surveys merged, or what a project lacks
-        summary["现场数据"] = [s.entry.field_data for s in statuses]
+        summary[h["field_data"]] = [s.entry.field_data for s in statuses]
     summary["报告"] = [s.outputs for s in statuses]
-    summary["来源文件"] = [str(s.entry.source) for s in statuses]
+    summary[h["file"]] = [str(s.entry.source) for s in statuses]
 
     key_of = {s.entry.pidx: s.entry.key for s in statuses if s.entry.pidx is not None}
     if frames is not None and len(frames.indicators):
@@ -122,18 +124,20 @@ def summary_frames(result) -> dict[str, pd.DataFrame]:
         detail = pd.DataFrame(columns=DETAIL_COLUMNS)
     if frames is not None and len(frames.findings):
         f = frames.findings
-        findings = pd.DataFrame({"项目编号": f["pidx"].map(key_of),
-                                 "级别": f["severity"].map(SEVERITY_LABELS).fillna(f["severity"]),
-                                 "代码": f["code"], "内容": f["message"], "出处": f["where"]})
+        fh = schema.FINDINGS_HEADERS
+        findings = pd.DataFrame({fh["id"]: f["pidx"].map(key_of),
+                                 fh["severity"]: f["severity"].map(SEVERITY_LABELS).fillna(f["severity"]),
+                                 fh["code"]: f["code"], fh["message"]: f["message"], fh["where"]: f["where"]})
     else:
-        findings = pd.DataFrame(columns=["项目编号", "级别", "代码", "内容", "出处"])
+        findings = pd.DataFrame(columns=list(schema.FINDINGS_HEADERS.values()))
+    xh = schema.FAILED_HEADERS
     failed = pd.DataFrame([{
-        "项目编号": s.entry.key, "项目名称": s.entry.name, "年度": s.entry.year, "文件": str(s.entry.source),
-        "阶段": s.stage, "原因": s.reason, "执行记录": s.notebook,
-    } for s in statuses if s.status == "失败"], columns=["项目编号", "项目名称", "年度", "文件", "阶段", "原因",
-                                                        "执行记录"])
-    failed["年度"] = failed["年度"].astype(object)
-    return {"项目汇总": summary, "指标明细": detail, "核查发现": findings, "失败项目": failed}
+        xh["id"]: s.entry.key, xh["name"]: s.entry.name, xh["year"]: s.entry.year, xh["file"]: str(s.entry.source),
+        xh["stage"]: s.stage, xh["reason"]: s.reason, xh["notebook"]: s.notebook,
+    } for s in statuses if s.status == Status.FAILED], columns=list(xh.values()))
+    failed[xh["year"]] = failed[xh["year"]].astype(object)
+    return {schema.PROJECTS_SHEET: summary, schema.DETAIL_SHEET: detail, schema.FINDINGS_SHEET: findings,
+            schema.FAILED_SHEET: failed}
 
 
 # ----------------------------------------------------------------------------- xlsx
@@ -276,8 +280,7 @@ th.asc::after{content:" ▲"} th.desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdf0ef} td.reason{white-space:pre-wrap;max-width:720px}
 .why{color:#8a3b38;font-size:12px;max-width:360px}
-.grade-优{color:#2f5d8a;font-weight:bold}.grade-差{color:#c0504d;font-weight:bold}
-"""
+""" + "".join(f".grade-{g}{{color:{DEFAULT_GRADE_COLOURS[g]};font-weight:bold}}" for g in ("优", "差")) + "\n"
 
 _JS = """
 (function(){
@@ -332,9 +335,8 @@ def _brief(reason: str, limit: int = 80) -> str:
 
 def _num(value: object, places: int = 2) -> tuple[str, str]:
     """(shown text, sort value) for a number that may be missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—", ""
-    return f"{value:.{places}f}", repr(float(value))
+    text = fmt_num(value, places, trim=False)
+    return (text, "") if text == "—" else (text, repr(float(value)))
 
 
 def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence, run_at: str,
@@ -351,7 +353,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
            f"汇总表：<a href=\"{SUMMARY_XLSX}\">{SUMMARY_XLSX}</a></p>",
            '<p class="counts">' + "".join(
                f"<span>{label} <b>{int(counts.get(label, 0))}</b></span>"
-               for label in ("成功", "仅评分", "失败")) +
+               for label in SHOWN_ORDER) +
            f"<span>共 <b>{len(summary)}</b> 个项目</span></p>"]
     if charts:
         out.append('<div class="charts">' + "".join(
@@ -362,7 +364,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
     years = sorted({str(int(y)) for y in summary.get("年度", []) if y is not None and y == y})
     out.append('<div class="filters"><label>筛选 <input id="q" type="search" placeholder="项目编号、名称、单位…">'
                "</label>")
-    for label, col, options in (("状态", 8, ("成功", "仅评分", "失败")),
+    for label, col, options in (("状态", 8, SHOWN_ORDER),
                                 ("等级", 5, ("优", "良", "中", "差")), ("年度", 3, years)):
         out.append(f'<label>{label} <select data-col="{col}"><option value="">全部</option>' +
                    "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options) +
@@ -378,7 +380,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
                          for k, p in row["报告"].items() if k != "ipynb")
         status = row["状态"]
         shown_status = status
-        if status == "失败":
+        if status == Shown.FAILED:
             stage, _, why = row["失败原因"].partition("：")
             shown_status = f'{status}（{_e(stage)}）<div class="why">{_e(_brief(why))}</div>'
         year = "" if row["年度"] is None else str(int(row["年度"]))
@@ -391,7 +393,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
             ("" if n_findings is None else str(n_findings), "—" if n_findings is None else str(n_findings), "num"),
             (status, shown_status, ""), ("", links, ""),
         ]
-        css = ' class="failed"' if status == "失败" else ""
+        css = ' class="failed"' if status == Shown.FAILED else ""
         out.append(f"<tr{css}>" + "".join(
             f'<td data-v="{_e(v)}"{" class=num" if k == "num" else ""}>{shown}</td>'
             for v, shown, k in cells) + "</tr>")
@@ -422,6 +424,15 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
 
 # ----------------------------------------------------------------------------- all
 
+def portfolio_grades(statuses: Sequence) -> tuple | None:
+    """The grade table (cut points, labels, colours) of the scored projects' schemes when they share one; ()
+    when they grade differently; None when no project was scored (the default scheme's)."""
+    from perfeval.scheme import load_scheme, shared_grade_table
+
+    specs = {s.entry.scheme for s in statuses if getattr(s.entry, "scheme", "")}
+    return shared_grade_table(load_scheme(spec) for spec in sorted(specs))
+
+
 def write_summary(result) -> dict[str, Path]:
     """Write summary.xlsx, index.html and charts/*.png into the batch folder."""
     root: Path = result.root
@@ -429,7 +440,7 @@ def write_summary(result) -> dict[str, Path]:
     summary = frames["项目汇总"]
     scored = summary[summary["总分"].notna()] if len(summary) else summary
     written: dict[str, Path] = {}
-    pngs = chart_pngs(scored)
+    pngs = chart_pngs(scored, grades=portfolio_grades(result.statuses))
     for name, data in pngs.items():
         written[name] = write_bytes_atomic(root / CHART_DIR / f"{name}.png", data)
     written["xlsx"] = write_xlsx(root / SUMMARY_XLSX, frames, result.run_at)

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from perfeval.display import fmt_num as _fmt
 from perfeval.errors import PerfevalError
 
 
@@ -137,10 +138,6 @@ def _options(pairs: list[str] | None) -> dict[str, object] | None:
     return parse_options(pairs) or None
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
 def run_merge(args: argparse.Namespace) -> int:
     from perfeval.evaluate import evaluate
     from perfeval.panel.apply import merge_sheets
@@ -196,7 +193,7 @@ def _text(result, before, after, out: Path | None) -> str:
         scores = "  ".join(f"{e} {_fmt(result.panel.scores.at[pos, e])}" for e in m.experts)
         flag = "  ⚠ 意见分歧" if r.disagreement else ""
         lines.append(f"  {r.name}（{_fmt(r.weight)}分）：{scores}  → 专家组 {_fmt(r.score)} 分"
-                     f"（极差 {_fmt(r.range)}，标准差 {r.std:.2f}）{flag}")
+                     f"（极差 {_fmt(r.range)}，标准差 {_fmt(r.std, 2, trim=False)}）{flag}")
     if len(m.findings):
         lines += ["", "专家组核查发现："]
         lines += [f"  ⚠ {f.message}（{f.where}）" for f in m.findings.itertuples()]

@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from perfeval.display import fmt_num as _fmt
+from perfeval.display import fmt_pct
 from perfeval.errors import SchemeError
 from perfeval.panel.read import PanelSheets
 from perfeval.rules import round_scores
@@ -105,10 +107,6 @@ def _parts(cell: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
 @dataclass(frozen=True)
 class PanelMerge:
     """The merged panel.
@@ -163,11 +161,12 @@ def _findings(frame: pd.DataFrame, x: np.ndarray, keep: list[str], labels: dict[
         why = []
         if r.range_flag:
             limit = options.panel_disagreement_range
-            why.append(f"极差 {_fmt(r['range'])} 分，超过分值 {_fmt(r.weight)} 分的 {limit:.0%}"
+            why.append(f"极差 {_fmt(r['range'])} 分，超过分值 {_fmt(r.weight)} 分的 {fmt_pct(limit, 0)}"
                        f"（{_fmt(limit * r.weight)} 分）")
         if r.std_flag:
-            why.append(f"标准差 {r['std']:.2f} 分，超过分值的 {options.panel_disagreement_std:.0%}"
-                       f"（{_fmt(options.panel_disagreement_std * r.weight)} 分）")
+            share = options.panel_disagreement_std
+            why.append(f"标准差 {_fmt(r['std'], 2, trim=False)} 分，超过分值的 {fmt_pct(share, 0)}"
+                       f"（{_fmt(share * r.weight)} 分）")
         each = "、".join(f"{labels.get(e, e)} {_fmt(v)} 分" for e, v in zip(keep, x[i], strict=True))
         records.append({"code": "panel_disagreement", "severity": "warning",
                         "message": f"指标「{r['name']}」专家评分意见分歧：{'；'.join(why)}。各专家评分：{each}；"

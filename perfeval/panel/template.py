@@ -20,6 +20,7 @@ import pandas as pd
 import xlsxwriter
 
 from perfeval.atomic import atomic_path
+from perfeval.display import fmt_num as _fmt
 from perfeval.errors import PerfevalError
 from perfeval.evaluate import evaluate
 from perfeval.model import Project
@@ -102,10 +103,6 @@ CHECKPOINTS: dict[str, tuple[str, ...]] = {
 
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def standard_text(rule: str, name: str, level3: str, target: str, weight: float, scheme: Scheme) -> str:

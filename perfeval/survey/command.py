@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from perfeval.display import fmt_num
+
 #: excluded responses printed one by one (all of them go to --excluded / --json)
 SHOWN_EXCLUDED = 20
 
@@ -77,11 +79,13 @@ def summary_text(result, applied) -> str:
     for rec in applied.table.itertuples():
         unit = "%" if rec.mode == "rate" else ""
         verdict = {True: "✓ 表内数值在区间内", False: "✗ 表内数值不被问卷支持", None: "表内无可比数值"}[rec.supported]
+        low, high = fmt_num(rec.low, 2, trim=False), fmt_num(rec.high, 2, trim=False)
         lines.append(f"  第{rec.row}行 {rec.name}：{rec.actual}（n={rec.n}，95%置信区间 "
-                     f"{rec.low:.2f}–{rec.high:.2f}{unit}）；表内原值「{rec.stated}」 {verdict}")
+                     f"{low}–{high}{unit}）；表内原值「{rec.stated}」 {verdict}")
     lines.append("各题：")
     for rec in result.items.to_dict(orient="records"):
-        share = "" if not math.isfinite(rec["satisfied"]) else f"满意 {rec['satisfied']:.2f}% ±{rec['margin']:.2f}"
+        share = "" if not math.isfinite(rec["satisfied"]) else \
+            f"满意 {fmt_num(rec['satisfied'], 2, trim=False)}% ±{fmt_num(rec['margin'], 2, trim=False)}"
         lines.append(f"  {rec['column']} → {rec['indicator']}：{share}")
     if len(result.excluded):
         lines.append(f"无效答卷（前 {min(SHOWN_EXCLUDED, len(result.excluded))} 份，共 {len(result.excluded)} 份）：")

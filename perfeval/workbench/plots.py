@@ -19,11 +19,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from perfeval import charts
+from perfeval.display import fmt_num, fmt_pct
 from perfeval.evaluate import Evaluation
 from perfeval.fonts import register_cjk_font
-from perfeval.workbench.portfolio import GRADES
+from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 
-GRADE_COLOURS = {"优": "#2E7D32", "良": "#1565C0", "中": "#EF6C00", "差": "#C62828"}
 BEFORE, AFTER = "#B0BEC5", "#1565C0"
 DPI = 96
 
@@ -55,16 +55,24 @@ def _empty(ax, text: str = "无符合条件的项目") -> None:
     ax.set_yticks([])
 
 
-def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
-    """Grade counts, the distribution of totals, and the mean total of the largest departments
-    — for the projects currently shown."""
+def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8,
+                     grades: tuple[GradeBand, ...] | None = None) -> Figure:
+    """Grade counts, the distribution of totals with the grade cut points, and the mean total of the largest
+    departments — for the projects currently shown. `grades` is the scheme's grade table
+    (`Portfolio.grade_table`: cut points, labels, colours; None: the default scheme's; (): the projects
+    grade differently, no cut points drawn)."""
+    table = load_scheme(None).grade_table if grades is None else grades
+    colours = {band.grade: band.colour for band in table or load_scheme(None).grade_table}
+    for grade in frame["grade"].dropna().unique():
+        colours.setdefault(str(grade), OTHER_GRADE_COLOUR)
+    labels = list(colours)
     fig = Figure(figsize=(10.5, 3.0))
     fig.subplots_adjust(left=0.05, right=0.97, top=0.88, bottom=0.16, wspace=0.45)
     ax_grade, ax_total, ax_dept = fig.subplots(1, 3, width_ratios=[1, 1.4, 1.6])
     n = len(frame)
     counts = frame["grade"].value_counts()
-    values = [int(counts.get(g, 0)) for g in GRADES]
-    bars = ax_grade.bar(GRADES, values, color=[GRADE_COLOURS[g] for g in GRADES])
+    values = [int(counts.get(g, 0)) for g in labels]
+    bars = ax_grade.bar(labels, values, color=list(colours.values()))
     ax_grade.bar_label(bars, labels=[str(v) for v in values], fontsize=8)
     ax_grade.set_title(f"等级分布（{n} 个项目）")
     ax_grade.set_ylabel("项目数")
@@ -76,7 +84,7 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
         low = float(np.floor(min(totals.min(), 90.0) / 5) * 5)
         ax_total.hist(totals, bins=np.arange(low, 100.01, 2.5 if low >= 50 else 5),
                       color="#5C6BC0", edgecolor="white")
-        for bound in (60, 80, 90):
+        for bound in sorted(band.lower for band in table if band.lower > 0):
             if bound > low:
                 ax_total.axvline(bound, color="#999999", lw=0.8, ls="--")
         ax_total.set_xlabel("总分")
@@ -91,7 +99,7 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8) -> Figure:
         by = by.sort_values("size", ascending=False).head(top_departments).sort_values("mean")
         ax_dept.barh([_short(d) for d in by.index], by["mean"], color="#78909C")
         for y, (m, size) in enumerate(zip(by["mean"], by["size"], strict=True)):
-            ax_dept.text(m, y, f" {m:.1f}（{size}）", va="center", fontsize=7)
+            ax_dept.text(m, y, f" {fmt_num(m, 1, trim=False)}（{size}）", va="center", fontsize=7)
         ax_dept.set_xlim(max(0.0, float(by["mean"].min()) - 10), 100)
         ax_dept.set_xlabel("平均总分（项目数）")
     else:
@@ -124,7 +132,7 @@ def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
 
     def bar(rate: float, colour: str) -> str:
         share = 0.0 if not np.isfinite(rate) else (min(rate, 1.0) - low) / (1.0 - low)
-        label = "—" if not np.isfinite(rate) else f"{rate * 100:.1f}%"
+        label = fmt_pct(rate, 1, trim=False)
         return (f'<div style="display:flex;align-items:center;height:14px">'
                 f'<div style="background:{colour};height:11px;width:{max(share, 0.0) * 260:.1f}px"></div>'
                 f'<span style="font-size:11px;margin-left:4px">{label}</span></div>')
@@ -133,16 +141,19 @@ def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
         f'<tr><td style="padding-right:8px;white-space:nowrap">{html.escape(str(name))}</td>'
         f"<td>{bar(b, BEFORE)}{bar(a, AFTER)}</td></tr>"
         for name, b, a in zip(names, before, after, strict=True))
-    legend = (f'<span style="color:{BEFORE}">■</span> 原始（{base.total:g} 分，{base.grade}）　'
-              f'<span style="color:{AFTER}">■</span> 情景（{ev.total:g} 分，{ev.grade}）')
+    legend = (f'<span style="color:{BEFORE}">■</span> 原始（{fmt_num(base.total)} 分，{base.grade}）　'
+              f'<span style="color:{AFTER}">■</span> 情景（{fmt_num(ev.total)} 分，{ev.grade}）')
     return (f'<div class="perfeval-whatif-chart" style="font-size:12px"><b>一级指标得分率：原始与情景</b>'
             f'<table style="border-collapse:collapse">{rows}</table>'
             f'<div style="font-size:11px">{legend}（横轴自 {low * 100:.0f}% 起）</div></div>')
 
 
 def monte_carlo_figure(totals: np.ndarray, base_total: float,
-                       bands: tuple[tuple[str, float], ...], spread: float) -> Figure:
-    """Histogram of simulated totals, with grade boundaries and the evaluated total."""
+                       bands: tuple[tuple[str, float], ...], spread: float,
+                       colours: dict[str, str] | None = None) -> Figure:
+    """Histogram of simulated totals, with grade boundaries (in the scheme's grade colours: `colours`, else
+    the default scheme's) and the evaluated total."""
+    colours = colours or {band.grade: band.colour for band in load_scheme(None).grade_table}
     fig = Figure(figsize=(6.0, 2.6))
     fig.subplots_adjust(left=0.11, right=0.97, top=0.88, bottom=0.18)
     ax = fig.subplots()
@@ -154,12 +165,12 @@ def monte_carlo_figure(totals: np.ndarray, base_total: float,
             edgecolor="white", linewidth=0.3)
     for grade, lower in bands:
         if low - pad <= lower <= high + pad and lower > 0:
-            ax.axvline(lower, color=GRADE_COLOURS.get(grade, "#999999"), lw=1, ls="--")
-            ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{lower:g}", fontsize=7,
-                    color=GRADE_COLOURS.get(grade, "#999999"), va="top",
+            ax.axvline(lower, color=colours.get(grade, OTHER_GRADE_COLOUR), lw=1, ls="--")
+            ax.text(lower, ax.get_ylim()[1] * 0.95, f" {grade}≥{fmt_num(lower)}", fontsize=7,
+                    color=colours.get(grade, OTHER_GRADE_COLOUR), va="top",
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.axvline(base_total, color="#000000", lw=1.2)
-    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {base_total:g}", fontsize=7, va="top",
+    ax.text(base_total, ax.get_ylim()[1] * 0.8, f" 评价总分 {fmt_num(base_total)}", fontsize=7, va="top",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("总分")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perfeval import summary_schema as schema
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation, evaluate, evaluate_frames
 from perfeval.field_data import field_data_for, with_field_data
@@ -28,7 +29,7 @@ from perfeval.validate import read_projects
 DATA_ENV = "PERFEVAL_DATA"
 #: … and the scheme it was given (`perfeval lab DATA --scheme FILE`)
 SCHEME_ENV = "PERFEVAL_SCHEME"
-BATCH_SUMMARY = "summary.xlsx"
+BATCH_SUMMARY = schema.SUMMARY_XLSX
 GRADES = ("优", "良", "中", "差")
 
 #: summary columns every portfolio has (level scores follow as ``score_<一级指标>``)
@@ -88,6 +89,22 @@ class Portfolio:
     @property
     def keys(self) -> list[str]:
         return self.summary["key"].tolist()
+
+    @property
+    def grade_table(self) -> tuple | None:
+        """The grade table (cut points, labels, colours) the portfolio's charts draw: the scheme every project
+        was read with, else the one the projects' schemes share (() when they grade differently; None for the
+        default scheme's when no scheme can be named)."""
+        from perfeval.errors import SchemeError
+        from perfeval.scheme import load_scheme, shared_grade_table
+
+        if self.scheme:
+            return load_scheme(self.scheme).grade_table
+        try:  # built-in ids and names (a custom scheme file is only known through `self.scheme`)
+            schemes = [load_scheme(s) for s in sorted({str(s) for s in self.summary["scheme"] if s == s and s})]
+        except SchemeError:
+            return ()
+        return shared_grade_table(schemes)
 
     def label(self, key: str) -> str:
         row = self.summary.loc[self.summary["key"] == key].iloc[0]
@@ -268,24 +285,10 @@ def load_portfolio(path: str | Path | None = None, scheme: str | Path | None = N
 # ---------------------------------------------------------------- batch output (summary.xlsx)
 
 #: summary.xlsx 项目汇总 headers the workbench understands: column -> accepted spellings
-BATCH_HEADERS: dict[str, tuple[str, ...]] = {
-    "id": ("项目编号", "项目代码"),
-    "name": ("项目名称",),
-    "department": ("主管部门", "主管单位"),
-    "unit": ("实施单位", "项目单位"),
-    "year": ("年度", "评价年度"),
-    "scheme": ("评价方案", "评价方式"),
-    "total": ("总分", "得分", "综合得分"),
-    "grade": ("等级", "绩效等级", "评价等级"),
-    "execution_rate": ("预算执行率", "执行率"),
-    "arrival_rate": ("资金到位率", "到位率"),
-    "budget": ("预算数", "预算数（万元）", "预算数(万元)"),
-    "spent": ("执行数", "执行数（万元）", "执行数(万元)"),
-    "errors": ("错误", "错误数", "错误项", "核查错误"),  # counts per project
-    "warnings": ("警告", "警告数", "警告项", "核查警告"),
-    "infos": ("提示", "提示数", "提示项"),
-    "file": ("来源文件", "文件", "源文件", "输入文件", "文件名"),
-}
+#: (perfeval.batch.schema: the headers the batch writes, then older spellings)
+BATCH_HEADERS: dict[str, tuple[str, ...]] = {c: schema.accepted(c) for c in (
+    "id", "name", "department", "unit", "year", "scheme", "total", "grade", "execution_rate", "arrival_rate",
+    "budget", "spent", "errors", "warnings", "infos", "file")}
 SEVERITY_WORDS = {"错误": "error", "警告": "warning", "提示": "info",
                   "error": "error", "warning": "warning", "info": "info"}
 
@@ -328,12 +331,13 @@ def load_batch_output(folder: str | Path, scheme: str | None = None) -> Portfoli
         sheets = pd.read_excel(book, sheet_name=None, dtype=object, engine="calamine")
     except Exception as exc:  # calamine raises its own types for damaged files
         raise PerfevalError(f"无法读取批量结果 {book}：{exc}") from None
-    if "项目汇总" not in sheets:
-        raise PerfevalError(f"批量结果 {book} 缺少工作表「项目汇总」（现有：{'、'.join(map(str, sheets))}）")
-    raw = _rename(sheets["项目汇总"].dropna(how="all"), BATCH_HEADERS)
+    if schema.PROJECTS_SHEET not in sheets:
+        raise PerfevalError(f"批量结果 {book} 缺少工作表「{schema.PROJECTS_SHEET}」"
+                            f"（现有：{'、'.join(map(str, sheets))}）")
+    raw = _rename(sheets[schema.PROJECTS_SHEET].dropna(how="all"), BATCH_HEADERS)
     missing = [BATCH_HEADERS[c][0] for c in ("id", "total", "grade") if c not in raw.columns]
     if missing:
-        raise PerfevalError(f"批量结果 {book} 工作表「项目汇总」缺少列：{'、'.join(missing)}")
+        raise PerfevalError(f"批量结果 {book} 工作表「{schema.PROJECTS_SHEET}」缺少列：{'、'.join(missing)}")
     # projects that failed have no total; they are listed in 失败项目
     raw = raw.loc[np.isfinite(_numbers(raw["total"]))].reset_index(drop=True)
     text = lambda c: (raw[c].map(_text) if c in raw else pd.Series("", index=raw.index))  # noqa: E731
@@ -354,15 +358,16 @@ def load_batch_output(folder: str | Path, scheme: str | None = None) -> Portfoli
     levels = []
     for column in raw.columns:
         name = normalise(column)
-        if name.endswith("得分") and name not in ("报告得分", "得分") and len(name) > 2:
-            levels.append(name[:-2])
-            summary[level_column(name[:-2])] = _numbers(raw[column])
+        suffix = schema.LEVEL_SUFFIX
+        if name.endswith(suffix) and name not in ("报告得分", suffix) and len(name) > len(suffix):
+            levels.append(name[:-len(suffix)])
+            summary[level_column(name[:-len(suffix)])] = _numbers(raw[column])
     ids = summary["id"].tolist()
     counts = pd.Series(ids).value_counts()
     summary.insert(0, "key", [i if counts[i] == 1 else f"{i}@{f}" for i, f in zip(ids, summary["file"],
                                                                                      strict=True)])
-    findings = _batch_findings(sheets.get("核查发现"), summary)
-    failed = _batch_failed(sheets.get("失败项目"))
+    findings = _batch_findings(sheets.get(schema.FINDINGS_SHEET), summary)
+    failed = _batch_failed(sheets.get(schema.FAILED_SHEET))
     files = {}
     for key, name in zip(summary["key"], summary["file"], strict=True):
         if name:  # 来源文件 as the batch saw it: absolute, relative to where it ran, or to DIR
@@ -376,10 +381,7 @@ def _batch_findings(frame: pd.DataFrame | None, summary: pd.DataFrame) -> pd.Dat
     columns = ["key", "code", "severity", "message", "where"]
     if frame is None or frame.empty:
         return pd.DataFrame(columns=columns)
-    frame = _rename(frame, {"id": ("项目编号",), "code": ("代码", "类别", "编码"),
-                            "severity": ("级别", "严重程度", "严重性"),
-                            "message": ("内容", "说明", "发现", "问题", "核查发现"),
-                            "where": ("位置", "出处")})
+    frame = _rename(frame, {c: (h, *schema.FINDINGS_OLDER.get(c, ())) for c, h in schema.FINDINGS_HEADERS.items()})
     if "id" not in frame:
         return pd.DataFrame(columns=columns)
     by_id = dict(zip(summary["id"], summary["key"], strict=False))
@@ -392,8 +394,9 @@ def _batch_findings(frame: pd.DataFrame | None, summary: pd.DataFrame) -> pd.Dat
 def _batch_failed(frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None or frame.empty:
         return pd.DataFrame(columns=list(FAILED_COLUMNS))
-    frame = _rename(frame, {"file": ("文件", "源文件", "文件名"), "project": ("项目", "项目编号"),
-                            "problem": ("问题", "原因", "错误", "说明")})
+    frame = _rename(frame, {"file": (schema.FAILED_HEADERS["file"], "源文件", "文件名"),
+                            "project": ("项目", schema.FAILED_HEADERS["id"]),
+                            "problem": ("问题", schema.FAILED_HEADERS["reason"], "错误", "说明")})
     return pd.DataFrame({c: frame[c].map(_text) if c in frame else "" for c in FAILED_COLUMNS})
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
+from perfeval.display import SEVERITY_LABELS as SEVERITY_LABELS  # re-exported for the views
+from perfeval.display import fmt_change, fmt_num, fmt_pct
+
 #: cells longer than this many characters may wrap
 WRAP_AFTER = 12
 
@@ -28,32 +29,18 @@ table.perfeval-table tr.changed td { background: #FFF2CC; }
 """
 
 def num(x: object, places: int = 2) -> str:
-    """12.50 -> '12.5', 20.0 -> '20', NaN/None -> '—'."""
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    if not np.isfinite(value):
-        return "—"
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    """12.50 -> '12.5', 20.0 -> '20', NaN/None -> '—' (perfeval.display.fmt_num)."""
+    return fmt_num(x, places)
 
 
 def pct(x: object, places: int = 1) -> str:
-    """0.956 -> '95.6%'."""
-    try:
-        value = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if not np.isfinite(value) else f"{value * 100:.{places}f}%"
+    """0.956 -> '95.6%', 1.0 -> '100.0%' (decimals kept, so a column lines up)."""
+    return fmt_pct(x, places, trim=False)
 
 
 def signed(x: float, places: int = 2) -> str:
-    """A change: '+0.4', '−0.22', '0'."""
-    if x is None or not np.isfinite(x) or abs(x) < 0.5 * 10 ** -places:
-        return "0"
-    text = num(abs(x), places)
-    return f"+{text}" if x > 0 else f"−{text}"
+    """A change: '+0.4', '−0.22', '0' (perfeval.display.fmt_change)."""
+    return fmt_change(x, places)
 
 
 def delta_html(x: float, places: int = 2) -> str:

@@ -172,7 +172,7 @@ class PortfolioExplorer(Panel):
         self.shown = frame
         self.status.value = self._status_html(frame)
         self.table.value = _scroll(self.table_html(frame, self.rows.value), 460)
-        self.chart.value = plots.render(plots.portfolio_figure, frame)
+        self.chart.value = plots.render(plots.portfolio_figure, frame, grades=self.portfolio.grade_table)
         self.show_message("")
 
     def _status_html(self, frame: pd.DataFrame) -> str:
@@ -614,7 +614,8 @@ class RobustnessPanel(Panel):
         self.summary.value = self._summary_html(mc)
         self.grades.value = html_table(robustness.monte_carlo_table(mc), numeric=("抽样次数", "概率"))
         self.chart.value = plots.render(plots.monte_carlo_figure, mc.totals, mc.base_total,
-                                        ev.scheme.grade_bands, mc.spread)
+                                        ev.scheme.grade_bands, mc.spread,
+                                        {band.grade: band.colour for band in ev.scheme.grade_table})
 
     def _alternatives_html(self) -> str:
         if self.table is None:
@@ -631,7 +632,7 @@ class RobustnessPanel(Panel):
         return (f"<p>{mc.draws} 次抽样，权重 ±{mc.spread * 100:g}%：总分均值 {num(float(mc.totals.mean()))}，"
                 f"5%–95% 区间 {num(q[0.05])}–{num(q[0.95])}，最低 {num(float(mc.totals.min()))}，"
                 f"最高 {num(float(mc.totals.max()))}；保持「{mc.base_grade}」的概率 "
-                f"<b>{same * 100:.1f}%</b>。</p>")
+                f"<b>{pct(same)}</b>。</p>")
 
     def static_html(self) -> str:
         if self.monte_carlo is None:
