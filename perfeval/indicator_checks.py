@@ -48,7 +48,7 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
         content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
     for column in columns:
         values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
-        grouped = values.groupby(frame[group].map(plain_text)) if group and group in frame else values
+        grouped = values.groupby(unique_map(frame[group], plain_text)) if group and group in frame else values
         frame[column] = grouped.ffill().where(content | values.notna(), None)
     return frame
 
@@ -66,8 +66,8 @@ def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
     blank = {c: text[c] == "" for c in text}
     keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
     labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
-    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
-                                         for part in s.split("|"))).astype(bool)
+    total_row = unique_map(labels, lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                                 for part in s.split("|"))).astype(bool)
     note_row = pd.Series(False, index=keep.index)
     for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
         note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
@@ -162,8 +162,11 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     bad((text["level1"] != "") & level1.isna(), "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
     declared: dict[str, dict[str, tuple[float, int]]] = {}
     header_weight = split1.map(lambda t: t[1])
-    for i in header_weight[header_weight.notna() & level1.notna()].index:
-        declared.setdefault(keys[i], {}).setdefault(level1[i], (float(header_weight[i]), int(rows[i])))
+    marked = (header_weight.notna() & level1.notna()).to_numpy(dtype=bool)
+    for key, level, weight_, row in zip(keys.to_numpy(dtype=object)[marked], level1.to_numpy(dtype=object)[marked],
+                                        header_weight.to_numpy(dtype=object)[marked], rows.to_numpy()[marked],
+                                        strict=True):
+        declared.setdefault(key, {}).setdefault(level, (float(weight_), int(row)))
     level2 = unique_map(text["level2"], lambda v: split_weight(v)[0])
     level3 = unique_map(text["level3"], lambda v: split_weight(v)[0])
     name = text["name"].where(text["name"] != "", level3)

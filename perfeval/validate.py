@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from perfeval.cells import unique_map
@@ -31,7 +32,7 @@ from perfeval.sheet import (
     locate_table,
     read_workbook,
 )
-from perfeval.stated_checks import check_stated, narrative
+from perfeval.stated_checks import check_stated, narratives
 
 
 @dataclass
@@ -108,10 +109,21 @@ def _scheme_beside(method: str | None, workbook: Path) -> str | None:
 
 
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{key: rows of that key without the `_key` column}, one pass over the frame."""
-    body = frame.drop(columns="_key")
-    return {k: body.take(idx).reset_index(drop=True)
-            for k, idx in frame.groupby("_key", sort=False).indices.items()}
+    """{key: rows of that key without the `_key` column, in their order}: one stable sort by key, then a
+    slice per key (no per-key gather)."""
+    if frame.empty:
+        return {}
+    codes, uniques = pd.factorize(frame["_key"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    body = frame.drop(columns="_key").take(order)
+    body.index = pd.RangeIndex(len(body))
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    out: dict[str, pd.DataFrame] = {}
+    for k, start, stop in zip(uniques, bounds[:-1], bounds[1:], strict=True):
+        part = body.iloc[start:stop]
+        part.index = pd.RangeIndex(stop - start)
+        out[k] = part
+    return out
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
@@ -209,14 +221,7 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
     known = {h[0] for h in heads}
     orphans = sorted(set(ind_keys[ind_keys != ""]) - known) if is_portfolio else []
 
-    def split(table: Table | None) -> dict[str, Table]:
-        if table is None:
-            return {}
-        keys = keys_of(table.frame)
-        return {k: Table(table.sheet, g, table.header_row, table.headers)
-                for k, g in table.frame.groupby(keys, sort=False)}
-
-    text_by = split(text_t)
+    text_by = narratives(text_t, keys_of(text_t.frame)) if text_t is not None else {}
     materials_by, ledger_problems = _materials(materials_t, file, keys_of, is_portfolio)
     ledger = "evidence" in ind.headers or materials_t is not None
     empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
@@ -239,7 +244,7 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             unit=info.get("unit") or "", year=info["year"], method=info.get("method") or chosen.name,
             scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
-            narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
+            narrative=text_by.get(key, {}), source=raw.path, sha256=raw.sha256, info=info["info"],
             # the ledger's own problems are warnings carried as findings (they never refuse a table)
             sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", [])),
                             *_panel_findings(panel_table, file, is_portfolio)), ledger=ledger,
