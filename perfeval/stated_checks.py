@@ -105,8 +105,8 @@ def narratives(table: Table | None, keys: pd.Series) -> dict[str, dict[str, str]
         return out
     frame = table.frame
     none = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    section = unique_map(frame["section"] if "section" in frame else none, plain_text).to_numpy(dtype=object)
-    content = unique_map(frame["content"] if "content" in frame else none, plain_text).to_numpy(dtype=object)
+    section = unique_map(frame.get("section", none), plain_text).to_numpy(dtype=object)
+    content = unique_map(frame.get("content", none), plain_text).to_numpy(dtype=object)
     for key, sec, text in zip(keys.to_numpy(dtype=object), section, content, strict=True):
         if sec and text:
             sections = out.setdefault(key, {})

@@ -6,7 +6,7 @@ The checks live beside this module, one per sheet: `info_sheet` (项目信息), 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -369,6 +369,43 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     return out
 
 
+#: the projects of the last few workbooks `load_project(path, project_id=…)` read, keyed by the file's identity
+#: (path, inode, size, modification time) and the scheme asked for: a batch taking the projects of one portfolio
+#: workbook one by one reads and validates it once per process, not once per project
+_READS_CACHE: OrderedDict[tuple, list[ProjectRead]] = OrderedDict()
+_READS_CACHE_SIZE = 4
+
+
+def _portfolio_reads(path: str | Path, scheme: str | Path | Scheme | None, strict: bool) -> list[ProjectRead]:
+    """`read_projects(path, scheme, strict=strict)`, kept while the file is unchanged (a changed file, by size,
+    inode or modification time, is read again). A `Scheme` object is not a key: then the file is read each time."""
+    file = Path(path)
+    if not (scheme is None or isinstance(scheme, str | Path)) or not file.is_file():
+        return read_projects(path, scheme, strict=strict)
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, _scheme_key(scheme), strict)
+    reads = _READS_CACHE.get(key)
+    if reads is None:
+        reads = read_projects(path, scheme, strict=strict)
+        _READS_CACHE[key] = reads
+        while len(_READS_CACHE) > _READS_CACHE_SIZE:
+            _READS_CACHE.popitem(last=False)
+    else:
+        _READS_CACHE.move_to_end(key)
+    return reads
+
+
+def _scheme_key(scheme: str | Path | None) -> tuple | None:
+    """A scheme id as given; a scheme file also by its identity (an edited scheme file is read again)."""
+    if scheme is None:
+        return None
+    file = Path(scheme)
+    if file.is_file():
+        stat = file.stat()
+        return str(file.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns
+    return (str(scheme),)
+
+
 def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
                  project_id: str | None = None, *, strict: bool = False, field_data: bool = True) -> Project:
     """The one project in a workbook or CSV set (or, in a portfolio workbook, the one whose
@@ -376,13 +413,13 @@ def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
     (with `strict`, auditable problems such as weights that do not match the scheme refuse it too).
     `field_data`: merge the expert sheets and survey kept beside it (`perfeval.field_data`)."""
     if project_id:
-        all_reads = read_projects(path, scheme, strict=strict)
+        all_reads = _portfolio_reads(path, scheme, strict)
         reads = [r for r in all_reads if r.key == str(project_id)]
         if not reads:
             raise SheetError([Problem(str(path), "项目信息", None, "项目编号", str(project_id),
                                       "文件中没有该项目编号的项目")])
         if reads[0].project is None:
-            raise SheetError(reads[0].problems)
+            raise SheetError(list(reads[0].problems))
         if not field_data:
             return reads[0].project
         from perfeval.field_data import field_data_for, with_field_data
