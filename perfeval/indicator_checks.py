@@ -19,8 +19,8 @@ from perfeval.rules import (
     RULES_NEEDING_ACTUAL,
     RULES_NEEDING_TARGET,
     classify_text,
-    infer_rule,
     resolve_method,
+    rule_of,
 )
 from perfeval.scheme import Scheme
 from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
@@ -181,7 +181,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     bad(t_kind == "invalid", "target", INVALID_TARGET)
     bad(a_kind == "invalid", "actual", INVALID_ACTUAL)
     combos = pd.Series(list(zip(name, level3, text["target"], text["actual"], strict=True)), index=name.index)
-    inferred = unique_map(combos, lambda k: infer_rule(k[0], k[1], parse_value(k[2]), parse_value(k[3])))
+    inferred = unique_map(combos, lambda k: rule_of(*k))
     rule = method.where(method.notna() & (method != "!"), inferred)
     bad(rule.isin(RULES_NEEDING_TARGET) & (t_kind == "empty"), "target",
         lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")
