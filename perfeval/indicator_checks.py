@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from perfeval.cells import cell_number, unique_map, unreadable_cells
@@ -59,7 +60,7 @@ NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说�
                       r"数据来源|资料来源|单位盖章|盖章)\s*\d*\s*[：:]")
 
 
-def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
+def _table_rows(text: dict[str, pd.Series], keys: pd.Series, one_project_per_key: bool = False) -> pd.Series:
     """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
     (合计/小计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends
     at the first total row or note after which no indicator row carries a weight."""
@@ -72,7 +73,13 @@ def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
     for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
         note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
     keep &= ~total_row & ~note_row
-    if len(keep) and keys.nunique() <= 1:
+    if len(keep) and one_project_per_key:  # many one-project tables at once: each ends on its own
+        position = keys.groupby(keys, sort=False).cumcount()
+        last_weight = position.where(~blank["weight"] & keep).groupby(keys, sort=False).transform("max")
+        after = (total_row | note_row) & (position > last_weight.fillna(-1))
+        first_end = position.where(after).groupby(keys, sort=False).transform("min")
+        keep &= ~(position >= first_end.fillna(np.inf))
+    elif len(keep) and keys.nunique() <= 1:
         position = pd.Series(range(len(keep)), index=keep.index)
         weighted = position[~blank["weight"] & keep]
         last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
@@ -121,8 +128,12 @@ class CheckedIndicators:
     declared: dict[str, dict[str, tuple[float, int]]]  # key -> level -> (weight in header, row)
 
 
-def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -> CheckedIndicators:
-    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows)."""
+def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *,
+                     one_project_per_key: bool = False) -> CheckedIndicators:
+    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows).
+
+    `one_project_per_key`: the rows are many one-project tables (each key one workbook), each ending at its own
+    first total row or note after its last weighted row, as a one-project table does alone."""
     sheet, frame = table.sheet, table.frame
     n = len(frame)
 
@@ -132,7 +143,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c not in ("project_id", *LEDGER)}
     for c in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
         text[c] = unique_map(raw(c).astype(object).where(raw(c).notna(), None), plain_text)
-    keep = _table_rows(text, keys)
+    keep = _table_rows(text, keys, one_project_per_key)
     frame, keys = frame[keep], keys[keep]
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)

@@ -95,3 +95,34 @@ def test_narratives_of_many_projects_in_one_pass() -> None:
     assert by_key == {"x": {"背景": "一\n二", "目标": "三"}, "y": {"背景": "五"}}
     assert narrative(table) == {"背景": "一\n二\n五", "目标": "三"}
     assert narrative(None) == {}
+
+
+def test_separate_workbooks_validated_together_read_as_one_by_one(tmp_path: Path) -> None:
+    """read_inputs validates one-project workbooks of one shape in one pass: every project, problem (located in
+    its own file, in the same order) and refusal is what reading each file alone gives."""
+    import subprocess
+    import sys
+
+    from perfeval.inputs import input_files
+    from perfeval.validate import read_inputs, read_projects
+
+    folder = tmp_path / "many"
+    subprocess.run([sys.executable, "-m", "perfeval.cli", "synth", "--projects", "16", "--broken-share", "0.5",
+                    "--out", str(folder)], check=True, capture_output=True, env={**os.environ,
+                                                                                  "PYTHONPATH": str(ROOT)})
+    files = input_files([folder, REFERENCE])
+    alone = []
+    for file in files:
+        try:
+            alone.extend(read_projects(file))
+        except SheetError as exc:
+            alone.append(validate.ProjectRead(file.stem, None, list(exc.problems)))
+    together = read_inputs(files)
+    assert [r.key for r in together] == [r.key for r in alone]
+    assert sum(r.project is None for r in together) >= 4  # the broken ones stay refused, each on its own
+    for a, b in zip(alone, together, strict=True):
+        assert a.problems == b.problems
+        assert (a.project is None) == (b.project is None)
+        if a.project is not None:
+            _same(a.project, b.project)
+            assert a.project.source == b.project.source
