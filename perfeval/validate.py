@@ -474,11 +474,23 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     be read); a file holding several projects takes only field data that names its project."""
     from collections import Counter
 
-    from perfeval.field_data import field_data_for, with_field_data
+    from perfeval.field_data import field_data_for, folder_index, with_field_data
 
     per_file = Counter(str(p.source) for p in projects)
+    bare: dict[str, bool] = {}  # source -> its folder holds no expert sheet and no survey mapping
+    folders: dict[Path, bool] = {}
+    for source in per_file:
+        if source != "None":
+            folder = Path(source).parent
+            if folder not in folders:
+                index = folder_index(folder.resolve())
+                folders[folder] = not index.experts and not index.mappings
+            bare[source] = folders[folder]
     out, problems = [], []
     for project in projects:
+        if bare.get(str(project.source), False):
+            out.append(project)
+            continue
         try:
             data = field_data_for(project, shared=per_file[str(project.source)] > 1)
             out.append(project if data.empty else with_field_data(project, data, scheme)[0])
