@@ -12,12 +12,14 @@ over_achievement, qualitative_unclassified, funding_breakdown, overspend.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from functools import lru_cache
 from itertools import groupby
 
 import numpy as np
 import pandas as pd
 
+from perfeval.cells import unique_map
 from perfeval.deviations import classify
 from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
 from perfeval.rules import round_scores
@@ -81,7 +83,16 @@ def _records(rows: pd.DataFrame, code: str, severity: str, message, where=_where
     if rows.empty:  # most checks find nothing; itertuples costs a column lookup each even then
         return []
     return [{"pidx": r.pidx, "code": code, "severity": severity, "message": message(r),
-             "where": where(r)} for r in rows.itertuples()]
+             "where": where(r)} for r in _tuples(rows)]
+
+
+def _tuples(rows: pd.DataFrame):
+    """What `rows.itertuples()` yields (Index first, then each column; names that are not identifiers become
+    _1, _2 …), from object arrays: iterating pandas' string arrays element by element is slow."""
+    fields = namedtuple("Row", ["Index", *map(str, rows.columns)], rename=True)
+    columns = [rows.index.to_numpy(dtype=object),
+               *(rows.iloc[:, j].to_numpy(dtype=object) for j in range(rows.shape[1]))]
+    return map(fields._make, zip(*columns, strict=True))
 
 
 def _written_places(value: float) -> int:
@@ -97,7 +108,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
     d = options.decimals
     stated = ind["stated_score"]
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
-    places = np.minimum(stated.map(_written_places).to_numpy(dtype=float), d)
+    places = np.minimum(unique_map(stated, _written_places).to_numpy(dtype=float), d)
     diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
     judged = (ind["rule"] == "qualitative").to_numpy()
     out += _records(
@@ -115,12 +126,12 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
                    f"计 {_fmt(r.score)} 分，请复核"))
 
     # units: target vs actual vs the unit the indicator's name declares
-    name_units = ind["name"].map(unit_in_name)
-    triples = list(zip(name_units, ind["target_unit"], ind["actual_unit"], strict=True))
-    clash = np.array([
-        any(unit_factor(x, y) is None for x, y in ((t, a), (n, t), (n, a)))
-        for n, t, a in triples
-    ], dtype=bool)
+    name_units = unique_map(ind["name"], unit_in_name)
+    triples = pd.Series(list(zip(name_units, ind["target_unit"], ind["actual_unit"], strict=True)),
+                        index=ind.index, dtype=object)
+    clash = unique_map(triples, lambda k: any(unit_factor(x, y) is None
+                                              for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))))
+    clash = clash.to_numpy(dtype=bool)
     rows = ind.assign(name_unit=name_units)[clash]
     out += _records(rows, "unit_mismatch", "warning", lambda r: (
         f"指标「{r.name}」单位不一致："
@@ -132,8 +143,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
     label = ind["level2"].fillna("") + ind["level3"].fillna("") + ind["name"]
     in_cost_group = (ind["level2"].fillna("") + ind["level3"].fillna("")).str.contains("成本")
     # a money unit alone does not make a cost: 项目收入≥500万元 and 带动增收≥200万元 are floors
-    is_cost = (in_cost_group | ind["name"].map(lambda s: any(w in s for w in COST_WORDS))) \
-        & ~label.map(lambda s: any(w in s for w in INCOME_WORDS)) & ~ind["name"].str.contains("率")
+    is_cost = (in_cost_group | unique_map(ind["name"], lambda s: any(w in s for w in COST_WORDS)).astype(bool)) \
+        & ~unique_map(label, lambda s: any(w in s for w in INCOME_WORDS)).astype(bool) \
+        & ~ind["name"].str.contains("率")
     cost_floor = is_cost & ind["target_op"].isin(["≥", ">"]) & ind["rule"].isin(["positive", "exact"])
     rows = ind[cost_floor]
 
@@ -143,7 +155,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
                 f"按所写的「{r.target_op}」计 {_fmt(r.score)} 分；若按上限计为 {_fmt(alt)} 分")
 
     out += _records(rows, "suspicious_operator", "warning", cost_message)
-    floor = label.map(lambda s: any(w in s for w in FLOOR_WORDS)) & ind["target_op"].isin(["≤", "<"])
+    floor = unique_map(label, lambda s: any(w in s for w in FLOOR_WORDS)).astype(bool) \
+        & ind["target_op"].isin(["≤", "<"])
     out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"))
 

@@ -57,6 +57,18 @@ def unreadable_cells(frame: pd.DataFrame, columns, numeric=()) -> dict[tuple[obj
 
 def unique_map(series: pd.Series, func) -> pd.Series:
     """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
-    uniques = pd.unique(series.to_numpy(dtype=object))
-    table = {u: func(u) for u in uniques}
-    return pd.Series([table[v] for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
+    values = series.to_numpy(dtype=object)
+    table = {u: func(u) for u in pd.unique(values)}
+    get = table.get
+    out = [get(v, _MISSING) for v in values]
+    if any(r is _MISSING for r in out):  # NaN is not equal to itself: a NaN object other than the key misses
+        nan: list = []
+        for i, (v, r) in enumerate(zip(values, out, strict=True)):
+            if r is _MISSING:
+                if v != v and not nan:
+                    nan.append(func(v))
+                out[i] = nan[0] if v != v else func(v)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+_MISSING = object()

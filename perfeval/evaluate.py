@@ -15,8 +15,8 @@ from perfeval.audit import audit
 from perfeval.budget import Budget, rates
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.model import Project
-from perfeval.notation import normalise, parse_series, parse_value, split_magnitude, unit_factor, unit_in_name
-from perfeval.rules import RULE_LABELS, infer_rule, round_scores, score_frame
+from perfeval.notation import normalise, parse_series, split_magnitude, unit_factor, unit_in_name
+from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.understood import for_evaluation
 
@@ -221,7 +221,7 @@ def _rules(frame: pd.DataFrame) -> np.ndarray:
     need = np.flatnonzero(explicit == "")
     keys = list(zip(frame["name"].to_numpy()[need], frame["level3"].to_numpy()[need],
                     frame["target"].to_numpy()[need], frame["actual"].to_numpy()[need], strict=True))
-    inferred = {k: infer_rule(k[0], k[1], parse_value(k[2]), parse_value(k[3])) for k in set(keys)}
+    inferred = {k: rule_of(*k) for k in set(keys)}  # validation inferred them: cached
     rules[need] = [inferred[k] for k in keys]
     return rules
 

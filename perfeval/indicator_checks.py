@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from perfeval.cells import cell_number, unique_map, unreadable_cells
@@ -19,8 +20,8 @@ from perfeval.rules import (
     RULES_NEEDING_ACTUAL,
     RULES_NEEDING_TARGET,
     classify_text,
-    infer_rule,
     resolve_method,
+    rule_of,
 )
 from perfeval.scheme import Scheme
 from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
@@ -48,7 +49,7 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
         content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
     for column in columns:
         values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
-        grouped = values.groupby(frame[group].map(plain_text)) if group and group in frame else values
+        grouped = values.groupby(unique_map(frame[group], plain_text)) if group and group in frame else values
         frame[column] = grouped.ffill().where(content | values.notna(), None)
     return frame
 
@@ -59,20 +60,26 @@ NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说�
                       r"数据来源|资料来源|单位盖章|盖章)\s*\d*\s*[：:]")
 
 
-def _table_rows(text: dict[str, pd.Series], keys: pd.Series) -> pd.Series:
+def _table_rows(text: dict[str, pd.Series], keys: pd.Series, one_project_per_key: bool = False) -> pd.Series:
     """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
     (合计/小计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends
     at the first total row or note after which no indicator row carries a weight."""
     blank = {c: text[c] == "" for c in text}
     keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
     labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
-    total_row = labels.map(lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
-                                         for part in s.split("|"))).astype(bool)
+    total_row = unique_map(labels, lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
+                                                 for part in s.split("|"))).astype(bool)
     note_row = pd.Series(False, index=keep.index)
     for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
         note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
     keep &= ~total_row & ~note_row
-    if len(keep) and keys.nunique() <= 1:
+    if len(keep) and one_project_per_key:  # many one-project tables at once: each ends on its own
+        position = keys.groupby(keys, sort=False).cumcount()
+        last_weight = position.where(~blank["weight"] & keep).groupby(keys, sort=False).transform("max")
+        after = (total_row | note_row) & (position > last_weight.fillna(-1))
+        first_end = position.where(after).groupby(keys, sort=False).transform("min")
+        keep &= ~(position >= first_end.fillna(np.inf))
+    elif len(keep) and keys.nunique() <= 1:
         position = pd.Series(range(len(keep)), index=keep.index)
         weighted = position[~blank["weight"] & keep]
         last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
@@ -121,8 +128,12 @@ class CheckedIndicators:
     declared: dict[str, dict[str, tuple[float, int]]]  # key -> level -> (weight in header, row)
 
 
-def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -> CheckedIndicators:
-    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows)."""
+def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *,
+                     one_project_per_key: bool = False) -> CheckedIndicators:
+    """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows).
+
+    `one_project_per_key`: the rows are many one-project tables (each key one workbook), each ending at its own
+    first total row or note after its last weighted row, as a one-project table does alone."""
     sheet, frame = table.sheet, table.frame
     n = len(frame)
 
@@ -132,7 +143,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c not in ("project_id", *LEDGER)}
     for c in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
         text[c] = unique_map(raw(c).astype(object).where(raw(c).notna(), None), plain_text)
-    keep = _table_rows(text, keys)
+    keep = _table_rows(text, keys, one_project_per_key)
     frame, keys = frame[keep], keys[keep]
     text = {c: v[keep] for c, v in text.items()}
     rows = frame["row"].astype(int)
@@ -162,8 +173,11 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     bad((text["level1"] != "") & level1.isna(), "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
     declared: dict[str, dict[str, tuple[float, int]]] = {}
     header_weight = split1.map(lambda t: t[1])
-    for i in header_weight[header_weight.notna() & level1.notna()].index:
-        declared.setdefault(keys[i], {}).setdefault(level1[i], (float(header_weight[i]), int(rows[i])))
+    marked = (header_weight.notna() & level1.notna()).to_numpy(dtype=bool)
+    for key, level, weight_, row in zip(keys.to_numpy(dtype=object)[marked], level1.to_numpy(dtype=object)[marked],
+                                        header_weight.to_numpy(dtype=object)[marked], rows.to_numpy()[marked],
+                                        strict=True):
+        declared.setdefault(key, {}).setdefault(level, (float(weight_), int(row)))
     level2 = unique_map(text["level2"], lambda v: split_weight(v)[0])
     level3 = unique_map(text["level3"], lambda v: split_weight(v)[0])
     name = text["name"].where(text["name"] != "", level3)
@@ -178,7 +192,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series) -
     bad(t_kind == "invalid", "target", INVALID_TARGET)
     bad(a_kind == "invalid", "actual", INVALID_ACTUAL)
     combos = pd.Series(list(zip(name, level3, text["target"], text["actual"], strict=True)), index=name.index)
-    inferred = unique_map(combos, lambda k: infer_rule(k[0], k[1], parse_value(k[2]), parse_value(k[3])))
+    inferred = unique_map(combos, lambda k: rule_of(*k))
     rule = method.where(method.notna() & (method != "!"), inferred)
     bad(rule.isin(RULES_NEEDING_TARGET) & (t_kind == "empty"), "target",
         lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")

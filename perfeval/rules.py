@@ -8,11 +8,13 @@ many projects at once — nothing here loops over rows.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
 from perfeval.deadline import read_status
-from perfeval.notation import Measure, normalise
+from perfeval.notation import Measure, normalise, parse_value
 from perfeval.scheme import QualitativeScale, ScoringOptions
 
 #: rule id -> Chinese name shown to users
@@ -90,6 +92,14 @@ def infer_rule(name: str, level3: str, target: Measure, actual: Measure) -> str:
     if actual.kind == "checklist":
         return "checklist"
     return "manual"
+
+
+@lru_cache(maxsize=1 << 16)
+def rule_of(name: str, level3: str, target: str, actual: str) -> str:
+    """The inferred rule of an indicator written as these texts (name, 三级指标, 指标值, 实际完成值): worked out once
+    per distinct combination in a process, so validation infers it and scoring takes the same answer; an
+    edited target or actual (a what-if) is a different combination and is inferred afresh."""
+    return infer_rule(name, level3, parse_value(target), parse_value(actual))
 
 
 def classify_text(text: str, target_text: str, scale: QualitativeScale) -> str | None:

@@ -91,11 +91,24 @@ def check_stated(table: Table, file: str, scheme: Scheme,
 
 
 def narrative(table: Table | None) -> dict[str, str]:
-    sections: dict[str, str] = {}
+    """The 文字 sheet's sections (a repeated section's contents joined by line breaks)."""
     if table is None:
-        return sections
-    for row in table.frame.to_dict(orient="records"):
-        section, content = plain_text(row.get("section")), plain_text(row.get("content"))
-        if section and content:
-            sections[section] = f"{sections[section]}\n{content}" if section in sections else content
-    return sections
+        return {}
+    keys = pd.Series("", index=table.frame.index, dtype=object)
+    return narratives(table, keys).get("", {})
+
+
+def narratives(table: Table | None, keys: pd.Series) -> dict[str, dict[str, str]]:
+    """The 文字 sheet's sections of many projects (`keys`: each row's project key), in one pass."""
+    out: dict[str, dict[str, str]] = {}
+    if table is None:
+        return out
+    frame = table.frame
+    none = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    section = unique_map(frame.get("section", none), plain_text).to_numpy(dtype=object)
+    content = unique_map(frame.get("content", none), plain_text).to_numpy(dtype=object)
+    for key, sec, text in zip(keys.to_numpy(dtype=object), section, content, strict=True):
+        if sec and text:
+            sections = out.setdefault(key, {})
+            sections[sec] = f"{sections[sec]}\n{text}" if sec in sections else text
+    return out

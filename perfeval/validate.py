@@ -6,11 +6,12 @@ The checks live beside this module, one per sheet: `info_sheet` (项目信息), 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from perfeval.cells import unique_map
@@ -31,7 +32,7 @@ from perfeval.sheet import (
     locate_table,
     read_workbook,
 )
-from perfeval.stated_checks import check_stated, narrative
+from perfeval.stated_checks import check_stated, narratives
 
 
 @dataclass
@@ -108,10 +109,21 @@ def _scheme_beside(method: str | None, workbook: Path) -> str | None:
 
 
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{key: rows of that key without the `_key` column}, one pass over the frame."""
-    body = frame.drop(columns="_key")
-    return {k: body.take(idx).reset_index(drop=True)
-            for k, idx in frame.groupby("_key", sort=False).indices.items()}
+    """{key: rows of that key without the `_key` column, in their order}: one stable sort by key, then a
+    slice per key (no per-key gather)."""
+    if frame.empty:
+        return {}
+    codes, uniques = pd.factorize(frame["_key"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    body = frame.drop(columns="_key").take(order)
+    body.index = pd.RangeIndex(len(body))
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    out: dict[str, pd.DataFrame] = {}
+    for k, start, stop in zip(uniques, bounds[:-1], bounds[1:], strict=True):
+        part = body.iloc[start:stop]
+        part.index = pd.RangeIndex(stop - start)
+        out[k] = part
+    return out
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
@@ -132,6 +144,40 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *
 
 def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> list[ProjectRead]:
     """perfeval's own layout (项目信息 / 指标 / 报告数值 / 文字, or a portfolio of them)."""
+    prepared = _prepare(raw, scheme)
+    _check_batch([prepared])
+    return _finish(prepared)
+
+
+@dataclass
+class _Prepared:
+    """One workbook in perfeval's own layout, its tables located and its 项目信息 read, before the row checks."""
+
+    raw: RawWorkbook
+    ind: Table
+    info_sheet: str
+    is_portfolio: bool
+    heads: list  # (key, info, problems, scheme | None)
+    stated_t: Table | None
+    text_t: Table | None
+    materials_t: Table | None
+    panel_table: pd.DataFrame | None
+    ind_frame: pd.DataFrame | None = None  # merged cells filled down (set by `_check_batch`)
+    ind_keys: pd.Series | None = None
+    checked: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stated_by: dict[str, pd.DataFrame] = field(default_factory=dict)
+    row_problems: dict[str, list[Problem]] = field(default_factory=dict)
+
+    def keys_of(self, frame: pd.DataFrame) -> pd.Series:
+        if not self.is_portfolio:
+            return pd.Series(self.heads[0][0] if self.heads else "", index=frame.index, dtype=object)
+        if "project_id" not in frame:
+            return pd.Series("", index=frame.index, dtype=object)
+        return unique_map(frame["project_id"], plain_text)
+
+
+def _prepare(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> _Prepared:
+    """The tables located and every project's 项目信息 read and its scheme chosen. Raises SheetError."""
     file = str(raw.path)
     problems: list[Problem] = []
     ind = _table(raw, "指标", INDICATOR_HEADERS, problems, required=True)
@@ -158,9 +204,6 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
     text_t = _table(raw, "文字", NARRATIVE_HEADERS, problems, required=False)
     materials_t = _table(raw, "佐证材料", MATERIAL_HEADERS, problems, required=False)
     panel_table = _panel_table(raw)
-
-    ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
-                              "project_id" if is_portfolio else None)
     heads = []  # (key, info, problems, scheme | None)
     for rec in records:
         p: list[Problem] = []
@@ -173,55 +216,119 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
                              str(exc)))
             chosen = None
         heads.append((key, info, p, chosen))
+    return _Prepared(raw, ind, info_sheet, is_portfolio, heads, stated_t, text_t, materials_t, panel_table)
 
-    def keys_of(frame: pd.DataFrame) -> pd.Series:
-        if not is_portfolio:
-            return pd.Series(heads[0][0] if heads else "", index=frame.index, dtype=object)
-        if "project_id" not in frame:
-            return pd.Series("", index=frame.index, dtype=object)
-        return unique_map(frame["project_id"], plain_text)
 
-    ind_keys = keys_of(ind_frame)
-    stated_keys = keys_of(stated_t.frame) if stated_t is not None else None
-    checked: dict[str, pd.DataFrame] = {}
-    stated_by: dict[str, pd.DataFrame] = {}
-    row_problems: dict[str, list[Problem]] = {}
+#: joins a workbook's position in a batch and a project key into one key (never in a cell: a control character)
+_BATCH_SEP = "\x1f"
+
+
+def _check_batch(batch: list[_Prepared]) -> None:
+    """The row checks of many workbooks: a portfolio on its own; one-project workbooks whose 指标 sheets share
+    sheet name, headers, columns and scheme checked together in one vectorised pass (each keeps its own
+    problems, located in its own file)."""
+    groups: dict[tuple, list[_Prepared]] = {}
+    for prep in batch:
+        chosen = prep.heads[0][3] if len(prep.heads) == 1 else None
+        if prep.is_portfolio or chosen is None:
+            _check_one(prep)
+            continue
+        ind = prep.ind
+        shape = (id(chosen), ind.sheet, ind.header_row, tuple(ind.headers.items()), tuple(ind.frame.columns))
+        groups.setdefault(shape, []).append(prep)
+    for members in groups.values():
+        if len(members) == 1:
+            _check_one(members[0])
+        else:
+            _check_singles(members)
+
+
+def _check_one(prep: _Prepared) -> None:
+    """The row checks of one workbook (each scheme its projects use)."""
+    file, ind, stated_t = str(prep.raw.path), prep.ind, prep.stated_t
+    prep.ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
+                                  "project_id" if prep.is_portfolio else None)
+    ind_keys = prep.ind_keys = prep.keys_of(prep.ind_frame)
+    stated_keys = prep.keys_of(stated_t.frame) if stated_t is not None else None
     by_scheme: dict[int, tuple[Scheme, set[str]]] = {}
-    for key, _, _, chosen in heads:
+    for key, _, _, chosen in prep.heads:
         if chosen is not None:
             by_scheme.setdefault(id(chosen), (chosen, set()))[1].add(key)
     for chosen, members in by_scheme.values():
         mask = ind_keys.isin(members)
-        result = check_indicators(Table(ind.sheet, ind_frame[mask], ind.header_row, ind.headers), file, chosen,
-                                   ind_keys[mask])
+        result = check_indicators(Table(ind.sheet, prep.ind_frame[mask], ind.header_row, ind.headers), file,
+                                  chosen, ind_keys[mask])
         found = result.problems + check_weights(result.frame, file, ind.sheet, chosen, result.declared,
                                                  ind.headers.get("weight", "分值"))
-        checked.update(_split_by_key(result.frame))
+        prep.checked.update(_split_by_key(result.frame))
         if stated_t is not None and stated_keys is not None:
-            smask = stated_keys.isin(members)
-            stated_frame, stated_problems = check_stated(
-                Table(stated_t.sheet, stated_t.frame[smask], stated_t.header_row, stated_t.headers), file, chosen,
-                stated_keys[smask])
-            found += stated_problems
-            stated_by.update(_split_by_key(stated_frame))
+            found += _stated_of(prep, stated_t.frame, stated_keys, members, chosen)
         for k, problem in found:
-            row_problems.setdefault(k, []).append(problem)
-    known = {h[0] for h in heads}
+            prep.row_problems.setdefault(k, []).append(problem)
+
+
+def _stated_of(prep: _Prepared, frame: pd.DataFrame, keys: pd.Series, members: set[str],
+               chosen: Scheme) -> list[tuple[str, Problem]]:
+    stated_t = prep.stated_t
+    assert stated_t is not None
+    smask = keys.isin(members)
+    stated_frame, stated_problems = check_stated(
+        Table(stated_t.sheet, frame[smask], stated_t.header_row, stated_t.headers), str(prep.raw.path), chosen,
+        keys[smask])
+    prep.stated_by.update(_split_by_key(stated_frame))
+    return stated_problems
+
+
+def _check_singles(members: list[_Prepared]) -> None:
+    """One-project workbooks of one shape checked as one table keyed by (position, project key); each problem is
+    then located in its own file."""
+    ind, chosen = members[0].ind, members[0].heads[0][3]
+    keys = [f"{n}{_BATCH_SEP}{prep.heads[0][0]}" for n, prep in enumerate(members)]
+    sizes = [len(prep.ind.frame) for prep in members]
+    frame = pd.concat([prep.ind.frame for prep in members], ignore_index=True)
+    frame["_batch"] = np.repeat(np.asarray(keys, dtype=object), sizes)
+    filled = ffill_merged(frame, ("level1", "level2", "level3"), "_batch")
+    batch_keys = filled.pop("_batch")
+    result = check_indicators(Table(ind.sheet, filled, ind.header_row, ind.headers), "", chosen, batch_keys,
+                              one_project_per_key=True)
+    found = result.problems + check_weights(result.frame, "", ind.sheet, chosen, result.declared,
+                                             ind.headers.get("weight", "分值"))
+    checked = _split_by_key(result.frame)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    for n, (prep, key) in enumerate(zip(members, keys, strict=True)):
+        own = prep.heads[0][0]
+        part = filled.iloc[bounds[n]:bounds[n + 1]]
+        prep.ind_frame = part.set_axis(prep.ind.frame.index)
+        prep.ind_keys = pd.Series(own, index=prep.ind.frame.index, dtype=object)
+        if key in checked:
+            prep.checked[own] = checked[key]
+    files = [str(prep.raw.path) for prep in members]
+    for key, problem in found:
+        n, own = key.split(_BATCH_SEP, 1)
+        members[int(n)].row_problems.setdefault(own, []).append(replace(problem, file=files[int(n)]))
+    for prep in members:
+        if prep.stated_t is not None:
+            stated_keys = prep.keys_of(prep.stated_t.frame)
+            for k, problem in _stated_of(prep, prep.stated_t.frame, stated_keys, {prep.heads[0][0]}, chosen):
+                prep.row_problems.setdefault(k, []).append(problem)
+
+
+def _finish(prep: _Prepared) -> list[ProjectRead]:
+    """Each project of a checked workbook: its `Project`, or its problems when refused."""
+    raw, ind, is_portfolio, info_sheet = prep.raw, prep.ind, prep.is_portfolio, prep.info_sheet
+    file = str(raw.path)
+    ind_frame, ind_keys = prep.ind_frame, prep.ind_keys
+    assert ind_frame is not None and ind_keys is not None
+    checked, stated_by, row_problems = prep.checked, prep.stated_by, prep.row_problems
+    known = {h[0] for h in prep.heads}
     orphans = sorted(set(ind_keys[ind_keys != ""]) - known) if is_portfolio else []
-
-    def split(table: Table | None) -> dict[str, Table]:
-        if table is None:
-            return {}
-        keys = keys_of(table.frame)
-        return {k: Table(table.sheet, g, table.header_row, table.headers)
-                for k, g in table.frame.groupby(keys, sort=False)}
-
-    text_by = split(text_t)
-    materials_by, ledger_problems = _materials(materials_t, file, keys_of, is_portfolio)
+    text_t, materials_t, panel_table = prep.text_t, prep.materials_t, prep.panel_table
+    text_by = narratives(text_t, prep.keys_of(text_t.frame)) if text_t is not None else {}
+    materials_by, ledger_problems = _materials(materials_t, file, prep.keys_of, is_portfolio)
     ledger = "evidence" in ind.headers or materials_t is not None
     empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
     reads: list[ProjectRead] = []
-    for key, info, p, chosen in heads:
+    for key, info, p, chosen in prep.heads:
         if chosen is None:
             reads.append(ProjectRead(key, None, p))
             continue
@@ -239,7 +346,7 @@ def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | Non
             unit=info.get("unit") or "", year=info["year"], method=info.get("method") or chosen.name,
             scheme_id=chosen.spec, budget=info["budget"], allocated=info["allocated"],
             spent=info["spent"], funding=info["funding"], indicators=indicators, stated=stated,
-            narrative=narrative(text_by.get(key)), source=raw.path, sha256=raw.sha256, info=info["info"],
+            narrative=text_by.get(key, {}), source=raw.path, sha256=raw.sha256, info=info["info"],
             # the ledger's own problems are warnings carried as findings (they never refuse a table)
             sheet_findings=(*p, *ledger_problems.get(key, ledger_problems.get("", [])),
                             *_panel_findings(panel_table, file, is_portfolio)), ledger=ledger,
@@ -275,12 +382,30 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
         raise SheetError([Problem(folders, None, None, None, None,
                                   "没有找到指标表（.xlsx、.xlsm 或 .csv）")])
     reads: list[ProjectRead] = []
+    for start in range(0, len(files), _BATCH_FILES):
+        reads.extend(_read_files(files[start:start + _BATCH_FILES], scheme, strict))
+    return reads
+
+
+#: workbooks validated together by `read_inputs` (bounds the memory a batch of one-project workbooks holds)
+_BATCH_FILES = 2000
+
+
+def _read_files(files: list[Path], scheme: str | Path | Scheme | None, strict: bool) -> list[ProjectRead]:
+    """What `read_projects` gives for each file, in order, the one-project workbooks of one shape validated in
+    one pass (`_check_batch`)."""
+    from perfeval.layouts import read_layout  # the layouts build on this module
+
+    done: list[list[ProjectRead] | _Prepared] = []
     for file in files:
         try:
-            reads.extend(read_projects(file, scheme, strict=strict))
+            raw = read_workbook(file)
+            other = read_layout(raw, scheme)
+            done.append(settle(other, strict) if other is not None else _prepare(raw, scheme))
         except SheetError as exc:
-            reads.append(ProjectRead(file.stem, None, list(exc.problems)))
-    return reads
+            done.append([ProjectRead(file.stem, None, list(exc.problems))])
+    _check_batch([d for d in done if isinstance(d, _Prepared)])
+    return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
 
 
 def _panel_table(raw: RawWorkbook) -> pd.DataFrame | None:
@@ -349,11 +474,23 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     be read); a file holding several projects takes only field data that names its project."""
     from collections import Counter
 
-    from perfeval.field_data import field_data_for, with_field_data
+    from perfeval.field_data import field_data_for, folder_index, with_field_data
 
     per_file = Counter(str(p.source) for p in projects)
+    bare: dict[str, bool] = {}  # source -> its folder holds no expert sheet and no survey mapping
+    folders: dict[Path, bool] = {}
+    for source in per_file:
+        if source != "None":
+            folder = Path(source).parent
+            if folder not in folders:
+                index = folder_index(folder.resolve())
+                folders[folder] = not index.experts and not index.mappings
+            bare[source] = folders[folder]
     out, problems = [], []
     for project in projects:
+        if bare.get(str(project.source), False):
+            out.append(project)
+            continue
         try:
             data = field_data_for(project, shared=per_file[str(project.source)] > 1)
             out.append(project if data.empty else with_field_data(project, data, scheme)[0])
@@ -364,6 +501,43 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     return out
 
 
+#: the projects of the last few workbooks `load_project(path, project_id=…)` read, keyed by the file's identity
+#: (path, inode, size, modification time) and the scheme asked for: a batch taking the projects of one portfolio
+#: workbook one by one reads and validates it once per process, not once per project
+_READS_CACHE: OrderedDict[tuple, list[ProjectRead]] = OrderedDict()
+_READS_CACHE_SIZE = 4
+
+
+def _portfolio_reads(path: str | Path, scheme: str | Path | Scheme | None, strict: bool) -> list[ProjectRead]:
+    """`read_projects(path, scheme, strict=strict)`, kept while the file is unchanged (a changed file, by size,
+    inode or modification time, is read again). A `Scheme` object is not a key: then the file is read each time."""
+    file = Path(path)
+    if not (scheme is None or isinstance(scheme, str | Path)) or not file.is_file():
+        return read_projects(path, scheme, strict=strict)
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, _scheme_key(scheme), strict)
+    reads = _READS_CACHE.get(key)
+    if reads is None:
+        reads = read_projects(path, scheme, strict=strict)
+        _READS_CACHE[key] = reads
+        while len(_READS_CACHE) > _READS_CACHE_SIZE:
+            _READS_CACHE.popitem(last=False)
+    else:
+        _READS_CACHE.move_to_end(key)
+    return reads
+
+
+def _scheme_key(scheme: str | Path | None) -> tuple | None:
+    """A scheme id as given; a scheme file also by its identity (an edited scheme file is read again)."""
+    if scheme is None:
+        return None
+    file = Path(scheme)
+    if file.is_file():
+        stat = file.stat()
+        return str(file.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns
+    return (str(scheme),)
+
+
 def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
                  project_id: str | None = None, *, strict: bool = False, field_data: bool = True) -> Project:
     """The one project in a workbook or CSV set (or, in a portfolio workbook, the one whose
@@ -371,13 +545,13 @@ def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
     (with `strict`, auditable problems such as weights that do not match the scheme refuse it too).
     `field_data`: merge the expert sheets and survey kept beside it (`perfeval.field_data`)."""
     if project_id:
-        all_reads = read_projects(path, scheme, strict=strict)
+        all_reads = _portfolio_reads(path, scheme, strict)
         reads = [r for r in all_reads if r.key == str(project_id)]
         if not reads:
             raise SheetError([Problem(str(path), "项目信息", None, "项目编号", str(project_id),
                                       "文件中没有该项目编号的项目")])
         if reads[0].project is None:
-            raise SheetError(reads[0].problems)
+            raise SheetError(list(reads[0].problems))
         if not field_data:
             return reads[0].project
         from perfeval.field_data import field_data_for, with_field_data
