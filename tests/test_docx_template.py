@@ -467,7 +467,7 @@ def test_cli_report_on_the_example_template(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli_main(["report", str(REFERENCE), "--format", "docx", "--out", str(out),
                      "--docx-template", str(tpl.example_path())]) == 0
-    word = Document(str(out / "AKT2022-001.docx"))
+    word = Document(str(out / "2022" / "AKT2022-001" / "AKT2022-001.docx"))  # OUT/<年度>/<编号>/, as the batch
     assert word.paragraphs[2].text == tpl.EXAMPLE_FIRM
     assert tpl.EXAMPLE_FIRM in "".join(word.sections[-1].header._element.itertext())
     assert len(word.inline_shapes) == 3

@@ -204,7 +204,7 @@ def test_notebook_runs_and_exports_static_tables(tmp_path: Path, monkeypatch: py
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     shown = [o for o in outputs if o.output_type == "execute_result"]
-    assert len(shown) == 4 and all({WIDGET_VIEW, "text/html"} <= set(o.data) for o in shown)
+    assert len(shown) == 5 and all({WIDGET_VIEW, "text/html"} <= set(o.data) for o in shown)
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "98.94" in html and "工会社会化聘用人员社保缴费" in html and "保持「优」的概率" in html
     assert html.count("data:image/png;base64,") >= 3
