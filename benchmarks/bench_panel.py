@@ -46,7 +46,7 @@ def big_project(n: int) -> Project:
                 "name": f"{level}指标{i + 1}", "weight": 100 * share / count,
                 "target": "有效提升" if qualitative else "", "actual": "有效提升" if qualitative else "按要求完成",
                 "method": "" if qualitative else "manual", "stated_score": np.nan, "deduction": 0.0,
-                "deduction_reason": "", "reason": "", "measure": "",
+                "deduction_reason": "", "reason": "", "measure": "", "evidence": "", "data_source": "",
             })
     frame = pd.DataFrame(rows)
     frame.insert(0, "row", np.arange(2, len(frame) + 2))
