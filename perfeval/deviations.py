@@ -19,12 +19,12 @@ Works on the indicator frame of one project or of many at once (vectorised).
 
 from __future__ import annotations
 
-import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+
+from perfeval.display import half_up, signed_pct  # noqa: F401  (one formatter, re-exported here)
 
 FUNDS_RULES = ("execution", "arrival")
 #: words that mark a cost indicator (lower is better: a ceiling)
@@ -96,23 +96,3 @@ def deviating(ind: pd.DataFrame, decimals: int, funds: bool = False) -> pd.DataF
     return ind[keep].join(c[keep].drop(columns=[x for x in c.columns if x in ind.columns]))
 
 
-def half_up(x: float, places: int) -> str:
-    """`x` with `places` decimals rounded 四舍五入 as written in decimal (5.25 -> '5.3', not the
-    binary float's '5.2')."""
-    exact = Decimal(repr(round(x, 9)))
-    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def signed_pct(rate: object, places: int = 1) -> str:
-    """A signed 偏差率 as the report writes it, in the table and in the text alike:
-    -0.044 -> '-4.4%', 0.053 -> '+5.3%', 0 -> '0%', NaN -> '—'."""
-    try:
-        x = float(rate)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(x):
-        return "—"
-    text = half_up(abs(x) * 100, places).rstrip("0").rstrip(".")
-    if text in ("0", ""):
-        return "0%"
-    return ("+" if x > 0 else "-") + text + "%"

@@ -107,3 +107,11 @@ def test_views_format_through_display() -> None:
     assert summary.pct(1.0) == tables.pct(1.0) == "100.0%"
     assert _num(2.675) == ("2.68", repr(2.675)) and _num(None) == ("—", "")
     assert tables.signed(-0.22) == "−0.22"
+
+
+def test_deviations_use_the_one_formatter_and_keep_whole_percents() -> None:
+    """A whole-percent 偏差率 keeps its zeros (its copy in deviations.py once wrote −10% as −1%)."""
+    from perfeval import deviations
+
+    assert deviations.signed_pct is signed_pct
+    assert signed_pct(-0.10, 0) == "-10%" and signed_pct(0.20, 0) == "+20%" and signed_pct(0.053) == "+5.3%"
