@@ -132,8 +132,7 @@ def _build_from_project(job: dict, staging: Path, kernel_name: str | None, warm:
                         timeout: int | None) -> dict:
     """The report built from the project the batch's scan read (`job["project"]`, a snapshot): the sheet
     is not read again. A job without it (an older plan) reads its sheet."""
-    from perfeval.evaluate import evaluate
-    from perfeval.report.build import build
+    from perfeval.report.build import build_project
     from perfeval.report.docx_template import read_template
     from perfeval.report.notebook import kernel_name_of, notebook_path
     from perfeval.report.snapshot import project_from_dict
@@ -143,15 +142,16 @@ def _build_from_project(job: dict, staging: Path, kernel_name: str | None, warm:
         project = project_from_dict(job["project"])
     else:
         project = load_project(job["source"], job.get("scheme"), job.get("project_id"))
-    evaluation = evaluate(project, job.get("scheme"))
     extra = dict(job.get("extra_parameters") or {})
     template_path = extra.pop("docx_template", None)
     template = ((read_template(template_path), str(template_path))
                 if template_path and "docx" in job["formats"] else None)
     name = kernel_name or kernel_name_of(notebook_path())
     kernel = warm.get(name) if warm is not None else name
-    return build(evaluation, tuple(job["formats"]), staging, generated_at=extra.pop("generated_at", None),
-                 timeout=timeout, kernel=kernel, docx_template=template, extra_parameters=extra)
+    # scored by the scan already: the notebook kernel scores it once more, to show it
+    return build_project(project, tuple(job["formats"]), staging, scheme=job.get("scheme"),
+                         generated_at=extra.pop("generated_at", None), timeout=timeout, kernel=kernel,
+                         docx_template=template, extra_parameters=extra)
 
 
 def run_job(job: dict, warm: WarmKernel | None = None) -> dict:

@@ -45,21 +45,19 @@ def file_stem(project_id: str) -> str:
     return stem or "report"
 
 
-def _prepare(doc_text: str, wanted: tuple[str, ...]) -> str:
-    """Work that does not need the executed notebook, done while the kernel runs: the font
-    subset, and loading the exporters (nbconvert templates, WeasyPrint) so they start warm."""
-    from perfeval.fonts import font_face_css
+def _prepare(wanted: tuple[str, ...]) -> None:
+    """Work that does not need the executed notebook, done while the kernel runs: loading the
+    exporters (nbconvert templates, WeasyPrint, python-docx) so they start warm."""
     from perfeval.report.html import warm_up as warm_html
 
-    css = font_face_css(doc_text)
-    warm_html()
+    if {"html", "pdf"} & set(wanted):
+        warm_html()
     if "pdf" in wanted:
         from perfeval.report.pdf import warm_up as warm_pdf
 
         warm_pdf()
     if "docx" in wanted:
         import docx  # noqa: F401
-    return css
 
 
 def report_time() -> str:
@@ -118,13 +116,26 @@ def build(evaluation, formats: str | Iterable[str], out_dir: str | Path, *, gene
     """One evaluated project → executed notebook + every format in `formats`, written atomically.
 
     The project is written once as a snapshot (`perfeval.report.snapshot`, ``<项目编号>.project.json``)
-    beside the executed notebook; the notebook receives its path and SHA-256 and shows exactly that
-    project, without reading its sheet (or a whole portfolio workbook) again. `kernel` is a running
-    `perfeval.report.notebook.Kernel` (a warm one a batch worker keeps; it is reset first) or a kernel
-    name (a kernel is started and stopped for this report). `docx_template` is (bytes, name) of a Word
-    template already read. `extra_parameters` are further notebook parameters.
+    beside the executed notebook; the notebook receives its file name and SHA-256 and shows exactly that
+    project with the evaluation's scheme and options, without reading its sheet (or a whole portfolio
+    workbook) again. `kernel` is a running `perfeval.report.notebook.Kernel` (a warm one a batch worker
+    keeps; it is reset first) or a kernel name (a kernel is started and stopped for this report).
+    `docx_template` is (bytes, name) of a Word template already read. `extra_parameters` are further
+    notebook parameters. Returns {"ipynb", "project", and each format: path}.
     """
-    from perfeval.narrative import compose
+    return build_project(evaluation.project, formats, out_dir, scheme=evaluation.scheme.spec,
+                         options=changed_options(evaluation), generated_at=generated_at, timeout=timeout,
+                         kernel=kernel, notebook=notebook, docx_template=docx_template,
+                         extra_parameters=extra_parameters)
+
+
+def build_project(project, formats: str | Iterable[str], out_dir: str | Path, *, scheme: str | None = None,
+                  options: Mapping | None = None, generated_at: str | None = None, timeout: float | None = None,
+                  kernel=None, notebook: Path | None = None, docx_template: tuple[bytes, str] | None = None,
+                  extra_parameters: Mapping | None = None) -> dict[str, Path]:
+    """`build` for a validated project that this process has not scored: the notebook kernel scores it
+    (with `scheme`, a spec every process can load, and `options`), and every export is read from the
+    executed notebook. A batch job uses this: its project was read and scored by the batch's scan."""
     from perfeval.report import notebook as nbrun
     from perfeval.report import snapshot
 
@@ -132,13 +143,11 @@ def build(evaluation, formats: str | Iterable[str], out_dir: str | Path, *, gene
     source = notebook or nbrun.notebook_path()
     generated_at = str(generated_at or report_time())
     out = Path(out_dir).expanduser().resolve()
-    project = evaluation.project
     stem = file_stem(project.id)
     frozen = snapshot.dumps(project)
     parameters = {**dict(extra_parameters or {}),
                   "workbook": None if project.source is None else str(project.source),
-                  "scheme": evaluation.scheme.spec,
-                  "project_id": project.id, "options": changed_options(evaluation),
+                  "scheme": scheme, "project_id": project.id, "options": dict(options or {}),
                   "generated_at": generated_at, "project_file": f"{stem}{snapshot.SUFFIX}",
                   "project_sha256": snapshot.digest(frozen)}
     template_bytes, template_name = docx_template or (None, None)
@@ -152,15 +161,14 @@ def build(evaluation, formats: str | Iterable[str], out_dir: str | Path, *, gene
         final = out / f"{stem}.ipynb"
         frozen_path = write_bytes_atomic(out / f"{stem}{snapshot.SUFFIX}", frozen)
         executed = temp_beside(final)
-        doc_text = compose(evaluation, generated_at).text()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # font subset and exporter warm-up run here while the kernel executes the cells
-            prepared = pool.submit(_prepare, doc_text, wanted) if {"html", "pdf"} & set(wanted) \
-                else None
+            # the exporters warm up here while the kernel executes the cells (a no-op once warm)
+            warming = pool.submit(_prepare, wanted)
             try:
                 active.prepare(out)
                 nb = _execute(parameters, executed, final, source, timeout, active)
-                rendered = _render(nb, wanted, doc_text, prepared, template_bytes, template_name)
+                warming.result()
+                rendered = _render(nb, wanted, template_bytes, template_name)
             except BaseException:
                 executed.unlink(missing_ok=True)
                 frozen_path.unlink(missing_ok=True)
@@ -188,9 +196,10 @@ def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, time
         raise
 
 
-def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared, template: bytes | None = None,
+def _render(nb, wanted: tuple[str, ...], template: bytes | None = None,
             template_name: str | Path | None = None) -> dict[str, bytes]:
-    """Every requested format as bytes, from the executed notebook."""
+    """Every requested format as bytes, from the executed notebook. The embedded font is the subset
+    for the report's own text (as the notebook shows it), so a report's bytes depend on it alone."""
     from perfeval.fonts import covers, font_face_css
     from perfeval.report.docx import render_docx
     from perfeval.report.html import export_html
@@ -199,10 +208,10 @@ def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared, template: byte
 
     rendered: dict[str, bytes] = {}
     report, images = read_report(nb)
-    if prepared is not None:
-        css = prepared.result()
-        page = export_html(nb, report.title, css)
-        if not covers(doc_text, page):  # the kernel wrote text this process did not foresee
+    if {"html", "pdf"} & set(wanted):
+        doc_text = report.text()
+        page = export_html(nb, report.title, font_face_css(doc_text))
+        if not covers(doc_text, page):  # the notebook shows text the report document does not hold
             page = export_html(nb, report.title, font_face_css(doc_text + page))
         if "html" in wanted:
             rendered["html"] = page.encode("utf-8")
