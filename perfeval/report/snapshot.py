@@ -24,7 +24,7 @@ from perfeval.model import Project
 
 FORMAT = "perfeval.project/1"
 SUFFIX = ".project.json"
-_DTYPES = {"float64": float, "int64": int, "bool": bool, "object": None}
+_DTYPES = ("float64", "int64", "bool", "object", "str:python", "str:pyarrow")
 _FRAMES = ("indicators", "stated", "materials", "panel")
 
 
@@ -42,8 +42,21 @@ def _scalar(value: object, where: str) -> object:
     raise PerfevalError(f"无法保存项目快照：{where} 的值 {value!r} 类型为 {type(value).__name__}")
 
 
+def _dtype_name(dtype) -> str:
+    """"float64", "object" …; pandas' text dtype with its storage ("str:python", "str:pyarrow")."""
+    if isinstance(dtype, pd.StringDtype) and str(dtype) == "str":
+        return f"str:{dtype.storage}"
+    return str(dtype)
+
+
+def _dtype(name: str):
+    if name.startswith("str:"):
+        return pd.StringDtype(storage=name[4:], na_value=float("nan"))
+    return name
+
+
 def _frame_to_dict(frame: pd.DataFrame, name: str) -> dict:
-    dtypes = [str(t) for t in frame.dtypes]
+    dtypes = [_dtype_name(t) for t in frame.dtypes]
     unknown = sorted({t for t in dtypes if t not in _DTYPES})
     if unknown:
         raise PerfevalError(f"无法保存项目快照：{name} 含不支持的列类型 {'、'.join(unknown)}")
@@ -60,7 +73,7 @@ def _frame_from_dict(data: dict) -> pd.DataFrame:
     columns = {}
     index = pd.Index(data["index"]) if "index" in data else pd.RangeIndex(len(data["data"][0]) if data["data"] else 0)
     for name, dtype, values in zip(data["columns"], data["dtypes"], data["data"], strict=True):
-        columns[name] = pd.Series(values, dtype=dtype, index=index)
+        columns[name] = pd.Series(values, dtype=_dtype(dtype), index=index)
     frame = pd.DataFrame(columns, index=index, columns=list(data["columns"]))
     if "index" not in data and not data["columns"]:
         frame = pd.DataFrame(columns=[], index=index)
