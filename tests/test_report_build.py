@@ -4,6 +4,7 @@ files are written atomically, invalid sheets stop before anything is written."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -55,8 +56,10 @@ def test_helpers():
 
 @pytest.mark.slow
 def test_writes_every_format_named_after_the_project(built):
-    assert set(built) == {"ipynb", "html", "pdf", "docx"}
-    assert {p.name for p in built.values()} == {f"AKT2022-001.{k}" for k in built}
+    # the project snapshot the notebook showed is kept beside it (issue 10: the notebook no longer reads the sheet)
+    assert set(built) == {"ipynb", "project", "html", "pdf", "docx"}
+    assert {p.name for p in built.values()} == {f"AKT2022-001.{k}" for k in ("ipynb", "html", "pdf", "docx")} | {
+        "AKT2022-001.project.json"}
     folder = built["html"].parent
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in built.values())
 
@@ -66,7 +69,9 @@ def test_executed_notebook_is_the_audit_trail(built):
     nb = nbformat.read(built["ipynb"], as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert str(REFERENCE_CSV) in injected.source and GENERATED in injected.source
-    assert "export = False" in injected.source
+    assert 'project_file = "AKT2022-001.project.json"' in injected.source  # shown from the snapshot …
+    assert hashlib.sha256(built["project"].read_bytes()).hexdigest() in injected.source  # … checked by its hash
+    assert "export" not in injected.source  # the notebook no longer exports itself
     assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
     assert not [o for c in nb.cells for o in c.get("outputs", ()) if o.output_type == "error"]
 
