@@ -121,8 +121,11 @@ def test_cli_escapes_a_hostile_project_name(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli_main(["report", str(workbook), "--out", str(out)]) == 0
     assert "✓ HTML" in capsys.readouterr().out
-    out = out / "2022" / "X_1"  # OUT/<年度>/<项目编号>/, as perfeval batch writes it
-    assert sorted(p.name for p in out.iterdir()) == ["X_1.docx", "X_1.html", "X_1.ipynb", "X_1.pdf"]
+    from perfeval.batch.manifest import folder_names
+
+    out = out / "2022" / folder_names(["X/1"])["X/1"]  # OUT/<年度>/<folder>/, as perfeval batch writes it
+    assert sorted(p.name for p in out.iterdir()) == ["X_1.docx", "X_1.html", "X_1.ipynb", "X_1.pdf",
+                                                     "X_1.project.json"]
     page = (out / "X_1.html").read_text("utf-8")
     assert "<script" not in page.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     word = Document(str(out / "X_1.docx"))
