@@ -39,6 +39,10 @@ PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report",
 #: enough for reading and scoring (scoring-only batches never run a notebook)
 SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.validate", "perfeval.evaluate")
 
+#: a long-lived job process is replaced after this many projects (what an exporter caches per document,
+#: such as fonts registered by WeasyPrint, is then given back)
+JOBS_PER_PROCESS = 25
+
 Outcome = dict
 OnOutcome = Callable[[Outcome], None]
 
@@ -104,9 +108,11 @@ class _Slot:
         child.close()
         self.job: dict | None = None
         self.started = 0.0
+        self.done = 0
 
     def assign(self, job: dict) -> None:
         self.job, self.started = job, time.monotonic()
+        self.done += 1
         self.conn.send(job)
 
     def kill(self) -> None:
@@ -144,8 +150,11 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
     spawned = 0
     try:
         while pending or any(slot.job for slot in slots):
-            for slot in slots:
-                if slot.job is None and pending:
+            for slot in list(slots):
+                if slot.job is None and pending and slot.done >= JOBS_PER_PROCESS:  # recycled
+                    slot.stop()
+                    slots.remove(slot)
+                elif slot.job is None and pending:
                     slot.assign(pending.popleft())
             while pending and len(slots) < workers:
                 slot = _Slot(ctx, _slot_folder(jobs, spawned), spawned)
