@@ -1,16 +1,21 @@
-"""Benchmark: `perfeval batch` against the naive per-project loop, and a 10,000-project scoring run.
+"""Benchmark: `perfeval batch` reports against the naive per-project loop, all formats, and portfolio vs files.
 
-    python3 benchmarks/bench_batch.py [--projects 40] [--scoring 10000] [--workers N]
+    python3 benchmarks/bench_batch.py [--projects 40] [--portfolio 300] [--workers N] [--scoring 0]
 
-Measures, in the same run and on the same synthetic inputs (`perfeval synth`, no broken sheets):
-  * batch_s   — `perfeval batch IN --out OUT --format html` (the CLI, start-up included);
-  * naive_s   — baseline: for each project, the `papermill` CLI on notebooks/evaluation.ipynb,
-    then the `jupyter nbconvert --to html --no-input` CLI on the executed notebook;
-  * speedup_vs_naive = naive_s / batch_s (target >= 3);
-  * scoring_only_10k_s — `perfeval batch IN --out OUT --format none` over 10,000 projects held
-    in 20 portfolio workbooks of 500 (target <= 30 s), and peak_rss_mb, the largest resident
-    memory of that command's whole process tree, sampled every 50 ms (target <= 2048).
-Exit code 1 when a target is missed. The last line is machine-readable.
+Measures, in the same run and on the same synthetic inputs (`perfeval synth`, no broken sheets), each
+`perfeval batch` as the CLI (start-up included) under SOURCE_DATE_EPOCH:
+  * (a) batch_html_s — `perfeval batch IN --out OUT --format html` over `--projects` separate workbooks;
+    naive_s — baseline: for each project, the `papermill` CLI on notebooks/evaluation.ipynb, then the
+    `jupyter nbconvert --to html --no-input` CLI on the executed notebook;
+    speedup_vs_naive = naive_s / batch_html_s (target >= 6);
+  * (b) all_formats_s_per_project — `--format html,pdf,docx` over the same projects, seconds per project
+    (target <= 1.5 on 2 cores);
+  * (c) portfolio_vs_files — `--portfolio` projects held in one portfolio workbook against the same projects
+    as separate workbooks, HTML: the ratio of the two batch times (target <= 1.1);
+  * peak_rss_mb — the largest resident memory of a batch command's whole process tree, sampled every 50 ms;
+  * with --scoring N (0: skipped), scoring_only_s — `--format none` over N projects in portfolio workbooks of 500.
+Exit code 1 when a target is missed. The last line is machine-readable:
+`projects= speedup_vs_naive= all_formats_s_per_project= portfolio_vs_files= peak_rss_mb=`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "evaluation.ipynb"
 GENERATED_AT = "2024-01-01 00:00:00+08:00"
-TARGETS = {"speedup_vs_naive": 3.0, "scoring_only_10k_s": 30.0, "peak_rss_mb": 2048.0}
+TARGETS = {"speedup_vs_naive": (">=", 6.0), "all_formats_s_per_project": ("<=", 1.5),
+           "portfolio_vs_files": ("<=", 1.1)}
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1704038400", "PYTHONPATH": str(ROOT)}
 
 
 def _bin(name: str) -> str:
@@ -74,72 +81,98 @@ def run_timed(command: list[str], **kw) -> tuple[float, float, int]:
     return elapsed, peak, proc.returncode
 
 
-def bench_reports(work: Path, n: int, workers: int | None) -> tuple[float, float]:
-    from perfeval import synth
-
-    inputs = work / "inputs"
-    files = synth.write_portfolio(inputs, n, seed=2024, broken_share=0.0)
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1704038400"}
-    command = [sys.executable, "-m", "perfeval.cli", "batch", str(inputs), "--out", str(work / "batch"),
-               "--format", "html"]
+def batch(inputs: Path, out: Path, formats: str, workers: int | None) -> tuple[float, float]:
+    command = [sys.executable, "-m", "perfeval.cli", "batch", str(inputs), "--out", str(out), "--format", formats]
     if workers:
         command += ["--workers", str(workers)]
-    batch_s, _, code = run_timed(command, env=env)
+    seconds, peak, code = run_timed(command, env=ENV)
     if code != 0:
-        raise SystemExit(f"perfeval batch failed (exit {code})")
-    print(f"batch: {n} projects in {batch_s:.1f} s", flush=True)
+        raise SystemExit(f"perfeval batch --format {formats} failed (exit {code})")
+    return seconds, peak
 
-    naive = work / "naive"
-    naive.mkdir()
+
+def naive(files: list[Path], work: Path) -> float:
+    """The baseline: papermill CLI then nbconvert CLI, one project after another."""
+    folder = work / "naive"
+    folder.mkdir()
     papermill, jupyter = _bin("papermill"), _bin("jupyter")
     start = time.perf_counter()
     for f in files:
-        executed = naive / f"{f.stem}.ipynb"
+        executed = folder / f"{f.stem}.ipynb"
         subprocess.run([papermill, str(NOTEBOOK), str(executed), "-p", "workbook", str(f),
                         "-p", "generated_at", GENERATED_AT, "--no-progress-bar"],
-                       check=True, capture_output=True, cwd=naive)
+                       check=True, capture_output=True, cwd=folder, env=ENV)
         subprocess.run([jupyter, "nbconvert", "--to", "html", "--no-input", str(executed)],
-                       check=True, capture_output=True, cwd=naive)
-    naive_s = time.perf_counter() - start
-    print(f"naive: {n} projects in {naive_s:.1f} s", flush=True)
-    return batch_s, naive_s
+                       check=True, capture_output=True, cwd=folder, env=ENV)
+    return time.perf_counter() - start
 
 
-def bench_scoring(work: Path, n: int, per_book: int = 500) -> tuple[float, float]:
+def portfolio_inputs(work: Path, n: int) -> tuple[Path, Path]:
+    """The same `n` projects as one portfolio workbook and as `n` separate workbooks."""
+    from perfeval import synth
+
+    projects = synth.generate(n, seed=300, broken_share=0.0)
+    book = work / "portfolio"
+    synth.write_portfolio_workbook(projects, book / "组合.xlsx")
+    files = work / "files"
+    files.mkdir()
+    for s in projects:
+        synth.write_project_workbook(s, files / s.file_name)
+    return book, files
+
+
+def scoring_only(work: Path, n: int, per_book: int = 500) -> tuple[float, float]:
     from perfeval import synth
 
     inputs = work / "scoring"
-    books = max(1, n // per_book)
-    start = time.perf_counter()
     projects = synth.generate(n, seed=10_000, broken_share=0.0)
-    for i in range(books):
-        synth.write_portfolio_workbook(projects[i * per_book:(i + 1) * per_book],
-                                       inputs / f"组合-{i + 1:02d}.xlsx")
-    print(f"scoring inputs: {n} projects in {books} workbooks ({time.perf_counter() - start:.0f} s to make)",
-          flush=True)
-    seconds, peak, code = run_timed([sys.executable, "-m", "perfeval.cli", "batch", str(inputs),
-                                     "--out", str(work / "scored"), "--format", "none"])
-    if code != 0:
-        raise SystemExit(f"perfeval batch --format none failed (exit {code})")
-    print(f"scoring only: {n} projects in {seconds:.1f} s, peak RSS {peak:.0f} MB", flush=True)
-    return seconds, peak
+    for i in range(max(1, n // per_book)):
+        synth.write_portfolio_workbook(projects[i * per_book:(i + 1) * per_book], inputs / f"组合-{i + 1:02d}.xlsx")
+    return batch(inputs, work / "scored", "none", None)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=40)
-    parser.add_argument("--scoring", type=int, default=10_000)
+    parser.add_argument("--portfolio", type=int, default=300)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--scoring", type=int, default=0, help="also a scoring-only batch of N projects (0: skip)")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from perfeval import synth
+
+    peaks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="perfeval-bench-batch-") as tmp:
         work = Path(tmp)
-        batch_s, naive_s = bench_reports(work, args.projects, args.workers)
-        scoring_s, peak = bench_scoring(work, args.scoring)
-    figures = {"projects": args.projects, "batch_s": round(batch_s, 1), "naive_s": round(naive_s, 1),
-               "speedup_vs_naive": round(naive_s / batch_s, 2),
-               "scoring_only_10k_s": round(scoring_s, 1), "peak_rss_mb": round(peak)}
-    missed = [k for k, target in TARGETS.items()
-              if (figures[k] < target if k == "speedup_vs_naive" else figures[k] > target)]
+        inputs = work / "inputs"
+        files = synth.write_portfolio(inputs, args.projects, seed=2024, broken_share=0.0)
+
+        html_s, peak = batch(inputs, work / "html", "html", args.workers)
+        peaks.append(peak)
+        print(f"(a) batch html: {args.projects} projects in {html_s:.1f} s", flush=True)
+        naive_s = naive(files, work)
+        print(f"(a) naive papermill + nbconvert: {args.projects} projects in {naive_s:.1f} s", flush=True)
+
+        all_s, peak = batch(inputs, work / "all", "html,pdf,docx", args.workers)
+        peaks.append(peak)
+        print(f"(b) batch html,pdf,docx: {args.projects} projects in {all_s:.1f} s", flush=True)
+
+        book, separate = portfolio_inputs(work, args.portfolio)
+        files_s, peak = batch(separate, work / "from-files", "html", args.workers)
+        peaks.append(peak)
+        print(f"(c) {args.portfolio} separate workbooks, html: {files_s:.1f} s", flush=True)
+        book_s, peak = batch(book, work / "from-portfolio", "html", args.workers)
+        peaks.append(peak)
+        print(f"(c) one portfolio workbook of {args.portfolio}, html: {book_s:.1f} s", flush=True)
+
+        if args.scoring:
+            scoring_s, peak = scoring_only(work, args.scoring)
+            print(f"scoring only: {args.scoring} projects in {scoring_s:.1f} s, peak RSS {peak:.0f} MB", flush=True)
+    figures = {"projects": args.projects, "speedup_vs_naive": round(naive_s / html_s, 2),
+               "all_formats_s_per_project": round(all_s / args.projects, 2),
+               "portfolio_vs_files": round(book_s / files_s, 2), "peak_rss_mb": round(max(peaks))}
+    missed = [k for k, (op, target) in TARGETS.items()
+              if (figures[k] < target if op == ">=" else figures[k] > target)]
     if missed:
         print(f"targets missed: {', '.join(missed)}")
     print(" ".join(f"{k}={v}" for k, v in figures.items()))

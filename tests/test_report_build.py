@@ -4,6 +4,7 @@ files are written atomically, invalid sheets stop before anything is written."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -55,8 +56,10 @@ def test_helpers():
 
 @pytest.mark.slow
 def test_writes_every_format_named_after_the_project(built):
-    assert set(built) == {"ipynb", "html", "pdf", "docx"}
-    assert {p.name for p in built.values()} == {f"AKT2022-001.{k}" for k in built}
+    # the project snapshot the notebook showed is kept beside it (issue 10: the notebook no longer reads the sheet)
+    assert set(built) == {"ipynb", "project", "html", "pdf", "docx"}
+    assert {p.name for p in built.values()} == {f"AKT2022-001.{k}" for k in ("ipynb", "html", "pdf", "docx")} | {
+        "AKT2022-001.project.json"}
     folder = built["html"].parent
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in built.values())
 
@@ -66,7 +69,9 @@ def test_executed_notebook_is_the_audit_trail(built):
     nb = nbformat.read(built["ipynb"], as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert str(REFERENCE_CSV) in injected.source and GENERATED in injected.source
-    assert "export = False" in injected.source
+    assert 'project_file = "AKT2022-001.project.json"' in injected.source  # shown from the snapshot …
+    assert hashlib.sha256(built["project"].read_bytes()).hexdigest() in injected.source  # … checked by its hash
+    assert "export" not in injected.source  # the notebook no longer exports itself
     assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
     assert not [o for c in nb.cells for o in c.get("outputs", ()) if o.output_type == "error"]
 
@@ -121,7 +126,8 @@ def test_cli_escapes_a_hostile_project_name(tmp_path, capsys):
     folder = folder_names(["X/1"])["X/1"]  # OUT/<年度>/<项目编号>/, as perfeval batch names it (unsafe id: hashed)
     assert folder.startswith("X_1") and folder != "X_1"
     out = out / "2022" / folder
-    assert sorted(p.name for p in out.iterdir()) == ["X_1.docx", "X_1.html", "X_1.ipynb", "X_1.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["X_1.docx", "X_1.html", "X_1.ipynb", "X_1.pdf",
+                                                     "X_1.project.json"]
     page = (out / "X_1.html").read_text("utf-8")
     assert "<script" not in page.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     word = Document(str(out / "X_1.docx"))

@@ -88,7 +88,8 @@ def limit_memory(extra_mb: int) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
-def scan_worker(conn, scheme: str | None, memory_mb: int, log: str | None = None, strict: bool = False) -> None:
+def scan_worker(conn, scheme: str | None, memory_mb: int, log: str | None = None, strict: bool = False,
+                keep_projects: bool = False) -> None:
     """A scan worker: (task id, files) in, ("step", id, i) progress and ("done", id, Scan) out.
     Its stderr goes to `log` (a reader's last words explain a crash)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
@@ -105,7 +106,8 @@ def scan_worker(conn, scheme: str | None, memory_mb: int, log: str | None = None
         if task is None:
             return
         task_id, files = task
-        scan = scan_chunk(files, scheme, strict=strict, on_step=lambda i, t=task_id: conn.send(("step", t, i)))
+        scan = scan_chunk(files, scheme, strict=strict, on_step=lambda i, t=task_id: conn.send(("step", t, i)),
+                          keep_projects=keep_projects)
         conn.send(("done", task_id, scan))
 
 
@@ -164,7 +166,8 @@ class _Worker:
 class _Supervisor:
     def __init__(self, ctx, scheme: str | None, workers: int, memory_mb: int, timeout_s: float,
                  on_chunk: Callable[[int], None] | None, strict: bool = False,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, keep_projects: bool = False) -> None:
+        self.keep_projects = keep_projects
         self.ctx, self.scheme, self.memory_mb, self.timeout_s = ctx, scheme, memory_mb, timeout_s
         self.log_dir = log_dir
         self.strict = strict
@@ -179,7 +182,8 @@ class _Supervisor:
         receive, send = self.ctx.Pipe(duplex=True)
         fd, log = tempfile.mkstemp(prefix="perfeval-scan-", suffix=".log", dir=self.log_dir)
         os.close(fd)
-        proc = self.ctx.Process(target=scan_worker, args=(send, self.scheme, self.memory_mb, log, self.strict),
+        proc = self.ctx.Process(target=scan_worker, args=(send, self.scheme, self.memory_mb, log, self.strict,
+                                                          self.keep_projects),
                                 name="perfeval-scan", daemon=True)
         proc.start()
         send.close()
@@ -288,22 +292,24 @@ class _Supervisor:
 
 def scan_contained(chunks: Sequence[Sequence[str]], scheme: str | None, *, workers: int, ctx,
                    on_chunk: Callable[[int], None] | None = None, strict: bool = False,
-                   log_dir: Path | None = None) -> list[Scan]:
+                   log_dir: Path | None = None, keep_projects: bool = False) -> list[Scan]:
     """Scan every chunk in contained worker processes (at most `workers`, from context `ctx`);
     a file whose reader dies or overruns comes back as a failed entry. Scans in no fixed order.
     The workers' logs go to `log_dir` (a batch's private run folder; default: the temp folder)."""
     supervisor = _Supervisor(ctx, scheme, max(1, workers), memory_limit_mb(), time_limit_s(), on_chunk, strict,
-                             log_dir)
+                             log_dir, keep_projects)
     return supervisor.run(chunks)
 
 
 # ----------------------------------------------------------------------------- Dask
 
-def scan_in_subprocess(files: Sequence[str], scheme: str | None, strict: bool = False) -> Scan:
+def scan_in_subprocess(files: Sequence[str], scheme: str | None, strict: bool = False,
+                       keep_projects: bool = False) -> Scan:
     """Scan one chunk in a fresh ``python -m perfeval.batch.contain`` (used on Dask workers)."""
     with tempfile.TemporaryDirectory(prefix="perfeval-scan-") as tmp:
         out = Path(tmp) / "scan.pickle"
-        job = {"files": list(files), "scheme": scheme, "strict": strict, "out": str(out)}
+        job = {"files": list(files), "scheme": scheme, "strict": strict, "out": str(out),
+               "keep_projects": keep_projects}
         proc = subprocess.run([sys.executable, "-m", "perfeval.batch.contain"], check=False,
                               input=json.dumps(job, ensure_ascii=False), text=True, encoding="utf-8",
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -324,7 +330,8 @@ def main() -> int:
 
     job = json.loads(sys.stdin.read())
     ctx = mp.get_context("forkserver")
-    scans = scan_contained([job["files"]], job["scheme"], workers=1, ctx=ctx, strict=bool(job.get("strict")))
+    scans = scan_contained([job["files"]], job["scheme"], workers=1, ctx=ctx, strict=bool(job.get("strict")),
+                           keep_projects=bool(job.get("keep_projects")))
     with open(job["out"], "wb") as handle:
         pickle.dump(merge_scans(scans), handle, protocol=pickle.HIGHEST_PROTOCOL)
     return 0

@@ -41,6 +41,8 @@ class Entry:
     problems: list[str] = field(default_factory=list)
     stage: str = "校验"           # why an invalid entry failed: 校验 (the sheet) | 读取 (the reader died)
     field_data: str = ""          # the expert sheets / survey merged, or what is missing (perfeval.field_data)
+    #: the validated project, kept when the batch builds reports (so it is read and validated once)
+    project: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:
@@ -54,13 +56,14 @@ class Scan:
 
 
 def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = False,
-               on_step: Callable[[int], None] | None = None) -> Scan:
+               on_step: Callable[[int], None] | None = None, keep_projects: bool = False) -> Scan:
     """Read, validate, hash and score the projects in `files` (runs in a worker). A project whose
     only problems are auditable (weights, a repeated row) is scored with them as findings, unless
     `strict`.
 
     `on_step(i)` is called before file `i` is read and with ``len(files)`` before scoring, so a
-    supervisor can tell which file a reader that never returns was working on."""
+    supervisor can tell which file a reader that never returns was working on. `keep_projects`: each
+    valid entry carries its validated `Project` (a report batch builds from it instead of reading again)."""
     from perfeval.evaluate import evaluate_frames
     from perfeval.field_data import field_data_for, with_field_data
     from perfeval.validate import read_projects
@@ -107,6 +110,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
                 key=project.id, source=path, in_portfolio=many, year=project.year,
                 name=project.name, department=project.department, unit=project.unit,
                 digest=project_digest(project), pidx=len(projects), field_data=note,
+                project=project if keep_projects else None,
             ))
             projects.append(project)
     if on_step:

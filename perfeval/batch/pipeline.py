@@ -136,12 +136,17 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
                                           notebook=old.get("notebook", ""), cached=True))
             continue
         job_entries[slot] = entry
+        frozen = None
+        if entry.project is not None and not report_fn:  # built from the project read by the scan
+            from perfeval.report.snapshot import project_to_dict
+
+            frozen = project_to_dict(entry.project)
         jobs.append({
             "key": entry.key, "slot": slot, "root": str(layout.root), "folder": str(folder),
             "source": str(entry.source), "project_id": entry.key if entry.in_portfolio else None,
             "formats": list(formats), "scheme": scheme, "timeout": timeout,
             "kernel_name": kernel_name, "fault": fault, "report_fn": report_fn,
-            "extra_parameters": {"generated_at": run_at, **extra},
+            "extra_parameters": {"generated_at": run_at, **extra}, "project": frozen,
             "record": {"fingerprint": wanted, "key": entry.key, "year": entry.year,
                        "source": entry.source.name, "scheme": entry.scheme,
                        "perfeval": static["perfeval"]},
@@ -192,6 +197,8 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn, docx_template=template)
+            for entry in scan.entries:  # the jobs carry what they need; the scan keeps only its frames
+                entry.project = None
             for number, job in enumerate(jobs):
                 job["tmp"] = str(run_tmp / f"j{number}")
             if on_planned:
@@ -252,12 +259,14 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
     if client is not None:
         threads = sum(client.nthreads().values()) or 1
         chunks = disc.chunk_files(files, 2 * threads)
-        futures = [client.submit(contain.scan_in_subprocess, chunk, scheme, strict, pure=False) for chunk in chunks]
+        futures = [client.submit(contain.scan_in_subprocess, chunk, scheme, strict, reports, pure=False)
+                   for chunk in chunks]
         scans = [future.result() for future in futures]
     else:
         from perfeval.batch.runner import local_context
 
         chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
         scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)),
-                                       ctx=local_context(reports=reports), strict=strict, log_dir=log_dir)
+                                       ctx=local_context(reports=reports), strict=strict, log_dir=log_dir,
+                                       keep_projects=reports)
     return disc.in_input_order(disc.merge_scans(scans), files)

@@ -1,10 +1,11 @@
 """Run report jobs: in parallel on the local cores (default) or on a Dask distributed cluster.
 
-Local: one process per project, forked from a forkserver that has already imported perfeval,
-papermill and nbconvert (so a job starts in milliseconds, not seconds), at most `workers` at a
-time. A supervisor loop collects outcomes, kills a job (and its kernel) past `timeout`, and
-records a job process that dies without an outcome. Nothing is shared between jobs but the
-output folder, and each job writes only its own staging folder.
+Local: `workers` long-lived job processes, forked from a forkserver that has already imported
+perfeval, papermill and nbconvert; each runs one project at a time on a Jupyter kernel it keeps warm
+between projects (reset before each notebook; replaced after a failure), so a project pays neither a
+process nor a kernel start. A supervisor loop hands out jobs, collects outcomes, kills a job process
+(and its kernel) past the job's `timeout`, records a process that dies without an outcome, and starts
+a new one in its place. Each job writes only its own staging folder.
 
 Dask: the same job runs as ``python -m perfeval.batch.worker`` in a subprocess on a Dask
 worker (Dask workers are daemonic and cannot fork children through multiprocessing; a subprocess
@@ -37,6 +38,10 @@ PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report",
            "perfeval.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
 #: enough for reading and scoring (scoring-only batches never run a notebook)
 SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.validate", "perfeval.evaluate")
+
+#: a long-lived job process is replaced after this many projects (what an exporter caches per document,
+#: such as fonts registered by WeasyPrint, is then given back)
+JOBS_PER_PROCESS = 25
 
 Outcome = dict
 OnOutcome = Callable[[Outcome], None]
@@ -92,57 +97,102 @@ def _died_outcome(job: dict, exitcode: int | None, elapsed: float) -> Outcome:
             "elapsed": round(elapsed, 2)}
 
 
+class _Slot:
+    """One long-lived job process (`worker.serve`) and the job it is running."""
+
+    def __init__(self, ctx: mp.context.BaseContext, tmp: str, number: int):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.tmp = tmp
+        self.proc = ctx.Process(target=worker.serve, args=(child, tmp), name=f"perfeval-job-{number}")
+        self.proc.start()
+        child.close()
+        self.job: dict | None = None
+        self.started = 0.0
+        self.done = 0
+
+    def assign(self, job: dict) -> None:
+        self.job, self.started = job, time.monotonic()
+        self.done += 1
+        self.conn.send(job)
+
+    def kill(self) -> None:
+        _kill_tree(self.proc.pid)
+        self.proc.join(timeout=5)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        kill_job_leftovers({"tmp": self.tmp})  # its kernel runs in a session of its own
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.proc.join(timeout=10)
+        self.kill()
+
+
+def _slot_folder(jobs: list[dict], number: int) -> str:
+    """A job process's private folder: beside the jobs' own folders (the batch's run folder)."""
+    import tempfile
+
+    parent = next((os.path.dirname(j["tmp"]) for j in jobs if j.get("tmp")), None) or tempfile.mkdtemp(
+        prefix="perfeval-run-")
+    return os.path.join(parent, f"w{number}")
+
+
 def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
               ctx: mp.context.BaseContext | None = None) -> None:
-    """Run `jobs` with at most `workers` job processes; call `on_outcome` for each, as they end."""
+    """Run `jobs` on at most `workers` long-lived job processes, each keeping its notebook kernel warm
+    between projects (`worker.serve`); call `on_outcome` for each job as it ends. A job process that
+    dies or overruns its job's `timeout` is killed with its kernel and replaced."""
     ctx = ctx or local_context()
+    jobs = list(jobs)
     pending = deque(jobs)
-    running: dict[int, tuple] = {}  # sentinel -> (process, job, started, connection)
+    slots: list[_Slot] = []
+    spawned = 0
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                job = pending.popleft()
-                receive, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=worker.child_main, args=(job, send),
-                                   name=f"perfeval-job-{job['key']}")
-                proc.start()
-                send.close()
-                running[proc.sentinel] = (proc, job, time.monotonic(), receive)
-            deadline = min((started + job["timeout"]
-                            for _, job, started, _ in running.values() if job.get("timeout")),
+        while pending or any(slot.job for slot in slots):
+            for slot in list(slots):
+                if slot.job is None and pending and slot.done >= JOBS_PER_PROCESS:  # recycled
+                    slot.stop()
+                    slots.remove(slot)
+                elif slot.job is None and pending:
+                    slot.assign(pending.popleft())
+            while pending and len(slots) < workers:
+                slot = _Slot(ctx, _slot_folder(jobs, spawned), spawned)
+                spawned += 1
+                slots.append(slot)
+                slot.assign(pending.popleft())
+            busy = [slot for slot in slots if slot.job]
+            deadline = min((slot.started + slot.job["timeout"] for slot in busy if slot.job.get("timeout")),
                            default=None)
             wait_s = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-            wait([*running, *(r[3] for r in running.values())], timeout=wait_s)
+            wait([*(s.proc.sentinel for s in busy), *(s.conn for s in busy)], timeout=wait_s)
             now = time.monotonic()
-            for sentinel, (proc, job, started, receive) in list(running.items()):
-                outcome = None
+            for slot in busy:
+                job, outcome = slot.job, None
                 with contextlib.suppress(EOFError, OSError):
-                    if receive.poll():
-                        outcome = receive.recv()
-                if outcome is None and not proc.is_alive():
+                    if slot.conn.poll():
+                        outcome = slot.conn.recv()
+                if outcome is None and not slot.proc.is_alive():
                     with contextlib.suppress(EOFError, OSError):
-                        if receive.poll():
-                            outcome = receive.recv()
+                        if slot.conn.poll():
+                            outcome = slot.conn.recv()
                     if outcome is None:
-                        outcome = _died_outcome(job, proc.exitcode, now - started)
-                if outcome is None and job.get("timeout") and now - started >= job["timeout"]:
-                    _kill_tree(proc.pid)
-                    outcome = _timeout_outcome(job, now - started)
+                        outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
+                        slot.kill()
+                        slots.remove(slot)
+                elif outcome is None and job.get("timeout") and now - slot.started >= job["timeout"]:
+                    outcome = _timeout_outcome(job, now - slot.started)
+                    slot.kill()
+                    slots.remove(slot)
                 if outcome is not None:
-                    proc.join(timeout=5)
-                    if proc.is_alive():
-                        _kill_tree(proc.pid)
-                        proc.join()
-                    receive.close()
-                    kill_job_leftovers(job, sweep=outcome["status"] != "ok")
-                    del running[sentinel]
+                    slot.job = None
                     on_outcome({**outcome, "slot": job["slot"]})
-    finally:
-        for proc, job, _, receive in running.values():  # interrupted: stop every job and kernel
-            _kill_tree(proc.pid)
-            proc.join(timeout=5)
-            receive.close()
-            kill_job_leftovers(job)
+    finally:  # done or interrupted: every job process and kernel stops
+        for slot in slots:
+            if slot.job is None:
+                slot.stop()
+            else:
+                slot.kill()
 
 
 # ----------------------------------------------------------------------------- Dask

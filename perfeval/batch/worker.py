@@ -101,8 +101,62 @@ def cell_timeout(timeout: float | None) -> int | None:
     return None if not timeout else max(1, math.ceil(timeout))
 
 
-def run_job(job: dict) -> dict:
-    """Build one project's report folder; never raises (the outcome says what happened)."""
+class WarmKernel:
+    """The Jupyter kernel a job process keeps from one project to the next (a kernel start and the
+    kernel's imports cost more than most of a report). Started on first use; a kernel of another name,
+    a dead one, or one whose project failed is replaced. `report.build` resets it before each notebook
+    (empty namespace, execution counts from 1), so one project never sees another's variables."""
+
+    def __init__(self) -> None:
+        self.kernel = None
+
+    def get(self, name: str):
+        from perfeval.report.notebook import Kernel
+
+        if self.kernel is not None and (self.kernel.name != name or not self.kernel.alive):
+            self.drop()
+        if self.kernel is None:
+            kernel = Kernel(name)
+            kernel.__enter__()
+            self.kernel = kernel
+        return self.kernel
+
+    def drop(self) -> None:
+        if self.kernel is not None:
+            with contextlib.suppress(Exception):
+                self.kernel.__exit__(None, None, None)
+            self.kernel = None
+
+
+def _build_from_project(job: dict, staging: Path, kernel_name: str | None, warm: WarmKernel | None,
+                        timeout: int | None) -> dict:
+    """The report built from the project the batch's scan read (`job["project"]`, a snapshot): the sheet
+    is not read again. A job without it (an older plan) reads its sheet."""
+    from perfeval.report.build import build_project
+    from perfeval.report.docx_template import read_template
+    from perfeval.report.notebook import kernel_name_of, notebook_path
+    from perfeval.report.snapshot import project_from_dict
+    from perfeval.validate import load_project
+
+    if job.get("project") is not None:
+        project = project_from_dict(job["project"])
+    else:
+        project = load_project(job["source"], job.get("scheme"), job.get("project_id"))
+    extra = dict(job.get("extra_parameters") or {})
+    template_path = extra.pop("docx_template", None)
+    template = ((read_template(template_path), str(template_path))
+                if template_path and "docx" in job["formats"] else None)
+    name = kernel_name or kernel_name_of(notebook_path())
+    kernel = warm.get(name) if warm is not None else name
+    # scored by the scan already: the notebook kernel scores it once more, to show it
+    return build_project(project, tuple(job["formats"]), staging, scheme=job.get("scheme"),
+                         generated_at=extra.pop("generated_at", None), timeout=timeout, kernel=kernel,
+                         docx_template=template, extra_parameters=extra)
+
+
+def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
+    """Build one project's report folder; never raises (the outcome says what happened). With `warm`
+    (a long-lived job process) the notebook runs on its kept kernel, which survives a success."""
     started = time.monotonic()
     fault = job.get("fault")
     if fault == "crash":
@@ -116,9 +170,11 @@ def run_job(job: dict) -> dict:
     final = Path(job["folder"])
     work = Path(tempfile.mkdtemp(prefix="perfeval-job-"))
     staging = layout.staging / f"{final.name}-{uuid.uuid4().hex[:12]}"
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
+    if warm is None:
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
     os.chdir(work)
     kernel = job.get("kernel_name")
+    saved_path = os.environ.get("JUPYTER_PATH")
     if fault == "cell":
         from perfeval.batch import faults
 
@@ -126,29 +182,39 @@ def run_job(job: dict) -> dict:
         kernel = faults.install_kernel(data)
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             p for p in (str(data), os.environ.get("JUPYTER_PATH", "")) if p)
-    build = _report_function(job.get("report_fn") or "perfeval.report:build_report")
+    custom = job.get("report_fn")
+    ok = False
     try:
         for attempt in (1, 2):
             staging.mkdir(parents=True, exist_ok=True)
             try:
-                paths = build(job["source"], staging, formats=tuple(job["formats"]),
-                              scheme=job.get("scheme"), project_id=job.get("project_id"),
-                              extra_parameters=job.get("extra_parameters") or None,
-                              timeout=cell_timeout(job.get("timeout")), kernel_name=kernel)
+                if custom:
+                    paths = _report_function(custom)(
+                        job["source"], staging, formats=tuple(job["formats"]), scheme=job.get("scheme"),
+                        project_id=job.get("project_id"), extra_parameters=job.get("extra_parameters") or None,
+                        timeout=cell_timeout(job.get("timeout")), kernel_name=kernel)
+                else:
+                    paths = _build_from_project(job, staging, kernel, warm if fault != "cell" else None,
+                                                cell_timeout(job.get("timeout")))
                 break
             except Exception as exc:
                 if attempt == 1 and _is_kernel_start_failure(exc):
+                    if warm is not None:
+                        warm.drop()
                     kill_descendants()
                     shutil.rmtree(staging, ignore_errors=True)
                     continue
                 raise
         outputs = {}
         for kind, path in sorted(paths.items()):
+            if kind == "project":  # the snapshot the notebook showed: kept beside it, not a report format
+                continue
             path = Path(path)
             outputs[kind] = {"file": path.name, "size": path.stat().st_size}
         record = {**job["record"], "outputs": outputs}
         write_json_atomic(staging / RECORD_NAME, record)
         commit_folder(staging, final, layout.state / "trash")
+        ok = True
         return {"key": job["key"], "status": "ok", "outputs": outputs,
                 "elapsed": round(time.monotonic() - started, 2)}
     except SheetError as exc:
@@ -169,7 +235,14 @@ def run_job(job: dict) -> dict:
     except Exception as exc:  # a failing export or kernel is this project's failure only
         return _failure(job, "生成", f"{type(exc).__name__}：{exc}", started)
     finally:
-        kill_descendants()
+        if saved_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved_path
+        if warm is None or not ok:  # a failed project's kernel is not reused
+            if warm is not None:
+                warm.drop()
+            kill_descendants()
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
@@ -199,7 +272,7 @@ def _with_log_tail(outcome: dict, log: Path, lines: int = 8) -> dict:
 
 
 def child_main(job: dict, conn) -> None:
-    """Entry point of a local job process (forked from the forkserver)."""
+    """Entry point of a one-job process (forked from the forkserver)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
     _watch_parent()
     use_private_temp(job)
@@ -207,6 +280,31 @@ def child_main(job: dict, conn) -> None:
     try:
         conn.send(_with_log_tail(run_job(job), log))
     finally:
+        conn.close()
+
+
+def serve(conn, tmp: str) -> None:
+    """Entry point of a long-lived local job process (forked from the forkserver): jobs in, outcomes out,
+    one at a time, on a kernel kept warm between them (`WarmKernel`). `tmp` is its private folder (its
+    TMPDIR and its kernels'; the supervisor sweeps what carries it when the process dies or overruns)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
+    _watch_parent()
+    folder = use_private_temp({"tmp": tmp})
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(folder / "runtime")
+    warm = WarmKernel()
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):  # the supervisor is gone
+                return
+            if job is None:
+                return
+            log = _quiet()
+            conn.send(_with_log_tail(run_job(job, warm), log))
+    finally:
+        warm.drop()
+        kill_descendants()
         conn.close()
 
 

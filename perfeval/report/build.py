@@ -7,6 +7,7 @@ temporary name in the output folder and `os.replace` it into place.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -44,21 +45,19 @@ def file_stem(project_id: str) -> str:
     return stem or "report"
 
 
-def _prepare(doc_text: str, wanted: tuple[str, ...]) -> str:
-    """Work that does not need the executed notebook, done while the kernel runs: the font
-    subset, and loading the exporters (nbconvert templates, WeasyPrint) so they start warm."""
-    from perfeval.fonts import font_face_css
+def _prepare(wanted: tuple[str, ...]) -> None:
+    """Work that does not need the executed notebook, done while the kernel runs: loading the
+    exporters (nbconvert templates, WeasyPrint, python-docx) so they start warm."""
     from perfeval.report.html import warm_up as warm_html
 
-    css = font_face_css(doc_text)
-    warm_html()
+    if {"html", "pdf"} & set(wanted):
+        warm_html()
     if "pdf" in wanted:
         from perfeval.report.pdf import warm_up as warm_pdf
 
         warm_pdf()
     if "docx" in wanted:
         import docx  # noqa: F401
-    return css
 
 
 def report_time() -> str:
@@ -73,62 +72,110 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
                  extra_parameters: Mapping | None = None, timeout: float | None = None,
                  kernel_name: str | None = None, *, notebook: Path | None = None,
                  docx_template: str | Path | None = None) -> dict[str, Path]:
-    """Run the report notebook for one project and export it.
+    """Read, validate and evaluate one project from its sheet, then `build` its report.
 
-    Returns {"ipynb": executed notebook, "html"/"pdf"/"docx": export} with file stems equal to
-    the 项目编号. `extra_parameters` are further notebook parameters (e.g. {"options": {...}},
-    {"generated_at": "2024-01-01 00:00:00+08:00"}); `timeout` limits each notebook cell (s).
-    `docx_template` is a firm's Word template (.docx/.dotx) for the Word export; it may also come
-    as `extra_parameters["docx_template"]` (how a batch passes it), and is not a notebook parameter.
-    Raises `SheetError` (nothing written, no kernel started) for an invalid sheet,
-    `PerfevalError` otherwise.
+    Returns {"ipynb": executed notebook, "project": the project snapshot it showed,
+    "html"/"pdf"/"docx": export} with file stems equal to the 项目编号. `extra_parameters` may hold
+    {"options": {...}} (scoring options), {"generated_at": "2024-01-01 00:00:00+08:00"} and
+    {"docx_template": path}; `timeout` limits each notebook cell (s). Raises `SheetError` (nothing
+    written, no kernel started) for an invalid sheet, `PerfevalError` otherwise.
     """
     from perfeval.evaluate import evaluate
-    from perfeval.narrative import compose
-    from perfeval.report import notebook as nbrun
     from perfeval.report.docx_template import read_template
     from perfeval.scheme import load_scheme
     from perfeval.validate import load_project
 
     wanted = parse_formats(formats)
-    source = notebook or nbrun.notebook_path()
     extra = dict(extra_parameters or {})
     template = docx_template if docx_template is not None else extra.pop("docx_template", None)
     extra.pop("docx_template", None)
     # the template is read and checked first: a bad one stops the run before anything starts
     template_bytes = read_template(template) if template and "docx" in wanted else None
-    workbook = Path(workbook).expanduser().resolve()
-    # a scheme file is read once here; the kernel gets what loads it again from any folder
-    # (a built-in id or the file's absolute path), whatever the file's `id`
     chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
-    project = load_project(workbook, chosen, project_id)  # SheetError before any write
-    evaluation = evaluate(project, chosen, extra.get("options") or None)
-    generated_at = str(extra.get("generated_at") or report_time())
+    project = load_project(Path(workbook).expanduser().resolve(), chosen, project_id)  # SheetError before any write
+    evaluation = evaluate(project, chosen, extra.pop("options", None) or None)
+    return build(evaluation, wanted, out_dir, generated_at=extra.pop("generated_at", None),
+                 timeout=timeout, kernel=kernel_name, notebook=notebook,
+                 docx_template=(template_bytes, str(template)) if template_bytes else None,
+                 extra_parameters=extra)
+
+
+def changed_options(evaluation) -> dict:
+    """The scoring options of `evaluation` that differ from its scheme's defaults (what re-evaluating
+    the project with the same scheme needs to reach the same options)."""
+    from dataclasses import fields
+
+    ours, theirs = evaluation.options, evaluation.scheme.options
+    return {f.name: getattr(ours, f.name) for f in fields(ours) if getattr(ours, f.name) != getattr(theirs, f.name)}
+
+
+def build(evaluation, formats: str | Iterable[str], out_dir: str | Path, *, generated_at: str | None = None,
+          timeout: float | None = None, kernel=None, notebook: Path | None = None,
+          docx_template: tuple[bytes, str] | None = None, extra_parameters: Mapping | None = None
+          ) -> dict[str, Path]:
+    """One evaluated project → executed notebook + every format in `formats`, written atomically.
+
+    The project is written once as a snapshot (`perfeval.report.snapshot`, ``<项目编号>.project.json``)
+    beside the executed notebook; the notebook receives its file name and SHA-256 and shows exactly that
+    project with the evaluation's scheme and options, without reading its sheet (or a whole portfolio
+    workbook) again. `kernel` is a running `perfeval.report.notebook.Kernel` (a warm one a batch worker
+    keeps; it is reset first) or a kernel name (a kernel is started and stopped for this report).
+    `docx_template` is (bytes, name) of a Word template already read. `extra_parameters` are further
+    notebook parameters. Returns {"ipynb", "project", and each format: path}.
+    """
+    return build_project(evaluation.project, formats, out_dir, scheme=evaluation.scheme.spec,
+                         options=changed_options(evaluation), generated_at=generated_at, timeout=timeout,
+                         kernel=kernel, notebook=notebook, docx_template=docx_template,
+                         extra_parameters=extra_parameters)
+
+
+def build_project(project, formats: str | Iterable[str], out_dir: str | Path, *, scheme: str | None = None,
+                  options: Mapping | None = None, generated_at: str | None = None, timeout: float | None = None,
+                  kernel=None, notebook: Path | None = None, docx_template: tuple[bytes, str] | None = None,
+                  extra_parameters: Mapping | None = None) -> dict[str, Path]:
+    """`build` for a validated project that this process has not scored: the notebook kernel scores it
+    (with `scheme`, a spec every process can load, and `options`), and every export is read from the
+    executed notebook. A batch job uses this: its project was read and scored by the batch's scan."""
+    from perfeval.report import notebook as nbrun
+    from perfeval.report import snapshot
+
+    wanted = parse_formats(formats)
+    source = notebook or nbrun.notebook_path()
+    generated_at = str(generated_at or report_time())
     out = Path(out_dir).expanduser().resolve()
-    parameters = {**extra, "workbook": str(workbook), "scheme": None if chosen is None else chosen.spec,
-                  "project_id": project_id, "generated_at": generated_at, "out_dir": str(out),
-                  "formats": list(wanted), "export": False}
-    # the kernel boots (another process) while this one imports papermill
-    with nbrun.Kernel(kernel_name or nbrun.kernel_name_of(source)) as kernel:
+    stem = file_stem(project.id)
+    frozen = snapshot.dumps(project)
+    parameters = {**dict(extra_parameters or {}),
+                  "workbook": None if project.source is None else str(project.source),
+                  "scheme": scheme, "project_id": project.id, "options": dict(options or {}),
+                  "generated_at": generated_at, "project_file": f"{stem}{snapshot.SUFFIX}",
+                  "project_sha256": snapshot.digest(frozen)}
+    template_bytes, template_name = docx_template or (None, None)
+    own = kernel is None or isinstance(kernel, str)
+    running = nbrun.Kernel(kernel or nbrun.kernel_name_of(source)) if own else kernel
+    # a kernel of our own boots (another process) while this one imports papermill
+    with running if own else contextlib.nullcontext(running) as active:
         import papermill  # noqa: F401  (on the critical path: load it before anything else)
 
         out.mkdir(parents=True, exist_ok=True)
-        final = out / f"{file_stem(project.id)}.ipynb"
+        final = out / f"{stem}.ipynb"
+        frozen_path = write_bytes_atomic(out / f"{stem}{snapshot.SUFFIX}", frozen)
         executed = temp_beside(final)
-        doc_text = compose(evaluation, generated_at).text()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # font subset and exporter warm-up run here while the kernel executes the cells
-            prepared = pool.submit(_prepare, doc_text, wanted) if {"html", "pdf"} & set(wanted) \
-                else None
-            nb = _execute(parameters, executed, final, source, timeout, kernel)
+            # the exporters warm up here while the kernel executes the cells (a no-op once warm)
+            warming = pool.submit(_prepare, wanted)
             try:
-                rendered = _render(nb, wanted, doc_text, prepared, template_bytes, template)
+                active.prepare(out)
+                nb = _execute(parameters, executed, final, source, timeout, active)
+                warming.result()
+                rendered = _render(nb, wanted, template_bytes, template_name)
             except BaseException:
                 executed.unlink(missing_ok=True)
+                frozen_path.unlink(missing_ok=True)
                 raise
     paths = {fmt: write_bytes_atomic(final.with_suffix(f".{fmt}"), rendered[fmt]) for fmt in wanted}
     os.replace(executed, final)
-    return {"ipynb": final, **paths}
+    return {"ipynb": final, "project": frozen_path, **paths}
 
 
 def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, timeout: float | None,
@@ -149,9 +196,10 @@ def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, time
         raise
 
 
-def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared, template: bytes | None = None,
+def _render(nb, wanted: tuple[str, ...], template: bytes | None = None,
             template_name: str | Path | None = None) -> dict[str, bytes]:
-    """Every requested format as bytes, from the executed notebook."""
+    """Every requested format as bytes, from the executed notebook. The embedded font is the subset
+    for the report's own text (as the notebook shows it), so a report's bytes depend on it alone."""
     from perfeval.fonts import covers, font_face_css
     from perfeval.report.docx import render_docx
     from perfeval.report.html import export_html
@@ -160,10 +208,10 @@ def _render(nb, wanted: tuple[str, ...], doc_text: str, prepared, template: byte
 
     rendered: dict[str, bytes] = {}
     report, images = read_report(nb)
-    if prepared is not None:
-        css = prepared.result()
-        page = export_html(nb, report.title, css)
-        if not covers(doc_text, page):  # the kernel wrote text this process did not foresee
+    if {"html", "pdf"} & set(wanted):
+        doc_text = report.text()
+        page = export_html(nb, report.title, font_face_css(doc_text))
+        if not covers(doc_text, page):  # the notebook shows text the report document does not hold
             page = export_html(nb, report.title, font_face_css(doc_text + page))
         if "html" in wanted:
             rendered["html"] = page.encode("utf-8")

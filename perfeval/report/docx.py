@@ -537,9 +537,18 @@ def _row_flags(row, header: bool) -> None:
         tr_pr.append(flag)
 
 
+def _paragraph_style_id(part, name: str) -> str | None:
+    """The style id for a paragraph style name, looked up once per document (python-docx searches the
+    styles part on every `paragraph.style = name`, which dominated the Word export of large tables)."""
+    cache = part.__dict__.setdefault("_perfeval_style_ids", {})
+    if name not in cache:
+        cache[name] = part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+    return cache[name]
+
+
 def _cell_text(cell, text: str, numeric: bool, bold: bool, style: str = TABLE_STYLE) -> None:
     paragraph = cell.paragraphs[0]
-    paragraph.style = style
+    paragraph._p.style = _paragraph_style_id(paragraph.part, style)  # what `paragraph.style = style` sets
     if numeric:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     lines = text.split("\n")

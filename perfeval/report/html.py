@@ -141,6 +141,7 @@ def _exporter():
                         exclude_output_prompt=True)
 
 
+@lru_cache(maxsize=1)
 def warm_up() -> None:
     """Load nbconvert and compile the template once (the first export is otherwise slower)."""
     import nbformat

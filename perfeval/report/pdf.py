@@ -13,6 +13,7 @@ the margin boxes, repeated table headers, unbroken row groups). Fonts are embedd
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 
 def render_pdf(html: str) -> bytes:
@@ -27,6 +28,7 @@ _WARM_PAGE = ('<html><head><style>@page { size: A4; @bottom-center { content: co
               '</style></head><body><p>perfeval</p><table><tr><td>1</td></tr></table></body></html>')
 
 
+@lru_cache(maxsize=1)
 def warm_up() -> None:
     """Import WeasyPrint and lay out a tiny page, so fontconfig, Pango and the CSS machinery are
     initialised before the real report arrives."""

@@ -27,11 +27,20 @@ class ReportView:
         self._png: dict[str, bytes] = {}
 
     @classmethod
-    def load(cls, workbook: str | Path, scheme: str | None = None, project_id: str | None = None,
-             options: dict | None = None, generated_at: str | datetime | None = None) -> ReportView:
+    def load(cls, workbook: str | Path | None = None, scheme: str | None = None, project_id: str | None = None,
+             options: dict | None = None, generated_at: str | datetime | None = None, *,
+             project_file: str | Path | None = None, project_sha256: str | None = None) -> ReportView:
+        """The report of one project: from `project_file` (the project snapshot `perfeval report` and
+        `perfeval batch` write beside the executed notebook, checked against `project_sha256`) when given,
+        else read and validated from `workbook`."""
         from perfeval import evaluate, load_project
 
-        project = load_project(workbook, scheme, project_id)
+        if project_file:
+            from perfeval.report.snapshot import read_snapshot
+
+            project = read_snapshot(project_file, project_sha256)
+        else:
+            project = load_project(workbook, scheme, project_id)
         evaluation = evaluate(project, scheme, options or None)
         return cls(evaluation, compose(evaluation, generated_at))
 
