@@ -32,7 +32,7 @@ def custom_scheme(path: Path, best: float = 99, scheme_id: str = SCHEME_ID) -> P
                      ('aliases = ["第三方评价", "部门评价", "财政评价", "第三方", "重点评价"]', "aliases = []"),
                      ('name = "决策"\nweight = 20\naliases = [', 'name = "立项决策"\nweight = 20\naliases = ["决策", '),
                      ('name = "过程"\nweight = 20\naliases = [', 'name = "过程管理"\nweight = 20\naliases = ["过程", '),
-                     ('{ grade = "优", lower = 90 }', f'{{ grade = "优", lower = {best} }}')):
+                     ('{ grade = "优", lower = 90,', f'{{ grade = "优", lower = {best},')):
         assert old in text, old
         text = text.replace(old, new, 1)
     path.parent.mkdir(parents=True, exist_ok=True)

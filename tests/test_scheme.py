@@ -27,7 +27,7 @@ def test_builtin_schemes_and_aliases():
 def test_custom_scheme_file_with_other_cut_points(tmp_path, reference_project):
     text = (perfeval.scheme.resources.files("perfeval") / "schemes" / "third_party.toml").read_text(
         encoding="utf-8")
-    text = text.replace('{ grade = "优", lower = 90 }', '{ grade = "优", lower = 99 }')
+    text = text.replace('{ grade = "优", lower = 90,', '{ grade = "优", lower = 99,')
     text = text.replace('id = "third_party"', 'id = "strict"')
     path = tmp_path / "strict.toml"
     path.write_text(text, encoding="utf-8")
@@ -43,7 +43,7 @@ def test_scheme_file_named_in_the_sheet_is_read_beside_the_workbook(tmp_path, re
     from perfeval.workbook import save_project
 
     text = (perfeval.scheme.resources.files("perfeval") / "schemes" / "third_party.toml").read_text(
-        encoding="utf-8").replace('{ grade = "优", lower = 90 }', '{ grade = "优", lower = 99 }')
+        encoding="utf-8").replace('{ grade = "优", lower = 90,', '{ grade = "优", lower = 99,')
     (tmp_path / "strict.toml").write_text(text.replace('id = "third_party"', 'id = "strict"'), encoding="utf-8")
     path = save_project(reference_project.replace(method="strict.toml"), tmp_path / "p.xlsx")
     project = perfeval.load_project(path)

@@ -172,6 +172,10 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
     staging = layout.staging / f"{final.name}-{uuid.uuid4().hex[:12]}"
     if warm is None:
         os.environ["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")
+    try:
+        before = os.getcwd()
+    except FileNotFoundError:  # a folder removed under us: come back to the job's root instead
+        before = str(layout.root)
     os.chdir(work)
     kernel = job.get("kernel_name")
     saved_path = os.environ.get("JUPYTER_PATH")
@@ -244,6 +248,8 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
                 warm.drop()
             kill_descendants()
         shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):  # never leave the process in the folder removed next
+            os.chdir(before)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -73,8 +73,11 @@ class Kernel:
         is what keeps the kernel warm). Raises `PerfevalError` when the kernel does not answer."""
         from jupyter_client import BlockingKernelClient
 
+        # a new history session goes with the counts starting again: IPython otherwise prints "ERROR! Session/line
+        # number was not unique in database" into the next notebook's first output
         code = (f"get_ipython().run_line_magic('reset', '-f')\n"
                 f"__import__('os').chdir({str(cwd)!r})\n"
+                f"get_ipython().history_manager.reset(new_session=True)\n"
                 f"get_ipython().execution_count = 1\n")
         client = BlockingKernelClient()
         client.load_connection_info(self.km.get_connection_info())
