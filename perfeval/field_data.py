@@ -169,13 +169,15 @@ def field_data_for(project: Project, shared: bool = False) -> FieldData:
     return FieldData(sheets)
 
 
-def with_field_data(project: Project, data: FieldData | None = None, scheme=None) -> tuple[Project, str]:
+def with_field_data(project: Project, data: FieldData | None = None, scheme=None, *,
+                    shared: bool = False) -> tuple[Project, str]:
     """(`project` with its field data merged, a one-line account for the batch summary's 现场数据 column).
+    `data`: what `field_data_for(project, shared)` finds when not given; none found leaves `project` as it is.
 
     The survey goes first (it feeds 实际完成值), then the expert panel (judged scores). Raises SheetError with
     located problems when a piece cannot be read. The account says what was used and what the project still
     lacks once it uses field data at all (a panel but no survey for its 满意度 indicators, or the reverse)."""
-    data = field_data_for(project) if data is None else data
+    data = field_data_for(project, shared) if data is None else data
     if data.empty:
         return project, ""
     notes = []

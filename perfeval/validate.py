@@ -474,7 +474,7 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     be read); a file holding several projects takes only field data that names its project."""
     from collections import Counter
 
-    from perfeval.field_data import field_data_for, folder_index, with_field_data
+    from perfeval.field_data import folder_index, with_field_data
 
     per_file = Counter(str(p.source) for p in projects)
     bare: dict[str, bool] = {}  # source -> its folder holds no expert sheet and no survey mapping
@@ -492,8 +492,7 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
             out.append(project)
             continue
         try:
-            data = field_data_for(project, shared=per_file[str(project.source)] > 1)
-            out.append(project if data.empty else with_field_data(project, data, scheme)[0])
+            out.append(with_field_data(project, scheme=scheme, shared=per_file[str(project.source)] > 1)[0])
         except SheetError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -554,10 +553,9 @@ def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
             raise SheetError(list(reads[0].problems))
         if not field_data:
             return reads[0].project
-        from perfeval.field_data import field_data_for, with_field_data
+        from perfeval.field_data import with_field_data
 
-        data = field_data_for(reads[0].project, shared=len(all_reads) > 1)
-        return reads[0].project if data.empty else with_field_data(reads[0].project, data, scheme)[0]
+        return with_field_data(reads[0].project, scheme=scheme, shared=len(all_reads) > 1)[0]
     projects = load_projects(path, scheme, strict=strict, field_data=field_data)
     if len(projects) != 1:
         raise SheetError([Problem(str(path), "项目信息", None, "项目编号", None,

@@ -65,7 +65,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
     supervisor can tell which file a reader that never returns was working on. `keep_projects`: each
     valid entry carries its validated `Project` (a report batch builds from it instead of reading again)."""
     from perfeval.evaluate import evaluate_frames
-    from perfeval.field_data import field_data_for, with_field_data
+    from perfeval.field_data import with_field_data
     from perfeval.validate import read_projects
 
     entries: list[Entry] = []
@@ -99,8 +99,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
                                      **facts_for(facts, read.key)))
                 continue
             try:  # the firm's field data beside the sheet: expert panel, satisfaction survey
-                data = field_data_for(project, shared=many)
-                project, note = (project, "") if data.empty else with_field_data(project, data, scheme)
+                project, note = with_field_data(project, scheme=scheme, shared=many)
             except SheetError as exc:
                 entries.append(Entry(key=project.id, source=path, in_portfolio=many, year=project.year,
                                      name=project.name, department=project.department, unit=project.unit,

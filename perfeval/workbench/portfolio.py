@@ -19,7 +19,7 @@ import pandas as pd
 from perfeval import summary_schema as schema
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation, evaluate, evaluate_frames
-from perfeval.field_data import field_data_for, with_field_data
+from perfeval.field_data import with_field_data
 from perfeval.inputs import input_files
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_rate
@@ -127,12 +127,8 @@ class Portfolio:
             problems = reads[0].problems if reads else []
             raise SheetError(problems) if problems else PerfevalError(
                 f"文件 {file} 中没有项目编号为「{pid}」的项目")
-        from perfeval.field_data import field_data_for, with_field_data
-
-        project = reads[0].project
-        data = field_data_for(project, shared=len(every) > 1)  # as the batch scored it: with its field data
-        if not data.empty:
-            project = with_field_data(project, data, self.scheme)[0]
+        # as the batch scored it: with its field data
+        project = with_field_data(reads[0].project, scheme=self.scheme, shared=len(every) > 1)[0]
         self._projects[key] = project
         return project
 
@@ -238,8 +234,7 @@ def read_files(files: Iterable[Path], scheme: str | None = None
                 failed += [(file.name, read.key, str(p)) for p in read.problems]
                 continue
             try:  # as the batch scores it: with the expert panel and survey kept beside the sheet
-                data = field_data_for(read.project, shared=len(reads) > 1)
-                projects.append(read.project if data.empty else with_field_data(read.project, data, scheme)[0])
+                projects.append(with_field_data(read.project, scheme=scheme, shared=len(reads) > 1)[0])
             except SheetError as exc:
                 failed += [(file.name, read.key, str(p)) for p in exc.problems]
     return projects, failed
