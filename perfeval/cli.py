@@ -297,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "validate", help="校验指标表，一次列出全部问题",
         description="校验一个或多个指标表（.xlsx、.csv、自评表、评分表），一次列出全部问题："
-                    "文件、工作表、行、列、值和应填写的内容。\n退出码：0 全部通过，2 有问题。",
+                    "文件、工作表、行、列、值和应填写的内容。\n"
+                    "退出码：0 没有错误（提示不影响），2 有错误（加 --strict 时有任何问题）。",
         epilog=example("perfeval validate data/reference/AKT2022-001.xlsx",
                        "perfeval validate 指标表/*.xlsx --json > 问题.json"))
     p.add_argument("paths", nargs="+", metavar="PATH", help=".xlsx 或 .csv 指标表（可多个）")

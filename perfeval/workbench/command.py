@@ -132,7 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "lab", help="在 JupyterLab 中打开绩效评价工作台（项目组合、明细、情景模拟、等级稳健性）",
         description="在 JupyterLab 中打开绩效评价工作台（explore.ipynb）：项目组合一览、单个项目明细、"
-                    "情景模拟（改一个值看得分变化）和等级稳健性。\n按 Ctrl+C 停止。",
+                    "情景模拟（改一个值看得分变化）、等级稳健性，以及专家组评分与满意度问卷。\n按 Ctrl+C 停止。",
         epilog=example("perfeval lab",
                        "perfeval lab data/synthetic",
                        "perfeval lab reports --no-browser --port 8890"))
