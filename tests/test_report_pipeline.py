@@ -149,6 +149,7 @@ def test_prepared_kernel_forgets_the_previous_project(tmp_path):
         client.start_channels()
         out = []
         try:
+            client.wait_for_ready(timeout=60)  # iopub subscribed before the request (else its output can be missed)
             reply = client.execute_interactive(code, timeout=60, output_hook=lambda m: out.append(m))
         finally:
             client.stop_channels()

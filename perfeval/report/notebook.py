@@ -42,6 +42,27 @@ def kernel_name_of(notebook: Path) -> str:
     return str(meta.get("kernelspec", {}).get("name") or "python3")
 
 
+def _shell_reply(client, msg_id: str, timeout: float) -> dict:
+    """The execute reply to `msg_id`, read from the shell channel only. Waiting on iopub's idle
+    status (as `execute_interactive` does) can miss it: a SUB socket connected just before the
+    request may join after the kernel has published (ZeroMQ's slow joiner), and the wait then
+    ends in "Timeout waiting for output" although the kernel did the work."""
+    import time
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{timeout:g} 秒内没有回复")
+        try:
+            reply = client.get_shell_msg(timeout=left)
+        except Empty:
+            continue
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
+
+
 class Kernel:
     """A Jupyter kernel started before papermill needs it, so the kernel boots while this
     process imports papermill and validates the sheet. It talks over local IPC sockets in a
@@ -60,7 +81,8 @@ class Kernel:
         self.km = AsyncKernelManager(kernel_name=self.name, transport="ipc",
                                      ip=str(Path(self._sockets.name) / "k"))
         try:
-            run_sync(self.km.start_kernel)()
+            # history in memory: a batch's kernels neither write the user's IPython history nor wait on its lock
+            run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
         except Exception as exc:
             self._sockets.cleanup()
             raise PerfevalError(f"无法启动 Jupyter 内核「{self.name}」：{exc}") from None
@@ -81,10 +103,9 @@ class Kernel:
                 f"get_ipython().execution_count = 1\n")
         client = BlockingKernelClient()
         client.load_connection_info(self.km.get_connection_info())
-        client.start_channels()
+        client.start_channels(iopub=False, stdin=False, hb=False, control=False)
         try:
-            reply = client.execute_interactive(code, silent=True, store_history=False, timeout=timeout,
-                                               output_hook=lambda msg: None)
+            reply = _shell_reply(client, client.execute(code, silent=True, store_history=False), timeout)
         except Exception as exc:
             raise PerfevalError(f"Jupyter 内核「{self.name}」无法重置：{type(exc).__name__}：{exc}") from None
         finally:
