@@ -82,3 +82,68 @@ class SheetError(PerfevalError):
 
 class SchemeError(PerfevalError):
     """A scheme file is missing or malformed."""
+
+
+class KernelUnavailable(PerfevalError):
+    """A Jupyter kernel could not be started: which kernel (`kernel_name`) and why (`reason`, the
+    underlying error's text)."""
+
+    def __init__(self, kernel_name: str, reason: str):
+        self.kernel_name, self.reason = kernel_name, reason
+        super().__init__(kernel_name, reason)
+
+    def __str__(self) -> str:
+        return f"无法启动 Jupyter 内核「{self.kernel_name}」：{self.reason}"
+
+
+class JobTimeout(PerfevalError):
+    """A batch job ran past its time limit (`seconds`) and was stopped after `elapsed` seconds."""
+
+    def __init__(self, seconds: float, elapsed: float):
+        self.seconds, self.elapsed = seconds, elapsed
+        super().__init__(seconds, elapsed)
+
+    def __str__(self) -> str:
+        return f"超过时限 {self.seconds:g} 秒（已运行 {self.elapsed:.1f} 秒），已终止"
+
+
+class CellTimeout(PerfevalError):
+    """A notebook cell ran past the per-cell limit (`seconds`, as the job gave it); `detail` is the
+    notebook client's own message."""
+
+    def __init__(self, seconds: float | None, detail: str):
+        self.seconds, self.detail = seconds, detail
+        super().__init__(seconds, detail)
+
+    def __str__(self) -> str:
+        return f"单元格执行超过 {self.seconds} 秒：{self.detail}"
+
+
+class WorkerDied(PerfevalError):
+    """A batch job's process ended without an outcome: `exitcode` as multiprocessing reports it
+    (negative: killed by signal ``-exitcode``; None: unknown)."""
+
+    def __init__(self, exitcode: int | None):
+        self.exitcode = exitcode
+        super().__init__(exitcode)
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that killed the process, if one did."""
+        return -self.exitcode if self.exitcode is not None and self.exitcode < 0 else None
+
+    def __str__(self) -> str:
+        how = f"被信号 {self.signal} 终止" if self.signal is not None else f"退出码 {self.exitcode}"
+        return f"生成该项目报告的工作进程意外退出（{how}），未留下结果"
+
+
+class TaskLost(PerfevalError):
+    """A job's Dask task failed as a task (its worker was lost, it was cancelled …): the error's type
+    name (`kind`) and text (`detail`)."""
+
+    def __init__(self, kind: str, detail: str):
+        self.kind, self.detail = kind, detail
+        super().__init__(kind, detail)
+
+    def __str__(self) -> str:
+        return f"Dask 任务失败（{self.kind}：{self.detail}）"

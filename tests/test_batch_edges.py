@@ -1,7 +1,7 @@
 """Batch edges (issue 11 item 6): each fault is injected here, in the test, and the outcome and the
 exit code are asserted.
 
-Slow projects and dying jobs come from `fake_report` (a stand-in for build_report named by
+Slow projects and dying jobs come from `fake_report` (a stand-in for build_report passed as
 ``report_fn``; it sleeps or dies when the project's name says so) and from a test kernelspec whose
 kernel starts late — nothing in perfeval itself is switched on for them.
 """
@@ -39,7 +39,6 @@ from perfeval.workbook import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
-FAKE = "test_batch_edges:fake_report"
 SLOW_KERNEL = "perfeval-test-slow"
 SLOW_MARK = "perfeval-test-slow-kernel"
 
@@ -57,6 +56,9 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
     out.mkdir(parents=True, exist_ok=True)
     return {fmt: write_bytes_atomic(out / f"{file_stem(project.id)}.{fmt}", project.id.encode())
             for fmt in formats}
+
+
+FAKE = fake_report  # the batch calls it in its job processes instead of build_report
 
 
 @functools.cache

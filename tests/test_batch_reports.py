@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -14,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from faultinject import inject
 
 import perfeval
 from perfeval import synth
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
-from perfeval.batch.faults import ENV as FAULTS
 from perfeval.cli import main
 
 pytestmark = pytest.mark.slow
@@ -57,8 +56,8 @@ def test_portfolio_with_broken_and_failing_projects(tmp_path: Path, monkeypatch,
     valid = [f for f in files if not perfeval.validate_paths([f])]
     assert len(valid) == 27
     failing = perfeval.load_project(valid[3]).id
-    monkeypatch.setenv(FAULTS, json.dumps({failing: "cell"}))
     out = tmp_path / "reports"
+    inject(monkeypatch, {failing: "cell"})  # the whole test: reruns see the same faulty project
 
     # --strict: the project broken in its weights fails validation too (by default it would be scored)
     assert main(["batch", str(inputs), "--out", str(out), "--format", "html", "--strict"]) == 1

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from perfeval.batch.pipeline import default_workers
-from perfeval.batch.status import Status
+from perfeval.batch.status import JobStatus, Status
 from perfeval.info_sheet import visible_id
 
 DEFAULT_TIMEOUT_S = 900.0
@@ -97,7 +97,7 @@ class Progress:
 
     def outcome(self, outcome: dict) -> None:
         with self._lock:
-            if outcome["status"] == "ok":
+            if outcome["status"] == JobStatus.OK:
                 self.done += 1
             else:
                 self.failed += 1

@@ -39,6 +39,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from perfeval.batch.discover import Entry, Scan, scan_chunk
+from perfeval.batch.status import Stage
 
 MEMORY_ENV = "PERFEVAL_SCAN_MEMORY_MB"
 TIMEOUT_ENV = "PERFEVAL_SCAN_TIMEOUT_S"
@@ -47,7 +48,7 @@ SCAN_MEMORY_MB = 2048
 #: seconds a worker may spend on one file (or on scoring one chunk)
 SCAN_TIMEOUT_S = 300.0
 #: failure stage of a file whose reader died or overran
-STAGE = "读取"
+STAGE = Stage.READ
 
 
 def memory_limit_mb() -> int:

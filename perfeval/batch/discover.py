@@ -18,6 +18,7 @@ import pandas as pd
 
 from perfeval.batch.facts import facts_for, known_facts
 from perfeval.batch.manifest import STATE_DIR, project_digest, scheme_digest
+from perfeval.batch.status import Stage
 from perfeval.errors import SheetError
 from perfeval.inputs import INPUT_SUFFIXES, input_files  # noqa: F401  (the batch's inputs, shared with load_projects)
 
@@ -39,7 +40,7 @@ class Entry:
     digest: str = ""
     pidx: int | None = None       # row in the scored frames; None when invalid
     problems: list[str] = field(default_factory=list)
-    stage: str = "校验"           # why an invalid entry failed: 校验 (the sheet) | 读取 (the reader died)
+    stage: Stage = Stage.VALIDATE  # why an invalid entry failed: the sheet, or READ (the reader died)
     field_data: str = ""          # the expert sheets / survey merged, or what is missing (perfeval.field_data)
     #: the validated project, kept when the batch builds reports (so it is read and validated once)
     project: object | None = field(default=None, repr=False, compare=False)
@@ -81,7 +82,7 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
                                  **facts_for(known_facts(path), path.stem)))
             continue
         except MemoryError:
-            entries.append(Entry(key=path.stem, source=path, stage="读取",
+            entries.append(Entry(key=path.stem, source=path, stage=Stage.READ,
                                  problems=[f"{path.name}：读取时内存不足（超出读取进程的内存上限），"
                                            "文件可能已损坏或过大；其他文件不受影响"]))
             continue

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,12 +16,14 @@ from pathlib import Path
 
 from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
-from perfeval.batch.faults import planned as planned_faults
+from perfeval.batch.status import JobStatus, Stage, Status
 from perfeval.errors import PerfevalError
 from perfeval.info_sheet import visible_id
 from perfeval.sheet import file_sha256
 
-STATUS_BUILT, STATUS_CURRENT, STATUS_FAILED, STATUS_SCORED = "已生成", "已是最新", "失败", "仅评分"
+#: a report builder with `perfeval.report.build_report`'s signature (``run_batch(report_fn=…)``); it runs
+#: in the job processes, so it must be picklable (a module-level function, or a functools.partial of one)
+ReportFn = Callable[..., dict]
 
 
 @dataclass
@@ -28,8 +31,8 @@ class ProjectStatus:
     """What happened to one project in this run."""
 
     entry: disc.Entry
-    status: str
-    stage: str = ""          # 校验 | 读取 | 笔记本 | 超时 | 进程 | 生成 | 重复
+    status: Status
+    stage: Stage | str = ""  # "" unless failed
     reason: str = ""
     folder: Path | None = None
     outputs: dict[str, str] = field(default_factory=dict)   # format -> path relative to DIR
@@ -52,7 +55,7 @@ class BatchResult:
 
     @property
     def failed(self) -> list[ProjectStatus]:
-        return [s for s in self.statuses if s.status == STATUS_FAILED]
+        return [s for s in self.statuses if s.status == Status.FAILED]
 
     @property
     def exit_code(self) -> int:
@@ -87,15 +90,24 @@ def _scheme_spec(scheme: str | Path | None) -> str | None:
     return load_scheme(scheme).spec
 
 
+def builder_name(fn: ReportFn | None) -> str | None:
+    """A report builder as a resume fingerprint names it: ``module:qualname`` (with a partial's arguments),
+    the same in every run; None for perfeval's own."""
+    if fn is None:
+        return None
+    if isinstance(fn, functools.partial):
+        return f"{builder_name(fn.func)}{fn.args!r}{sorted(fn.keywords.items())!r}"
+    return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+
+
 def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: str | None,
          timeout: float | None, force: bool, kernel_name: str | None, run_at: str,
-         report_fn: str | None = None, docx_template: tuple[str, str] | None = None
+         report_fn: ReportFn | None = None, docx_template: tuple[str, str] | None = None
          ) -> tuple[list[ProjectStatus], list[dict], dict[str, disc.Entry]]:
     """Statuses for projects that need no work, the jobs for the rest, and each job's entry
     (by its slot ``<年度>/<项目编号>``). `docx_template` is (path, content digest) of the Word template."""
-    faults = planned_faults()
     template = {"docx_template": docx_template[1]} if docx_template and "docx" in formats else {}
-    static = _static_parts(formats, {"kernel": kernel_name, "report_fn": report_fn, **template}) \
+    static = _static_parts(formats, {"kernel": kernel_name, "report_fn": builder_name(report_fn), **template}) \
         if formats else {}
     extra = {"docx_template": docx_template[0]} if template else {}
     cache = mf.read_failures(layout) if not force else {}
@@ -107,7 +119,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     for entry in scan.entries:
         if not entry.valid:
             entry.key = visible_id(entry.key)  # a refused id with control characters, shown escaped
-            statuses.append(ProjectStatus(entry, STATUS_FAILED, entry.stage, "\n".join(entry.problems)))
+            statuses.append(ProjectStatus(entry, Status.FAILED, Stage(entry.stage), "\n".join(entry.problems)))
             continue
         folder = layout.project_dir(entry.year, names[entry.key])
         slot = str(folder.relative_to(layout.root))
@@ -116,23 +128,21 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
             named = entry.key == entry.source.stem  # a table without 项目编号 takes its file's name
             hint = "；两表均未填写项目编号（编号取自文件名），请在表中填写项目编号或将文件改名" if named else ""
             statuses.append(ProjectStatus(
-                entry, STATUS_FAILED, "重复",
+                entry, Status.FAILED, Stage.DUPLICATE,
                 f"项目编号 {entry.key}（{entry.year}年度）重复：已由 {first.source} 中的同编号项目使用，"
                 f"本项目（{entry.source}）未生成报告{hint}"))
             continue
         seen[slot] = entry
         if not formats:
-            statuses.append(ProjectStatus(entry, STATUS_SCORED, folder=None))
+            statuses.append(ProjectStatus(entry, Status.SCORED, folder=None))
             continue
-        fault = faults.get(entry.key)
-        wanted = mf.fingerprint({**static, "project": entry.digest,
-                                 "scheme": entry.scheme_digest, "fault": fault})
+        wanted = mf.fingerprint({**static, "project": entry.digest, "scheme": entry.scheme_digest})
         if not force and mf.record_is_current(folder, wanted):
-            statuses.append(_done_status(entry, folder, layout, STATUS_CURRENT))
+            statuses.append(_done_status(entry, folder, layout, Status.CURRENT))
             continue
         old = cache.get(slot)
         if old and old.get("fingerprint") == wanted and old.get("stage") in mf.CACHEABLE_STAGES:
-            statuses.append(ProjectStatus(entry, STATUS_FAILED, old["stage"], old["reason"],
+            statuses.append(ProjectStatus(entry, Status.FAILED, Stage(old["stage"]), old["reason"],
                                           notebook=old.get("notebook", ""), cached=True))
             continue
         job_entries[slot] = entry
@@ -145,7 +155,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
             "key": entry.key, "slot": slot, "root": str(layout.root), "folder": str(folder),
             "source": str(entry.source), "project_id": entry.key if entry.in_portfolio else None,
             "formats": list(formats), "scheme": scheme, "timeout": timeout,
-            "kernel_name": kernel_name, "fault": fault, "report_fn": report_fn,
+            "kernel_name": kernel_name, "report_fn": report_fn,
             "extra_parameters": {"generated_at": run_at, **extra}, "project": frozen,
             "record": {"fingerprint": wanted, "key": entry.key, "year": entry.year,
                        "source": entry.source.name, "scheme": entry.scheme,
@@ -154,7 +164,7 @@ def plan(scan: disc.Scan, layout: mf.Layout, formats: Sequence[str], *, scheme: 
     return statuses, jobs, job_entries
 
 
-def _done_status(entry: disc.Entry, folder: Path, layout: mf.Layout, status: str) -> ProjectStatus:
+def _done_status(entry: disc.Entry, folder: Path, layout: mf.Layout, status: Status) -> ProjectStatus:
     record = mf.read_record(folder) or {}
     outputs = {kind: str((folder / item["file"]).relative_to(layout.root))
                for kind, item in sorted(record.get("outputs", {}).items())}
@@ -165,10 +175,13 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
               formats: Sequence[str] = ("html", "pdf", "docx"), workers: int | None = None,
               timeout: float | None = None, scheduler: str | None = None, force: bool = False,
               scheme: str | None = None, kernel_name: str | None = None,
-              report_fn: str | None = None, strict: bool = False, docx_template: str | Path | None = None,
+              report_fn: ReportFn | None = None, strict: bool = False, docx_template: str | Path | None = None,
               on_planned: Callable[[int, list[ProjectStatus]], None] | None = None,
               on_outcome: Callable[[dict], None] | None = None) -> BatchResult:
-    """Run a batch into `out`; see `perfeval batch -h`. Raises PerfevalError for unusable input."""
+    """Run a batch into `out`; see `perfeval batch -h`. Raises PerfevalError for unusable input.
+    `report_fn` replaces perfeval's report builder (`ReportFn`; tests pass a fast stand-in)."""
+    if report_fn is not None and not callable(report_fn):
+        raise TypeError(f"report_fn must be a callable with build_report's signature, not {report_fn!r}")
     started = time.monotonic()
     root = Path(out).expanduser().resolve()
     if root.exists() and not root.is_dir():
@@ -210,15 +223,15 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             def record(outcome: dict) -> None:
                 job = by_slot[outcome["slot"]]
                 entry, folder = entries[job["slot"]], Path(job["folder"])
-                if outcome["status"] == "ok":
-                    results.append(_done_status(entry, folder, layout, STATUS_BUILT))
+                if outcome["status"] == JobStatus.OK:
+                    results.append(_done_status(entry, folder, layout, Status.BUILT))
                     if failures.pop(job["slot"], None) is not None:
                         mf.write_failures(layout, failures)
                 else:
-                    results.append(ProjectStatus(entry, STATUS_FAILED, outcome["stage"],
+                    results.append(ProjectStatus(entry, Status.FAILED, Stage(outcome["stage"]),
                                                  outcome["reason"], notebook=outcome.get("notebook", "")))
                     failures[job["slot"]] = {"fingerprint": job["record"]["fingerprint"],
-                                             "stage": outcome["stage"], "reason": outcome["reason"],
+                                             "stage": Stage(outcome["stage"]), "reason": outcome["reason"],
                                              "notebook": outcome.get("notebook", "")}
                     mf.write_failures(layout, failures)
                 if on_outcome:

@@ -19,6 +19,7 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
 
 from perfeval.batch import worker
+from perfeval.errors import JobTimeout, TaskLost, WorkerDied
 
 #: seconds to connect to (and hear back from) a Dask scheduler before giving up
 CONNECT_TIMEOUT_S = 10.0
@@ -85,16 +87,11 @@ def kill_job_leftovers(job: dict, sweep: bool = True) -> None:
 
 
 def _timeout_outcome(job: dict, elapsed: float) -> Outcome:
-    return {"key": job["key"], "status": "failed", "stage": "超时",
-            "reason": f"超过时限 {job['timeout']:g} 秒（已运行 {elapsed:.1f} 秒），已终止",
-            "elapsed": round(elapsed, 2)}
+    return worker.failure_outcome(job, JobTimeout(job["timeout"], elapsed), elapsed)
 
 
 def _died_outcome(job: dict, exitcode: int | None, elapsed: float) -> Outcome:
-    how = f"被信号 {-exitcode} 终止" if exitcode is not None and exitcode < 0 else f"退出码 {exitcode}"
-    return {"key": job["key"], "status": "failed", "stage": "进程",
-            "reason": f"生成该项目报告的工作进程意外退出（{how}），未留下结果",
-            "elapsed": round(elapsed, 2)}
+    return worker.failure_outcome(job, WorkerDied(exitcode), elapsed)
 
 
 class _Slot:
@@ -201,10 +198,9 @@ def run_subprocess(job: dict) -> Outcome:
     """Run one job in a fresh ``python -m perfeval.batch.worker`` process (used on Dask workers)."""
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "perfeval.batch.worker"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            encoding="utf-8")
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        out, _ = proc.communicate(json.dumps(job, ensure_ascii=False), timeout=job.get("timeout") or None)
+        raw, _ = proc.communicate(pickle.dumps(job), timeout=job.get("timeout") or None)
     except subprocess.TimeoutExpired:
         _kill_tree(proc.pid)
         proc.communicate()
@@ -213,7 +209,7 @@ def run_subprocess(job: dict) -> Outcome:
     finally:
         if proc.returncode is not None and proc.returncode != 0:
             kill_job_leftovers(job)
-    for line in reversed(out.splitlines()):
+    for line in reversed(raw.decode("utf-8", errors="replace").splitlines()):
         if line.startswith(worker.OUTCOME_MARK):
             return json.loads(line[len(worker.OUTCOME_MARK):])
     return _died_outcome(job, proc.returncode, time.monotonic() - started)
@@ -351,8 +347,7 @@ def run_dask(jobs: Iterable[dict], client, on_outcome: OnOutcome) -> None:
             try:
                 outcome = future.result()
             except Exception as exc:  # KilledWorker, CancelledError, …
-                outcome = {"key": job["key"], "status": "failed", "stage": "进程",
-                           "reason": f"Dask 任务失败（{type(exc).__name__}：{exc}）", "elapsed": 0.0}
+                outcome = worker.failure_outcome(job, TaskLost(type(exc).__name__, str(exc)), 0.0)
             on_outcome({**outcome, "slot": job["slot"]})
     finally:
         for future in futures:

@@ -1,5 +1,5 @@
-"""What became of a project in a batch (`Status`), where a failure happened (`Stage`) and what the summary
-shows (`Shown`).
+"""What became of a project in a batch (`Status`), where a failure happened (`Stage`), what the summary
+shows (`Shown`) and what a report job reports back to the batch (`JobStatus`).
 
 The values are the Chinese words manifests, failures.json, summary.xlsx and the console have always written;
 the enums are `str` subclasses, so ``Status.FAILED == "失败"``, JSON writes ``"失败"`` and a value read back
@@ -30,6 +30,14 @@ class Stage(StrEnum):
     TIMEOUT = "超时"
     PROCESS = "进程"        # the worker process died
     RENDER = "生成"         # exporting the report failed
+
+
+class JobStatus(StrEnum):
+    """A report job's outcome as the job process sends it to the supervisor (an internal marker, never
+    shown; JSON from a Dask job process carries the same words)."""
+
+    OK = "ok"
+    FAILED = "failed"
 
 
 class Shown(StrEnum):

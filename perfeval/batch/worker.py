@@ -5,7 +5,12 @@ and relative paths never collide between concurrent jobs), retries once if its k
 start, builds the report in a staging folder and renames the folder into place when complete.
 (`perfeval.report` talks to its kernel over IPC sockets in a private folder, so concurrent
 kernels never race for TCP ports — the papermill#511 / jupyter_client#487 failure mode.) It dies with its
-parent, taking its kernel with it. The outcome is a plain dict (JSON-safe).
+parent, taking its kernel with it. The outcome is a plain dict (JSON-safe: its `JobStatus` and `Stage`
+are str enums); a failure's stage and reason come from the error's type and fields (`failure_of`).
+
+The report is built by `perfeval.report.build.build_project` from the project the batch's scan read; a
+job may name another builder (`job["report_fn"]`, a callable with `build_report`'s signature: tests
+substitute one so that resume and failure handling run in seconds).
 
 Run as ``python -m perfeval.batch.worker`` it reads a job (JSON) on stdin and prints the outcome.
 """
@@ -13,10 +18,10 @@ Run as ``python -m perfeval.batch.worker`` it reads a job (JSON) on stdin and pr
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import math
 import os
+import pickle
 import shutil
 import signal
 import sys
@@ -27,10 +32,21 @@ import uuid
 from pathlib import Path
 
 from perfeval.batch.manifest import RECORD_NAME, Layout, commit_folder, write_json_atomic
+from perfeval.batch.status import JobStatus, Stage
+from perfeval.errors import (
+    CellTimeout,
+    JobTimeout,
+    KernelUnavailable,
+    PerfevalError,
+    SheetError,
+    TaskLost,
+    WorkerDied,
+)
 
 OUTCOME_MARK = "PERFEVAL-OUTCOME "
+#: what jupyter_client / nbclient say when a kernel did not come up (their errors carry no fields)
 _KERNEL_START_ERRORS = ("Kernel died before replying", "didn't respond", "Address already in use",
-                        "DeadKernelError", "无法启动 Jupyter 内核")
+                        "DeadKernelError")
 
 
 def _descendants() -> list:
@@ -66,18 +82,34 @@ def _watch_parent() -> None:
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
+    if isinstance(exc, KernelUnavailable):
+        return True
     text = f"{type(exc).__name__}: {exc}"
     return any(marker in text for marker in _KERNEL_START_ERRORS)
 
 
-def _report_function(spec: str):
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+def failure_of(error: BaseException) -> tuple[Stage, str]:
+    """Where a job failed and why, from the error's type and fields (never from parsing its text)."""
+    from perfeval.report.notebook import NotebookFailed
+
+    if isinstance(error, SheetError):
+        return Stage.VALIDATE, "\n".join(str(p) for p in error.problems)
+    if isinstance(error, NotebookFailed):
+        return Stage.NOTEBOOK, error.summary  # where the notebook was kept is the record's own field
+    if isinstance(error, (JobTimeout, CellTimeout)):
+        return Stage.TIMEOUT, str(error)
+    if isinstance(error, (WorkerDied, TaskLost)):
+        return Stage.PROCESS, str(error)
+    if isinstance(error, PerfevalError):
+        return Stage.RENDER, str(error)
+    return Stage.RENDER, f"{type(error).__name__}：{error}"
 
 
-def _failure(job: dict, stage: str, reason: str, started: float, **extra) -> dict:
-    return {"key": job["key"], "status": "failed", "stage": stage, "reason": reason,
-            "elapsed": round(time.monotonic() - started, 2), **extra}
+def failure_outcome(job: dict, error: BaseException, elapsed: float, **extra) -> dict:
+    """A failed job's outcome (`extra`: e.g. the kept notebook)."""
+    stage, reason = failure_of(error)
+    return {"key": job["key"], "status": JobStatus.FAILED, "stage": stage, "reason": reason,
+            "elapsed": round(elapsed, 2), **extra}
 
 
 def use_private_temp(job: dict) -> Path | None:
@@ -158,14 +190,6 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
     """Build one project's report folder; never raises (the outcome says what happened). With `warm`
     (a long-lived job process) the notebook runs on its kept kernel, which survives a success."""
     started = time.monotonic()
-    fault = job.get("fault")
-    if fault == "crash":
-        os.kill(os.getpid(), signal.SIGKILL)
-    if fault == "hang":
-        while True:
-            time.sleep(3600)
-    from perfeval.errors import PerfevalError, SheetError
-
     layout = Layout(Path(job["root"]))
     final = Path(job["folder"])
     work = Path(tempfile.mkdtemp(prefix="perfeval-job-"))
@@ -178,28 +202,19 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
         before = str(layout.root)
     os.chdir(work)
     kernel = job.get("kernel_name")
-    saved_path = os.environ.get("JUPYTER_PATH")
-    if fault == "cell":
-        from perfeval.batch import faults
-
-        data = work / "jupyter"
-        kernel = faults.install_kernel(data)
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(
-            p for p in (str(data), os.environ.get("JUPYTER_PATH", "")) if p)
     custom = job.get("report_fn")
     ok = False
     try:
         for attempt in (1, 2):
             staging.mkdir(parents=True, exist_ok=True)
             try:
-                if custom:
-                    paths = _report_function(custom)(
+                if custom is not None:
+                    paths = custom(
                         job["source"], staging, formats=tuple(job["formats"]), scheme=job.get("scheme"),
                         project_id=job.get("project_id"), extra_parameters=job.get("extra_parameters") or None,
                         timeout=cell_timeout(job.get("timeout")), kernel_name=kernel)
                 else:
-                    paths = _build_from_project(job, staging, kernel, warm if fault != "cell" else None,
-                                                cell_timeout(job.get("timeout")))
+                    paths = _build_from_project(job, staging, kernel, warm, cell_timeout(job.get("timeout")))
                 break
             except Exception as exc:
                 if attempt == 1 and _is_kernel_start_failure(exc):
@@ -219,30 +234,13 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
         write_json_atomic(staging / RECORD_NAME, record)
         commit_folder(staging, final, layout.state / "trash")
         ok = True
-        return {"key": job["key"], "status": "ok", "outputs": outputs,
+        return {"key": job["key"], "status": JobStatus.OK, "outputs": outputs,
                 "elapsed": round(time.monotonic() - started, 2)}
-    except SheetError as exc:
-        return _failure(job, "校验", "\n".join(str(p) for p in exc.problems), started)
-    except PerfevalError as exc:
-        kept = next(iter(staging.glob("*.failed.ipynb")), None) if staging.exists() else None
-        extra = {}
-        if kept is not None:
-            layout.failed_notebooks.mkdir(parents=True, exist_ok=True)
-            target = layout.failed_notebooks / f"{final.parent.name}-{kept.name}"
-            os.replace(kept, target)
-            extra["notebook"] = str(target.relative_to(layout.root))
-        stage = "笔记本" if type(exc).__name__ == "NotebookFailed" else "生成"
-        reason = str(exc).split("（执行记录：")[0]
-        return _failure(job, stage, reason, started, **extra)
-    except TimeoutError as exc:
-        return _failure(job, "超时", f"单元格执行超过 {job.get('timeout')} 秒：{exc}", started)
-    except Exception as exc:  # a failing export or kernel is this project's failure only
-        return _failure(job, "生成", f"{type(exc).__name__}：{exc}", started)
+    except TimeoutError as exc:  # a cell past the per-cell limit (nbclient's CellTimeoutError)
+        return failure_outcome(job, CellTimeout(job.get("timeout"), str(exc)), time.monotonic() - started)
+    except Exception as exc:  # a failing sheet, cell, export or kernel is this project's failure only
+        return failure_outcome(job, exc, time.monotonic() - started, **_keep_notebook(exc, layout, final))
     finally:
-        if saved_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = saved_path
         if warm is None or not ok:  # a failed project's kernel is not reused
             if warm is not None:
                 warm.drop()
@@ -251,6 +249,20 @@ def run_job(job: dict, warm: WarmKernel | None = None) -> dict:
         with contextlib.suppress(OSError):  # never leave the process in the folder removed next
             os.chdir(before)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep_notebook(exc: Exception, layout: Layout, final: Path) -> dict[str, str]:
+    """A failed notebook (`NotebookFailed.notebook_path`, in the staging folder) moved to the batch's
+    失败项目 folder: {"notebook": its path relative to the batch's root}, or {} when none was kept."""
+    from perfeval.report.notebook import NotebookFailed
+
+    kept = exc.notebook_path if isinstance(exc, NotebookFailed) else None
+    if kept is None or not Path(kept).is_file():
+        return {}
+    layout.failed_notebooks.mkdir(parents=True, exist_ok=True)
+    target = layout.failed_notebooks / f"{final.parent.name}-{Path(kept).name}"
+    os.replace(kept, target)
+    return {"notebook": str(target.relative_to(layout.root))}
 
 
 def _quiet() -> Path:
@@ -272,7 +284,7 @@ def _with_log_tail(outcome: dict, log: Path, lines: int = 8) -> dict:
         tail = []
     finally:
         log.unlink(missing_ok=True)
-    if outcome.get("status") == "failed" and outcome.get("stage") == "生成" and tail:
+    if outcome.get("status") == JobStatus.FAILED and outcome.get("stage") == Stage.RENDER and tail:
         outcome = {**outcome, "reason": outcome["reason"] + "\n" + "\n".join(tail)}
     return outcome
 
@@ -315,9 +327,10 @@ def serve(conn, tmp: str) -> None:
 
 
 def main() -> int:
-    """Entry point of a job subprocess (Dask): job JSON on stdin, outcome on stdout."""
+    """Entry point of a job subprocess (Dask): the pickled job on stdin (it may carry a builder), the
+    outcome as JSON on stdout."""
     _watch_parent()
-    job = json.loads(sys.stdin.read())
+    job = pickle.load(sys.stdin.buffer)
     use_private_temp(job)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")  # keep the real stdout for the outcome
     log = _quiet()

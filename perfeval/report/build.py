@@ -197,7 +197,7 @@ def _execute(parameters: dict, executed: Path, final: Path, notebook: Path, time
         if executed.exists():  # papermill saved the failed run with its error banner
             kept = final.with_suffix(".failed.ipynb")
             os.replace(executed, kept)
-            raise nbrun.NotebookFailed(f"{exc}（执行记录：{kept}）") from None
+            raise exc.kept_at(kept) from None
         raise
     except BaseException:
         executed.unlink(missing_ok=True)

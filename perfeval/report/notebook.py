@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from perfeval.errors import PerfevalError
+from perfeval.errors import KernelUnavailable, PerfevalError
 from perfeval.narrative import (
     Part,
     Provenance,
@@ -30,7 +30,29 @@ def notebook_path() -> Path:
 
 
 class NotebookFailed(PerfevalError):
-    """The report notebook stopped with an error (the executed notebook is kept for review)."""
+    """The report notebook stopped with an error (the executed notebook is kept for review), with
+    papermill's fields (`PapermillExecutionError`): the failing cell's `cell_index` in the notebook and
+    `exec_count` (the "In [n]" a reader sees), the error's `ename` and `evalue`; `notebook_path` is where
+    the executed notebook was kept (None until it is)."""
+
+    def __init__(self, cell_index: int, exec_count: int | None, ename: str, evalue: str,
+                 notebook_path: Path | None = None):
+        self.cell_index, self.exec_count, self.ename, self.evalue = cell_index, exec_count, ename, evalue
+        self.notebook_path = notebook_path
+        super().__init__(cell_index, exec_count, ename, evalue, notebook_path)
+
+    @property
+    def summary(self) -> str:
+        """What failed, without where the executed notebook was kept."""
+        return f"报告笔记本第 {self.exec_count} 个单元格执行出错：{self.ename}：{self.evalue}"
+
+    def kept_at(self, notebook_path: Path) -> NotebookFailed:
+        """The same failure, with the executed notebook kept at `notebook_path`."""
+        return NotebookFailed(self.cell_index, self.exec_count, self.ename, self.evalue, notebook_path)
+
+    def __str__(self) -> str:
+        kept = f"（执行记录：{self.notebook_path}）" if self.notebook_path is not None else ""
+        return self.summary + kept
 
 
 def kernel_name_of(notebook: Path) -> str:
@@ -85,7 +107,7 @@ class Kernel:
             run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
         except Exception as exc:
             self._sockets.cleanup()
-            raise PerfevalError(f"无法启动 Jupyter 内核「{self.name}」：{exc}") from None
+            raise KernelUnavailable(self.name, str(exc)) from None
         return self
 
     def prepare(self, cwd: Path, timeout: float = 60.0) -> None:
@@ -150,8 +172,7 @@ def execute(parameters: dict, output_path: Path, notebook: Path | None = None,
             execution_timeout=timeout, cwd=str(cwd) if cwd else None, km=kernel.km,
         )
     except PapermillExecutionError as exc:
-        raise NotebookFailed(f"报告笔记本第 {exc.exec_count} 个单元格执行出错："
-                             f"{exc.ename}：{exc.evalue}") from None
+        raise NotebookFailed(exc.cell_index, exc.exec_count, exc.ename, exc.evalue) from None
 
 
 def read_report(nb) -> tuple[ReportDoc, dict[str, bytes]]:
