@@ -361,7 +361,7 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
     # the grades as the projects' scheme draws them (labels best first, colours), as in the charts
     colours = grade_colours(portfolio_grades(statuses), summary.get("等级", ()))
     rank = {g: len(colours) - i for i, g in enumerate(colours)}  # sort key: the best grade highest
-    grade_css = "".join(f".grade-{i}{{color:{c};font-weight:bold}}" for i, c in enumerate(colours.values()))
+    grade_css = "".join(f".grade-{i}{{color:{_e(c)};font-weight:bold}}" for i, c in enumerate(colours.values()))
     grade_class = {g: f"grade-{i}" for i, g in enumerate(colours)}
     out = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -90,7 +90,7 @@ def _grade_html(grade: object, colours: dict[str, str]) -> str:
     """A grade label in its scheme's colour (escaped)."""
     text = html.escape("" if grade is None or grade != grade else str(grade))
     colour = colours.get(str(grade))
-    return f'<span style="color:{colour};font-weight:bold">{text}</span>' if colour and text else text
+    return f'<span style="color:{html.escape(colour)};font-weight:bold">{text}</span>' if colour and text else text
 
 
 def _image(png: bytes = b"") -> w.Image:
