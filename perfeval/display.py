@@ -8,6 +8,7 @@ dependency on the rest of perfeval: anything may import this module.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 #: what is written where a number is missing (None, NaN, ±inf, not a number)
@@ -122,3 +123,17 @@ def fmt_amount(wan: object) -> str:
     if 0 < abs(value) < 1:
         return f"{fmt_read(value / YUAN)} 元"
     return f"{fmt_read(value)} {MONEY_UNIT}"
+
+
+def grade_key(table: Iterable, present: Iterable[object] = (), *, other: str,
+              keep_absent: bool = True) -> dict[str, str]:
+    """Grade label -> colour, best grade first, for a view of graded projects (charts, tables, index.html).
+
+    `table` is a scheme's grade table (`Scheme.grade_table`: bands with `.grade` and `.colour`, best first):
+    its labels in its order (with `keep_absent=False` only those among `present`, for a portfolio whose
+    projects grade differently), then every other label in `present`, sorted, in the colour `other`."""
+    seen = {str(g) for g in present if g is not None and g == g and str(g) != ""}
+    key = {str(band.grade): str(band.colour) for band in table if keep_absent or str(band.grade) in seen}
+    for grade in sorted(seen - set(key)):
+        key[grade] = other
+    return key

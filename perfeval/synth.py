@@ -29,6 +29,7 @@ import pandas as pd
 import xlsxwriter
 
 from perfeval.atomic import atomic_path
+from perfeval.display import fmt_num
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.workbook import cell_value
 
@@ -175,13 +176,6 @@ class SynthProject:
 
 # ----------------------------------------------------------------------------- numbers
 
-def _fmt(x: float, decimals: int = 2) -> str:
-    text = f"{x:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
-
-
 def _split(total: float, parts: int, rng: random.Random, step: float = 1.0) -> list[float]:
     """`parts` positive multiples of `step` that add up to `total` exactly."""
     units = round(total / step)
@@ -214,22 +208,22 @@ def _quantitative(rng: random.Random, level: str, template: tuple, budget: float
         t = max(t, 1.0)
         a = t * (rng.uniform(1.0, 1.15) if met else short)
         a = round(a) if t >= 10 else round(a, 1)
-        target, actual = ge.format(f"{_fmt(t)}{unit}"), f"{_fmt(a)}{unit}"
+        target, actual = ge.format(f"{fmt_num(t)}{unit}"), f"{fmt_num(a)}{unit}"
     elif kind in ("rate", "rate_exact"):
         t = round(rng.uniform(low, high)) if kind == "rate" else 100
         a = min(100.0, t + rng.uniform(0, 3)) if met else t * rng.uniform(0.85, 0.995)
         pct = rng.choice(("%", "%", "％"))
         word = rng.choice(_EQ_WORDS) if t == 100 else ge
-        target = word.format(f"{_fmt(t)}{pct}")
-        actual = f"{_fmt(a, 1)}{pct}"
+        target = word.format(f"{fmt_num(t)}{pct}")
+        actual = f"{fmt_num(a, 1)}{pct}"
     elif kind == "cost":
         t = round(rng.uniform(low, high), 2 if high < 10 else 0)
         a = t * (rng.uniform(0.9, 1.0) if met else rng.uniform(1.02, 1.2))
-        target, actual = le.format(f"{_fmt(t)}{unit}"), f"{_fmt(a)}{unit}"
+        target, actual = le.format(f"{fmt_num(t)}{unit}"), f"{fmt_num(a)}{unit}"
     elif kind == "cost_budget":
         # the cost ceiling is the budget; amounts sometimes in 元 in the actual cell
-        target = le.format(f"{_fmt(budget)}万元")
-        actual = (f"{_fmt(spent * 10000, 0)}元" if rng.random() < 0.25 else f"{_fmt(spent)}万元")
+        target = le.format(f"{fmt_num(budget)}万元")
+        actual = (f"{fmt_num(spent * 10000, 0)}元" if rng.random() < 0.25 else f"{fmt_num(spent)}万元")
     elif kind == "time":
         t = round(rng.uniform(low, high))
         a = t - rng.randint(0, 2) if met else t + rng.randint(1, 3)
@@ -242,7 +236,7 @@ def _quantitative(rng: random.Random, level: str, template: tuple, budget: float
         u = "%" if kind == "range_rate" else unit
         target = f"{lo}{u}{sep}{hi}{u}" if kind == "range_rate" else f"{lo}{sep}{hi}{u}"
         a = rng.uniform(lo, hi) if met else lo * short
-        actual = f"{_fmt(a, 1 if kind == 'range_rate' else 0)}{u}"
+        actual = f"{fmt_num(a, 1 if kind == 'range_rate' else 0)}{u}"
     elif kind == "zero":
         target = rng.choice(("≤0起", "＝0起", "0起"))
         actual = "0起" if rng.random() < 0.9 else "1起"
@@ -260,7 +254,7 @@ def _benefit(rng: random.Random, template: tuple) -> dict[str, object]:
     elif kind == "econ":
         t = _round_target(rng.uniform(20, 500))
         a = t * (rng.uniform(1.0, 1.3) if rng.random() < 0.75 else rng.uniform(0.6, 0.95))
-        target, actual = rng.choice(_GE_WORDS).format(f"{_fmt(t)}万元"), f"{_fmt(a)}万元"
+        target, actual = rng.choice(_GE_WORDS).format(f"{fmt_num(t)}万元"), f"{fmt_num(a)}万元"
     else:  # years
         t = rng.choice((2, 3, 5, 10))
         target, actual = f"≥{t}年", f"{t}年"
@@ -273,7 +267,7 @@ def _satisfaction(rng: random.Random, template: tuple, level: str) -> dict[str, 
     t = rng.choice((85, 90, 95))
     a = round(rng.uniform(t, 99.5) if rng.random() < 0.8 else rng.uniform(t - 8, t), 1)
     return {"level1": level, "level2": level2, "level3": level3, "name": name,
-            "target": rng.choice(_GE_WORDS).format(f"{t}%"), "actual": f"{_fmt(a)}%", "method": ""}
+            "target": rng.choice(_GE_WORDS).format(f"{t}%"), "actual": f"{fmt_num(a)}%", "method": ""}
 
 
 def _manual(rng: random.Random, level: str, template: tuple, weight: float) -> dict[str, object]:
@@ -333,7 +327,7 @@ def make_project(rng: random.Random, index: int) -> SynthProject:
                 rate = (allocated if tpl[1] == "资金到位率" else spent) / budget
                 rows.append({"level1": "过程", "level2": tpl[0], "level3": tpl[1], "name": tpl[1],
                              "weight": w, "target": rng.choice(("＝100%", "=100%", "≥100%")),
-                             "actual": f"{_fmt(100 * rate, 1)}%",
+                             "actual": f"{fmt_num(100 * rate, 1)}%",
                              "method": tpl[1]})
             else:
                 rows.append({**_manual(rng, "过程", tpl, w), "weight": w})
@@ -350,7 +344,7 @@ def make_project(rng: random.Random, index: int) -> SynthProject:
         method = rng.choice(("单位自评", "自评", "绩效自评"))
         rows.append({"level1": "预算执行率", "level2": "预算执行率", "level3": "预算执行率",
                      "name": "预算执行率", "weight": 10.0, "target": "＝100%",
-                     "actual": f"{_fmt(100 * spent / budget, 1)}%", "method": "预算执行率"})
+                     "actual": f"{fmt_num(100 * spent / budget, 1)}%", "method": "预算执行率"})
         for tpl, w in zip(outputs, _split(50, len(outputs), rng), strict=False):
             rows.append({**_quantitative(rng, "产出", tpl, budget, spent), "weight": w})
         benefit = rng.sample(_BENEFIT, k=rng.randint(2, 4))
@@ -374,7 +368,7 @@ def make_project(rng: random.Random, index: int) -> SynthProject:
     uses = [str(r["name"]).split("（")[0] for r in rows if r["level1"] == "产出"][:3]
     narrative = {
         "项目背景": f"为落实{department}年度重点工作任务，{unit}申报实施{name}项目。",
-        "主要内容": f"项目预算{_fmt(budget)}万元，主要用于{'、'.join(uses)}等。",
+        "主要内容": f"项目预算{fmt_num(budget)}万元，主要用于{'、'.join(uses)}等。",
         "存在问题": rng.choice(("部分绩效指标设置不够细化，量化程度不高。", "项目资金拨付进度滞后于工程进度。",
                               "项目档案管理不够规范。")),
         "建议": rng.choice(("进一步细化量化绩效指标。", "加快预算执行进度，提高资金使用效益。",
@@ -401,19 +395,19 @@ def _stated_frame(project: Project, ev_row: pd.Series, levels: pd.DataFrame, rng
                   round_total: bool) -> pd.DataFrame:
     """Figures the report states, mostly right, sometimes rounded or misstated (as in real reports)."""
     total = float(ev_row["total"])
-    total_text = _fmt(round(total) if round_total else total)
+    total_text = fmt_num(round(total) if round_total else total)
     rows = [("总分", total_text, "三(一)"), ("等级", str(ev_row["grade"]), "三(一)")]
     for lv in levels.itertuples():
         score = float(lv.score)
         if rng.random() < 0.1:  # a misstated subtotal
             score = min(float(lv.weight), score + rng.choice((0.5, 1.0)))
-        rows.append((f"{lv.name}得分", _fmt(score), "三(一)"))
+        rows.append((f"{lv.name}得分", fmt_num(score), "三(一)"))
     rate = float(ev_row["execution_rate"])
     if rng.random() < 0.1:  # a misstated rate
         rate += 0.01
-    rows += [("预算数", f"{_fmt(project.budget)}万元", "一(一)"),
-             ("执行数", f"{_fmt(project.spent)}万元", "一(一)"),
-             ("预算执行率", f"{_fmt(100 * rate, 1)}%", "一(一)")]
+    rows += [("预算数", f"{fmt_num(project.budget)}万元", "一(一)"),
+             ("执行数", f"{fmt_num(project.spent)}万元", "一(一)"),
+             ("预算执行率", f"{fmt_num(100 * rate, 1)}%", "一(一)")]
     return pd.DataFrame([{"item": i, "value": math.nan, "text": t, "where": w} for i, t, w in rows],
                         columns=list(STATED_COLUMNS))
 
@@ -429,7 +423,7 @@ def _with_stated(projects: list[SynthProject], rng: random.Random) -> None:
     for i, s in enumerate(projects):
         ind = s.project.indicators.copy()
         score = scores[i]["score"].to_numpy()
-        stated = [(_fmt(x) if rng.random() < 0.95 else _fmt(max(0.0, x - 0.5))) for x in score]
+        stated = [(fmt_num(x) if rng.random() < 0.95 else fmt_num(max(0.0, x - 0.5))) for x in score]
         ind["stated_score"] = pd.to_numeric(pd.Series(stated), errors="coerce").to_numpy()
         s.project = replace(s.project, indicators=ind,
                             stated=_stated_frame(s.project, head.loc[i], levels[i], rng,
@@ -487,7 +481,7 @@ def _indicator_rows(s: SynthProject) -> tuple[list[str], list[list[object]], lis
     for rec in ind.to_dict(orient="records"):
         label = rec["level1"]
         if s.style["level_weights"]:
-            label = f"{label}指标({_fmt(level_weight[rec['level1']])}分)"
+            label = f"{label}指标({fmt_num(level_weight[rec['level1']])}分)"
         labels.append(label)
         rec = {**rec, "level1": label, "method": RULE_LABELS.get(rec["method"], rec["method"])}
         rows.append([cell_value(rec[c]) for c in columns])
@@ -503,10 +497,10 @@ def _info_rows(s: SynthProject) -> list[tuple[str, object]]:
     p = s.project
 
     def amount(x: float) -> object:
-        return f"{_fmt(x * 10000, 0)}元" if s.style["amount_yuan"] else x
+        return f"{fmt_num(x * 10000, 0)}元" if s.style["amount_yuan"] else x
 
     year: object = p.year if s.broken != "year" else f"{p.year}年度（暂定）"
-    budget: object = amount(p.budget) if s.broken != "amount" else f"-{_fmt(p.budget)}"
+    budget: object = amount(p.budget) if s.broken != "amount" else f"-{fmt_num(p.budget)}"
     rows = [("项目编号", p.id), ("项目名称", p.name), ("主管部门", p.department), ("实施单位", p.unit),
             ("年度", year), ("评价方式", p.method), ("预算数", budget), ("到位数", amount(p.allocated)),
             ("执行数", amount(p.spent))]

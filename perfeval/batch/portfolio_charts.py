@@ -10,13 +10,14 @@ integer axes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from perfeval.charts import COLORS, figure_png
-from perfeval.display import fmt_num, fmt_pct
+from perfeval.display import fmt_num, fmt_pct, grade_key
 from perfeval.fonts import register_cjk_font
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 
@@ -82,12 +83,15 @@ def default_grades() -> GradeTable:
     return load_scheme("third_party").grade_table
 
 
+def grade_colours(grades: GradeTable | None, present: Iterable[object] = ()) -> dict[str, str]:
+    """Grade label -> colour, best grade first: the table's grades, then any other label the projects carry
+    (`present`). When the projects grade differently (`grades` ()), only the labels they carry, coloured as
+    the default scheme colours them where it has them."""
+    return grade_key(grades or default_grades(), present, other=OTHER_GRADE_COLOUR, keep_absent=grades != ())
+
+
 def _grade_colours(scored: pd.DataFrame, grades: GradeTable | None) -> dict[str, str]:
-    """Grade label -> colour, best grade first: the table's grades, then any other label the projects carry."""
-    colours = {band.grade: band.colour for band in (grades or default_grades())}
-    for grade in scored["等级"].dropna().unique():
-        colours.setdefault(str(grade), OTHER_GRADE_COLOUR)
-    return colours
+    return grade_colours(grades, scored["等级"].dropna().unique())
 
 
 def grade_distribution(scored: pd.DataFrame, grades: GradeTable | None = None) -> Figure:
@@ -122,10 +126,10 @@ def score_histogram(scored: pd.DataFrame, grades: GradeTable | None = None) -> F
     for cut in _cuts(grades):
         if cut > low:
             ax.axvline(cut, color=COLORS["grey"], linestyle="--", linewidth=0.8)
-    for grade, lower, upper, _ in reversed(_table(grades)):
+    for grade, lower, upper, colour in reversed(_table(grades)):
         if upper > low:
             ax.text((max(lower, low) + upper) / 2, 1.0, grade, transform=ax.get_xaxis_transform(),
-                    ha="center", va="top", color=COLORS["grey"], fontsize=FONT_PT)
+                    ha="center", va="top", color=colour, fontsize=FONT_PT)
     mean = f"，平均 {fmt_num(scores.mean(), 2, trim=False)} 分" if len(scores) else ""
     ax.set_title(f"总分分布{mean}")
     ax.set_xlabel("总分")

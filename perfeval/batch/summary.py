@@ -26,11 +26,10 @@ import pandas as pd
 
 from perfeval import summary_schema as schema
 from perfeval.atomic import write_bytes_atomic
-from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size
+from perfeval.batch.portfolio_charts import CHARTS, chart_pngs, display_size, grade_colours
 from perfeval.batch.status import SHOWN_STATUS as SHOWN_STATUS  # re-exported
 from perfeval.batch.status import Shown, Status, shown
 from perfeval.display import SEVERITY_LABELS, fmt_num
-from perfeval.scheme import DEFAULT_GRADE_COLOURS
 
 SUMMARY_XLSX = schema.SUMMARY_XLSX
 INDEX_HTML = "index.html"
@@ -280,7 +279,7 @@ th.asc::after{content:" ▲"} th.desc::after{content:" ▼"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.failed td{background:#fdf0ef} td.reason{white-space:pre-wrap;max-width:720px}
 .why{color:#8a3b38;font-size:12px;max-width:360px}
-""" + "".join(f".grade-{g}{{color:{DEFAULT_GRADE_COLOURS[g]};font-weight:bold}}" for g in ("优", "差")) + "\n"
+"""
 
 _JS = """
 (function(){
@@ -303,7 +302,8 @@ _JS = """
     Array.from(table.tHead.rows[0].cells).forEach(h=>h.classList.remove('asc','desc'));
     th.classList.add(asc?'asc':'desc');
     const num=th.dataset.type==='num';
-    const key=r=>{const v=r.cells[i].dataset.v; if(num){const x=parseFloat(v); return isNaN(x)?-Infinity:x;} return v;};
+    const key=r=>{const c=r.cells[i], v=c.dataset.s??c.dataset.v;
+      if(num){const x=parseFloat(v); return isNaN(x)?-Infinity:x;} return v;};
     rows.sort((a,b)=>{const x=key(a),y=key(b);
       const c=num?x-y:String(x).localeCompare(String(y),'zh'); return asc?c:-c;});
     rows.forEach(r=>body.appendChild(r));
@@ -339,15 +339,33 @@ def _num(value: object, places: int = 2) -> tuple[str, str]:
     return (text, "") if text == "—" else (text, repr(float(value)))
 
 
+def _grade_cell(grade: object, classes: Mapping[str, str]) -> str:
+    """A grade in its scheme's colour (`.grade-N` of index.html's style)."""
+    if grade is None or grade == "":
+        return ""
+    css = classes.get(str(grade))
+    return f'<span class="{css}">{_e(grade)}</span>' if css else _e(grade)
+
+
+def _sort_key(extra: list) -> str:
+    """data-s: what a column sorts on when it is not the shown value (grades: best highest)."""
+    return f' data-s="{_e(extra[0])}"' if extra else ""
+
+
 def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence, run_at: str,
                 charts: Mapping[str, bytes]) -> Path:
     """index.html: counts, the charts at their natural size (text as large on screen as drawn, at least
     `portfolio_charts.MIN_FONT_PT`), a filterable project table (a failed row says why) and the failures."""
     summary = frames["项目汇总"]
     counts = summary["状态"].value_counts() if len(summary) else pd.Series(dtype=int)
+    # the grades as the projects' scheme draws them (labels best first, colours), as in the charts
+    colours = grade_colours(portfolio_grades(statuses), summary.get("等级", ()))
+    rank = {g: len(colours) - i for i, g in enumerate(colours)}  # sort key: the best grade highest
+    grade_css = "".join(f".grade-{i}{{color:{_e(c)};font-weight:bold}}" for i, c in enumerate(colours.values()))
+    grade_class = {g: f"grade-{i}" for i, g in enumerate(colours)}
     out = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>绩效评价批量汇总</title>", f"<style>{_CSS}</style></head><body>",
+           "<title>绩效评价批量汇总</title>", f"<style>{_CSS}{grade_css}\n</style></head><body>",
            "<h1>绩效评价批量汇总</h1>",
            f'<p class="meta">运行时间：<span id="run-at">{_e(run_at)}</span>　'
            f"汇总表：<a href=\"{SUMMARY_XLSX}\">{SUMMARY_XLSX}</a></p>",
@@ -360,12 +378,12 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
             f'<img src="{CHART_DIR}/{name}.png" alt="{_e(CHARTS[name][0])}" width="{w}" height="{h}">'
             for name, (w, h) in ((name, display_size(png)) for name, png in charts.items())) + "</div>")
     columns = [("项目编号", "text"), ("名称", "text"), ("单位", "text"), ("年度", "num"), ("总分", "num"),
-               ("等级", "text"), ("执行率", "num"), ("核查发现", "num"), ("状态", "text"), ("报告", "text")]
+               ("等级", "num"), ("执行率", "num"), ("核查发现", "num"), ("状态", "text"), ("报告", "text")]
     years = sorted({str(int(y)) for y in summary.get("年度", []) if y is not None and y == y})
     out.append('<div class="filters"><label>筛选 <input id="q" type="search" placeholder="项目编号、名称、单位…">'
                "</label>")
     for label, col, options in (("状态", 8, SHOWN_ORDER),
-                                ("等级", 5, ("优", "良", "中", "差")), ("年度", 3, years)):
+                                ("等级", 5, tuple(colours)), ("年度", 3, years)):
         out.append(f'<label>{label} <select data-col="{col}"><option value="">全部</option>' +
                    "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options) +
                    "</select></label>")
@@ -388,15 +406,15 @@ def write_index(path: Path, frames: dict[str, pd.DataFrame], statuses: Sequence,
             (row["项目编号"], _e(row["项目编号"]), ""), (row["项目名称"], _e(row["项目名称"]), ""),
             (row["实施单位"], _e(row["实施单位"]), ""), (year, _e(year), "num"),
             (total_v, total, "num"),
-            (row["等级"], f'<span class="grade-{_e(row["等级"])}">{_e(row["等级"])}</span>', ""),
+            (row["等级"], _grade_cell(row["等级"], grade_class), "", rank.get(row["等级"], "")),
             (rate_v, rate if rate == "—" else f"{rate}%", "num"),
             ("" if n_findings is None else str(n_findings), "—" if n_findings is None else str(n_findings), "num"),
             (status, shown_status, ""), ("", links, ""),
         ]
         css = ' class="failed"' if status == Shown.FAILED else ""
         out.append(f"<tr{css}>" + "".join(
-            f'<td data-v="{_e(v)}"{" class=num" if k == "num" else ""}>{shown}</td>'
-            for v, shown, k in cells) + "</tr>")
+            f'<td data-v="{_e(v)}"{_sort_key(extra)}{" class=num" if k == "num" else ""}>{shown}</td>'
+            for v, shown, k, *extra in cells) + "</tr>")
     out.append("</tbody></table>")
     failed = frames["失败项目"]
     out.append(f"<h2>失败项目（{len(failed)} 个）</h2>")

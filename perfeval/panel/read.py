@@ -19,6 +19,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from perfeval.cells import MAX_CELL_NUMBER, cell_number, unique_map, unreadable
+from perfeval.display import fmt_num
 from perfeval.errors import Problem, SheetError
 from perfeval.model import Project
 from perfeval.notation import normalise, plain_text
@@ -247,11 +248,11 @@ def _against_project(sheet: ExpertSheet, project: Project, judged: pd.DataFrame,
         elif not same[k]:
             w = want.iloc[k]
             problems.append(Problem(**where, column="指标名称", value=f"{r['name']}（{normalise(r['weight'])}分）",
-                                    expected=f"指标表第{int(r['row'])}行为「{w['name']}」（{w['weight']:g}分）；"
+                                    expected=f"指标表第{int(r['row'])}行为「{w['name']}」（{fmt_num(w['weight'])}分）；"
                                              "评分表与项目指标表不一致"))
         else:
             problems.append(Problem(**where, column="得分", value=normalise(r["score"]),
-                                    expected=f"得分应在 0 至 {want['weight'].iat[k]:g} 分（该指标分值）之间"))
+                                    expected=f"得分应在 0 至 {fmt_num(want['weight'].iat[k])} 分（该指标分值）之间"))
     dup = seen[seen.duplicated()]
     for row in dup.unique():
         problems.append(Problem(file, SCORE_SHEET, None, "指标表行号", str(row), "同一指标在评分表中出现了多次"))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from perfeval.display import fmt_num
 from perfeval.errors import Problem, SheetError
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_value
@@ -16,6 +17,11 @@ from perfeval.survey.compute import SurveyResult
 
 _ROW_REF = re.compile(r"^(?:第)?\s*(\d+)\s*(?:行)?$")
 DECIMALS = 2  # the computed value is written with two decimals (94.96%)
+
+
+def _written(x: float) -> str:
+    """A survey figure as written into the sheet and messages: DECIMALS decimals kept, 四舍五入 ('80.13' for 80.125)."""
+    return fmt_num(x, DECIMALS, trim=False)
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,8 @@ def apply_survey(project: Project, result: SurveyResult) -> SurveyApplication:
             continue
         unit = _unit(str(row["target"]), rec.mode)
         points = "个百分点" if rec.mode == "rate" else ("分" if unit == "分" else "")
-        new_text = f"{rec.value:.{DECIMALS}f}{unit}"
-        margin = f"±{rec.margin:.{DECIMALS}f}{points}" if math.isfinite(rec.margin) else "无法估计（有效答卷过少）"
+        new_text = f"{_written(rec.value)}{unit}"
+        margin = f"±{_written(rec.margin)}{points}" if math.isfinite(rec.margin) else "无法估计（有效答卷过少）"
         kind = "满意率" if rec.mode == "rate" else "加权得分"
         stated_text = str(row["actual"] or "")
         source = (f"问卷调查 n={rec.n}，{kind}，误差{margin}（95%置信）"
@@ -145,8 +151,8 @@ def apply_survey(project: Project, result: SurveyResult) -> SurveyApplication:
                 findings.append(Problem(
                     file, "指标", int(row["row"]), "实际完成值", stated_text,
                     f"指标「{row['name']}」表内所写 {stated_text} 不被问卷支持："
-                    f"问卷{kind} {rec.value:.{DECIMALS}f}{unit}"
-                    f"（n={rec.n}，95%置信区间 {rec.low:.{DECIMALS}f}–{rec.high:.{DECIMALS}f}{unit}）",
+                    f"问卷{kind} {_written(rec.value)}{unit}"
+                    f"（n={rec.n}，95%置信区间 {_written(rec.low)}–{_written(rec.high)}{unit}）",
                     "survey_unsupported", "error"))
         frame.at[index, "actual"] = new_text
         frame.at[index, "data_source"] = source

@@ -23,6 +23,7 @@ from perfeval.display import fmt_num, fmt_pct
 from perfeval.evaluate import Evaluation
 from perfeval.fonts import register_cjk_font
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
+from perfeval.workbench.portfolio import grade_colours
 
 BEFORE, AFTER = "#B0BEC5", "#1565C0"
 DPI = 96
@@ -62,9 +63,7 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8,
     (`Portfolio.grade_table`: cut points, labels, colours; None: the default scheme's; (): the projects
     grade differently, no cut points drawn)."""
     table = load_scheme(None).grade_table if grades is None else grades
-    colours = {band.grade: band.colour for band in table or load_scheme(None).grade_table}
-    for grade in frame["grade"].dropna().unique():
-        colours.setdefault(str(grade), OTHER_GRADE_COLOUR)
+    colours = grade_colours(frame, grades)
     labels = list(colours)
     fig = Figure(figsize=(10.5, 3.0))
     fig.subplots_adjust(left=0.05, right=0.97, top=0.88, bottom=0.16, wspace=0.45)
@@ -84,9 +83,11 @@ def portfolio_figure(frame: pd.DataFrame, top_departments: int = 8,
         low = float(np.floor(min(totals.min(), 90.0) / 5) * 5)
         ax_total.hist(totals, bins=np.arange(low, 100.01, 2.5 if low >= 50 else 5),
                       color="#5C6BC0", edgecolor="white")
-        for bound in sorted(band.lower for band in table if band.lower > 0):
-            if bound > low:
-                ax_total.axvline(bound, color="#999999", lw=0.8, ls="--")
+        for band in table:
+            if band.lower > 0 and band.lower > low:
+                ax_total.axvline(band.lower, color=band.colour, lw=0.8, ls="--")
+                ax_total.text(band.lower, 1.0, f" {band.grade}≥{fmt_num(band.lower)}", color=band.colour,
+                              fontsize=7, va="top", transform=ax_total.get_xaxis_transform())
         ax_total.set_xlabel("总分")
         ax_total.set_ylabel("项目数")
         ax_total.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -145,7 +146,7 @@ def whatif_bars_html(base: Evaluation, ev: Evaluation) -> str:
               f'<span style="color:{AFTER}">■</span> 情景（{fmt_num(ev.total)} 分，{ev.grade}）')
     return (f'<div class="perfeval-whatif-chart" style="font-size:12px"><b>一级指标得分率：原始与情景</b>'
             f'<table style="border-collapse:collapse">{rows}</table>'
-            f'<div style="font-size:11px">{legend}（横轴自 {low * 100:.0f}% 起）</div></div>')
+            f'<div style="font-size:11px">{legend}（横轴自 {fmt_pct(low, 0)} 起）</div></div>')
 
 
 def monte_carlo_figure(totals: np.ndarray, base_total: float,
@@ -175,7 +176,7 @@ def monte_carlo_figure(totals: np.ndarray, base_total: float,
     ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("总分")
     ax.set_ylabel("抽样次数")
-    ax.set_title(f"权重 ±{spread * 100:g}% 扰动下的总分分布（{len(totals)} 次抽样）")
+    ax.set_title(f"权重 ±{fmt_pct(spread, 2)} 扰动下的总分分布（{len(totals)} 次抽样）")
     return fig
 
 

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from perfeval import summary_schema as schema
+from perfeval.display import grade_key
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation, evaluate, evaluate_frames
 from perfeval.field_data import with_field_data
 from perfeval.inputs import input_files
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_rate
+from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 from perfeval.validate import read_projects
 
 #: environment variable `perfeval lab` sets so the notebook opens the data it was given
@@ -30,7 +32,6 @@ DATA_ENV = "PERFEVAL_DATA"
 #: … and the scheme it was given (`perfeval lab DATA --scheme FILE`)
 SCHEME_ENV = "PERFEVAL_SCHEME"
 BATCH_SUMMARY = schema.SUMMARY_XLSX
-GRADES = ("优", "良", "中", "差")
 
 #: summary columns every portfolio has (level scores follow as ``score_<一级指标>``)
 SUMMARY_COLUMNS = (
@@ -96,7 +97,7 @@ class Portfolio:
         was read with, else the one the projects' schemes share (() when they grade differently; None for the
         default scheme's when no scheme can be named)."""
         from perfeval.errors import SchemeError
-        from perfeval.scheme import load_scheme, shared_grade_table
+        from perfeval.scheme import shared_grade_table
 
         if self.scheme:
             return load_scheme(self.scheme).grade_table
@@ -439,28 +440,41 @@ def apply_filters(summary: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     return summary.loc[mask]
 
 
-def sort_summary(frame: pd.DataFrame, by: str = "total", ascending: bool = False) -> pd.DataFrame:
-    """Sort by one summary column (ties broken by 项目编号); grades sort 优 > 良 > 中 > 差."""
+def grade_colours(summary: pd.DataFrame, grades: Sequence[GradeBand] | None = None) -> dict[str, str]:
+    """Grade label -> colour, best grade first, as the portfolio's scheme draws them (`Portfolio.grade_table`;
+    None: the default scheme's): the scheme's grades, then any other label the projects carry. When the
+    projects grade differently (`grades` ()), only the labels they carry."""
+    present = summary["grade"].unique() if "grade" in summary else ()
+    return grade_key(grades or load_scheme(None).grade_table, present, other=OTHER_GRADE_COLOUR,
+                     keep_absent=grades != ())
+
+
+def sort_summary(frame: pd.DataFrame, by: str = "total", ascending: bool = False,
+                 grades: Sequence[GradeBand] | None = None) -> pd.DataFrame:
+    """Sort by one summary column (ties broken by 项目编号); grades sort in the scheme's order (`grades`, as
+    `grade_colours`), the best first when descending."""
     if by not in frame.columns:
         raise PerfevalError(f"无法按「{by}」排序：没有这一列")
     if by == "grade":
-        rank = frame["grade"].map({g: i for i, g in enumerate(GRADES)}).fillna(len(GRADES))
+        order_of = {g: i for i, g in enumerate(grade_colours(frame, grades))}
+        rank = frame["grade"].map(order_of).fillna(len(order_of))
         order = np.lexsort((frame["id"].to_numpy(), -rank.to_numpy() if ascending else rank.to_numpy()))
         return frame.iloc[order]
     return frame.sort_values([by, "id"], ascending=[ascending, True], kind="stable",
                              na_position="last")
 
 
-def filter_choices(summary: pd.DataFrame) -> dict[str, list]:
-    """Values each filter offers: years, departments and grades present in the portfolio."""
-    grades = list(GRADES) + sorted(set(summary["grade"]) - set(GRADES))
+def filter_choices(summary: pd.DataFrame, grades: Sequence[GradeBand] | None = None) -> dict[str, list]:
+    """Values each filter offers: years, departments and grades (the scheme's, best first, then any other
+    label present) of the portfolio."""
     return {
         "years": sorted({int(y) for y in summary["year"]}),
         "departments": sorted(set(summary["department"])),
-        "grades": grades,
+        "grades": list(grade_colours(summary, grades)),
     }
 
 
-def grade_counts(frame: pd.DataFrame) -> dict[str, int]:
+def grade_counts(frame: pd.DataFrame, grades: Sequence[GradeBand] | None = None) -> dict[str, int]:
+    """Projects per grade, best first: every grade of the scheme, then any other label present."""
     counts = frame["grade"].value_counts()
-    return {g: int(counts.get(g, 0)) for g in GRADES}
+    return {g: int(counts.get(g, 0)) for g in grade_colours(frame, grades)}

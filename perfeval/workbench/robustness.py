@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from perfeval.display import fmt_pct
 from perfeval.evaluate import Evaluation, evaluate
 from perfeval.model import Project
 from perfeval.rules import round_scores
@@ -142,5 +143,5 @@ def monte_carlo_table(mc: MonteCarlo) -> pd.DataFrame:
     return pd.DataFrame({
         "等级": list(mc.grade_probability),
         "抽样次数": [int(np.sum(mc.grades == g)) for g in mc.grade_probability],
-        "概率": [f"{p * 100:.1f}%" for p in mc.grade_probability.values()],
+        "概率": [fmt_pct(p, 1, trim=False) for p in mc.grade_probability.values()],
     })

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from perfeval.display import fmt_num, fmt_read
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.fonts import register_cjk_font
 from perfeval.survey.compute import POINT_LABELS, SurveyResult, run_survey
@@ -69,7 +70,7 @@ def distribution_figure(result: SurveyResult) -> Figure:
         ax.barh(y, values, left=left, color=colour, height=0.6, label=label)
         for yi, x0, v in zip(y, left, values, strict=True):
             if v >= 7:
-                ax.text(x0 + v / 2, yi, f"{v:.0f}", ha="center", va="center", fontsize=7,
+                ax.text(x0 + v / 2, yi, fmt_num(v, 0), ha="center", va="center", fontsize=7,
                         color="white" if colour in ANSWER_COLOURS[:2] + ANSWER_COLOURS[4:] else "#333333")
         left += values
     ax.set_yticks(y, [_short(c) for c in shares.index])
@@ -121,12 +122,13 @@ def interval_figure(result: SurveyResult, project: Project | None = None) -> Fig
     margin = np.nan_to_num(frame["margin"].to_numpy(dtype=float))
     for yi, v, m, c in zip(y, frame["value"], margin, colours, strict=True):
         ax.errorbar(v, yi, xerr=m, fmt="o", color=c, ecolor=c, capsize=4, markersize=5)
-        ax.text(v, yi + 0.18, f"{v:.1f}% ±{m:.1f}", ha="center", va="bottom", fontsize=7, color=c)
+        ax.text(v, yi + 0.18, f"{fmt_num(v, 1, trim=False)}% ±{fmt_num(m, 1, trim=False)}", ha="center",
+                va="bottom", fontsize=7, color=c)
     targets = frame["target"].to_numpy(dtype=float)
     for yi, t in zip(y, targets, strict=True):
         if math.isfinite(t):
             ax.plot([t, t], [yi - 0.3, yi + 0.3], color="#c0504d", lw=2)
-            ax.text(t, yi - 0.42, f"目标 {t:g}%", ha="center", va="top", fontsize=7, color="#c0504d")
+            ax.text(t, yi - 0.42, f"目标 {fmt_read(t)}%", ha="center", va="top", fontsize=7, color="#c0504d")
     low = np.nanmin(np.append(frame["value"].to_numpy(dtype=float) - margin, targets[np.isfinite(targets)]))
     ax.set_xlim(max(0.0, math.floor(low / 5) * 5 - 5), 106)
     ax.set_ylim(-0.8, len(frame) - 0.4)
@@ -144,6 +146,11 @@ def png(fig: Figure, dpi: int = 96) -> bytes:
     return buffer.getvalue()
 
 
+def _2(x: object) -> str:
+    """A survey figure in the table: two decimals kept ('85.00'), '—' when missing."""
+    return fmt_num(x, 2, trim=False)
+
+
 def summary_html(result: SurveyResult) -> str:
     """Screening counts and the per-indicator figures as HTML tables."""
     c = result.screening.counts
@@ -152,7 +159,7 @@ def summary_html(result: SurveyResult) -> str:
             f"不在调查期间 {c['out_of_period']}）</p>")
     rows = "".join(
         f"<tr><td>{html.escape(r.indicator)}</td><td>{'满意率' if r.mode == 'rate' else '加权得分'}</td>"
-        f"<td>{r.value:.2f}</td><td>{r.n}</td><td>±{r.margin:.2f}</td><td>{r.low:.2f}–{r.high:.2f}</td>"
+        f"<td>{_2(r.value)}</td><td>{r.n}</td><td>±{_2(r.margin)}</td><td>{_2(r.low)}–{_2(r.high)}</td>"
         f"<td>{html.escape(r.formula)}</td></tr>" for r in result.indicators.itertuples())
     table = ("<table><tr><th>指标</th><th>口径</th><th>实际值</th><th>有效样本 n</th><th>误差（95%）</th>"
              f"<th>置信区间</th><th>公式</th></tr>{rows}</table>")

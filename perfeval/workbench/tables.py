@@ -51,6 +51,11 @@ def delta_html(x: float, places: int = 2) -> str:
     return f'<span class="{css}">{text}</span>'
 
 
+def _text_length(column: pd.Series, raw: bool) -> pd.Series:
+    text = column.astype(str)
+    return (text.str.replace(r"<[^>]*>", "", regex=True) if raw else text).str.len()
+
+
 def html_table(frame: pd.DataFrame, numeric: Iterable[str] = (), highlight: Sequence[bool] | None = None,
                raw_html: Iterable[str] = (), max_rows: int | None = None, css_class: str = "") -> str:
     """An HTML table of a frame of display strings; cells are escaped unless listed in `raw_html`.
@@ -60,9 +65,9 @@ def html_table(frame: pd.DataFrame, numeric: Iterable[str] = (), highlight: Sequ
     numeric, raw = set(numeric), set(raw_html)
     shown = frame if max_rows is None else frame.iloc[:max_rows]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    # short cells stay on one line (ids, figures); long texts wrap
+    # short cells stay on one line (ids, figures); long texts wrap (raw HTML measured without its tags)
     long = {c for c in shown.columns
-            if len(shown) and shown[c].astype(str).str.len().max() > WRAP_AFTER}
+            if len(shown) and _text_length(shown[c], c in raw).max() > WRAP_AFTER}
     classes = [(' class="num"' if c in numeric else ' class="wrap"' if c in long else "")
                for c in shown.columns]
     rows = []

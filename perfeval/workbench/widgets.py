@@ -18,6 +18,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
+from perfeval.display import fmt_pct
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.evaluate import Evaluation
 from perfeval.notation import unit_factor
@@ -32,6 +33,7 @@ from perfeval.workbench.portfolio import (
     Portfolio,
     apply_filters,
     filter_choices,
+    grade_colours,
     grade_counts,
     level_column,
     load_portfolio,
@@ -84,6 +86,13 @@ class Panel:
         return bundle
 
 
+def _grade_html(grade: object, colours: dict[str, str]) -> str:
+    """A grade label in its scheme's colour (escaped)."""
+    text = html.escape("" if grade is None or grade != grade else str(grade))
+    colour = colours.get(str(grade))
+    return f'<span style="color:{html.escape(colour)};font-weight:bold">{text}</span>' if colour and text else text
+
+
 def _image(png: bytes = b"") -> w.Image:
     return w.Image(value=png, format="png", layout=w.Layout(max_width="100%", height="auto"))
 
@@ -97,7 +106,9 @@ class PortfolioExplorer(Panel):
     def __init__(self, portfolio: Portfolio, picker: w.Dropdown | None = None) -> None:
         self.portfolio = portfolio
         self.picker = picker
-        choices = filter_choices(portfolio.summary)
+        #: the scheme's grade table (labels best first, cut points, colours) the view draws, looked up once
+        self.grades = portfolio.grade_table
+        choices = filter_choices(portfolio.summary, self.grades)
         box = w.Layout(width="180px")
         self.year = w.SelectMultiple(options=choices["years"], description="年度", rows=3, layout=box)
         self.department = w.SelectMultiple(options=choices["departments"], description="主管部门",
@@ -168,22 +179,24 @@ class PortfolioExplorer(Panel):
         """Apply the filters; update the status line, the table and the charts."""
         summary = self.portfolio.summary
         frame = sort_summary(apply_filters(summary, self.filters), self.sort_by.value,
-                             self.order.value)
+                             self.order.value, self.grades)
         self.shown = frame
         self.status.value = self._status_html(frame)
         self.table.value = _scroll(self.table_html(frame, self.rows.value), 460)
-        self.chart.value = plots.render(plots.portfolio_figure, frame, grades=self.portfolio.grade_table)
+        self.chart.value = plots.render(plots.portfolio_figure, frame, grades=self.grades)
         self.show_message("")
 
     def _status_html(self, frame: pd.DataFrame) -> str:
-        counts = grade_counts(frame)
+        counts = grade_counts(frame, self.grades)
+        colours = grade_colours(self.portfolio.summary, self.grades)
         mean = num(frame["total"].mean()) if len(frame) else "—"
-        grades = "，".join(f"{g} {n}" for g, n in counts.items())
+        grades = "，".join(f"{_grade_html(g, colours)} {n}" for g, n in counts.items())
         return (f"共 {len(self.portfolio)} 个项目，符合筛选 <b>{len(frame)}</b> 个；平均总分 {mean}；"
                 f"{grades}；有核查错误的 {int((frame['errors'] > 0).sum())} 个")
 
     def table_html(self, frame: pd.DataFrame, max_rows: int | None = None) -> str:
         shown = frame if max_rows is None else frame.iloc[:max_rows]
+        colours = grade_colours(self.portfolio.summary, self.grades)
         levels = [lv for lv in self.portfolio.levels if level_column(lv) in shown]
         table = pd.DataFrame({
             "项目编号": shown["id"].to_numpy(),
@@ -191,14 +204,14 @@ class PortfolioExplorer(Panel):
             "主管部门": shown["department"].to_numpy(),
             "年度": shown["year"].astype(str).to_numpy(),
             "总分": [num(x) for x in shown["total"]],
-            "等级": shown["grade"].to_numpy(),
+            "等级": [_grade_html(g, colours) for g in shown["grade"]],
             **{f"{lv}得分": [num(x) for x in shown[level_column(lv)]] for lv in levels},
             "预算执行率": [pct(x) for x in shown["execution_rate"]],
             "错误": shown["errors"].astype(str).to_numpy(),
             "警告": shown["warnings"].astype(str).to_numpy(),
         })
         numeric = ["总分", *(f"{lv}得分" for lv in levels), "预算执行率", "错误", "警告"]
-        out = html_table(table, numeric=numeric)
+        out = html_table(table, numeric=numeric, raw_html=("等级",))
         if max_rows is not None and len(frame) > max_rows:
             out += f'<div class="perfeval-note">共 {len(frame)} 个项目，显示前 {max_rows} 个（可改排序或筛选）</div>'
         return out
@@ -629,7 +642,7 @@ class RobustnessPanel(Panel):
     def _summary_html(mc: robustness.MonteCarlo) -> str:
         q = mc.quantiles()
         same = mc.probability_same_grade
-        return (f"<p>{mc.draws} 次抽样，权重 ±{mc.spread * 100:g}%：总分均值 {num(float(mc.totals.mean()))}，"
+        return (f"<p>{mc.draws} 次抽样，权重 ±{fmt_pct(mc.spread, 2)}：总分均值 {num(float(mc.totals.mean()))}，"
                 f"5%–95% 区间 {num(q[0.05])}–{num(q[0.95])}，最低 {num(float(mc.totals.min()))}，"
                 f"最高 {num(float(mc.totals.max()))}；保持「{mc.base_grade}」的概率 "
                 f"<b>{pct(same)}</b>。</p>")
