@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval import synth
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
 from perfeval.batch.faults import ENV as FAULTS
 from perfeval.cli import main
+from perfeval.devtools import synth
 
 pytestmark = pytest.mark.slow
 

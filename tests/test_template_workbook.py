@@ -11,11 +11,11 @@ import pytest
 
 import perfeval
 from perfeval.cli import main
-from perfeval.layouts.selfeval import is_selfeval_grid, selfeval_sheets
-from perfeval.placeholders import is_placeholder
 from perfeval.scheme import load_scheme
-from perfeval.sheet import read_workbook
-from perfeval.workbook import TEXT_SECTIONS, write_template
+from perfeval.sheets.layouts.selfeval import is_selfeval_grid, selfeval_sheets
+from perfeval.sheets.placeholders import is_placeholder
+from perfeval.sheets.read import read_workbook
+from perfeval.sheets.write import TEXT_SECTIONS, write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = ("third_party", "self")

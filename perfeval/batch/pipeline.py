@@ -17,8 +17,8 @@ from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
 from perfeval.batch.faults import planned as planned_faults
 from perfeval.errors import PerfevalError
-from perfeval.info_sheet import visible_id
-from perfeval.sheet import file_sha256
+from perfeval.sheets.info import visible_id
+from perfeval.sheets.read import file_sha256
 
 STATUS_BUILT, STATUS_CURRENT, STATUS_FAILED, STATUS_SCORED = "已生成", "已是最新", "失败", "仅评分"
 

@@ -80,10 +80,10 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     {"docx_template": path}; `timeout` limits each notebook cell (s). Raises `SheetError` (nothing
     written, no kernel started) for an invalid sheet, `PerfevalError` otherwise.
     """
-    from perfeval.evaluate import evaluate
     from perfeval.report.docx_template import read_template
     from perfeval.scheme import load_scheme
-    from perfeval.validate import load_project
+    from perfeval.scoring.evaluate import evaluate
+    from perfeval.sheets.load import load_project
 
     wanted = parse_formats(formats)
     extra = dict(extra_parameters or {})

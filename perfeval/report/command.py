@@ -56,7 +56,7 @@ def project_folder(out: str | Path, project: Project) -> Path:
 def run(args: argparse.Namespace) -> int:
     from perfeval.cli import parse_options
     from perfeval.report.build import build_report, parse_formats
-    from perfeval.validate import load_project
+    from perfeval.sheets.load import load_project
 
     formats = parse_formats(args.format)
     options = parse_options(args.option)
