@@ -147,16 +147,17 @@ def test_report_writes_into_the_batch_layout(tmp_path: Path, monkeypatch, capsys
 
     calls = {}
 
-    def fake_build(workbook, out_dir, formats, **kwargs):
-        calls.update(out_dir=Path(out_dir), kwargs=kwargs)
+    def fake_build(evaluation, formats, out_dir, **kwargs):
+        calls.update(out_dir=Path(out_dir), kwargs=kwargs, project=evaluation.project.id)
         return {"html": Path(out_dir) / "AKT2022-001.html"}
 
-    monkeypatch.setattr(build, "build_report", fake_build)
+    monkeypatch.setattr(build, "build", fake_build)  # the evaluated project (read once) is what is built
     assert main(["report", str(REFERENCE), "--out", str(tmp_path / "reports"), "--format", "html"]) == 0
     batch_folder = manifest.Layout(tmp_path / "reports").project_dir(
         2022, manifest.folder_names(["AKT2022-001"])["AKT2022-001"])
     assert calls["out_dir"] == batch_folder == tmp_path / "reports" / "2022" / "AKT2022-001"
-    assert calls["kwargs"]["kernel_name"] is None  # the notebook's own kernel, as in batch
+    assert calls["project"] == "AKT2022-001"
+    assert calls["kwargs"]["kernel"] is None  # the notebook's own kernel, as in batch
     assert str(batch_folder) in capsys.readouterr().out
 
 

@@ -81,9 +81,6 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     written, no kernel started) for an invalid sheet, `PerfevalError` otherwise.
     """
     from perfeval.report.docx_template import read_template
-    from perfeval.scheme import load_scheme
-    from perfeval.scoring.evaluate import evaluate
-    from perfeval.sheets.load import load_project
 
     wanted = parse_formats(formats)
     extra = dict(extra_parameters or {})
@@ -91,13 +88,24 @@ def build_report(workbook: str | Path, out_dir: str | Path, formats: str | Itera
     extra.pop("docx_template", None)
     # the template is read and checked first: a bad one stops the run before anything starts
     template_bytes = read_template(template) if template and "docx" in wanted else None
-    chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
-    project = load_project(Path(workbook).expanduser().resolve(), chosen, project_id)  # SheetError before any write
-    evaluation = evaluate(project, chosen, extra.pop("options", None) or None)
+    evaluation = evaluate_sheet(workbook, scheme, project_id, extra.pop("options", None))  # SheetError before any write
     return build(evaluation, wanted, out_dir, generated_at=extra.pop("generated_at", None),
                  timeout=timeout, kernel=kernel_name, notebook=notebook,
                  docx_template=(template_bytes, str(template)) if template_bytes else None,
                  extra_parameters=extra)
+
+
+def evaluate_sheet(workbook: str | Path, scheme: str | Path | None = None, project_id: str | None = None,
+                   options: Mapping | None = None, *, strict: bool = False):
+    """Read, validate and evaluate the one project of `workbook` (or `project_id` of a portfolio): the
+    only read of the sheet a report makes. Raises `SheetError` (with `strict`, auditable problems too)."""
+    from perfeval.scheme import load_scheme
+    from perfeval.scoring.evaluate import evaluate
+    from perfeval.sheets.load import load_project
+
+    chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
+    project = load_project(Path(workbook).expanduser().resolve(), chosen, project_id, strict=strict)
+    return evaluate(project, chosen, options or None)
 
 
 def changed_options(evaluation) -> dict:

@@ -55,22 +55,20 @@ def project_folder(out: str | Path, project: Project) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from perfeval.cli import parse_options
-    from perfeval.report.build import build_report, parse_formats
-    from perfeval.sheets.load import load_project
+    from perfeval.report.build import build, evaluate_sheet, parse_formats
 
     formats = parse_formats(args.format)
     options = parse_options(args.option)
+    template = None
     if args.docx_template:  # a bad template stops the run before the sheet is even read
         from perfeval.report.docx_template import read_template
 
-        read_template(args.docx_template)
-    # read (and, with --strict, refuse) before anything is written (SheetError → exit 2); the year names the folder
-    scheme = args.scheme if args.scheme and args.scheme.strip() else None
-    project = load_project(args.path, scheme, args.project, strict=getattr(args, "strict", False))
-    paths = build_report(args.path, project_folder(args.out, project), formats, scheme=args.scheme,
-                         project_id=args.project,
-                         extra_parameters={"options": options} if options else None,
-                         timeout=args.timeout, kernel_name=args.kernel, docx_template=args.docx_template)
+        checked = read_template(args.docx_template)
+        template = (checked, str(args.docx_template)) if "docx" in formats else None
+    # read once (and, with --strict, refuse) before anything is written (SheetError → exit 2); the year names the folder
+    evaluation = evaluate_sheet(args.path, args.scheme, args.project, options, strict=getattr(args, "strict", False))
+    paths = build(evaluation, formats, project_folder(args.out, evaluation.project), timeout=args.timeout,
+                  kernel=args.kernel, docx_template=template)
     labels = {"ipynb": "执行后的笔记本", "html": "HTML", "pdf": "PDF", "docx": "Word"}
     for kind, path in paths.items():
         sys.stdout.write(f"✓ {labels.get(kind, kind)}：{path}\n")
