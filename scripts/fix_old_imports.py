@@ -38,6 +38,8 @@ MOVED = moved()
 #: longest first, so perfeval.layouts.selfeval wins over perfeval.layouts
 OLD = sorted(MOVED, key=len, reverse=True)
 _NAME = "|".join(re.escape(o) for o in OLD)
+#: a path spelled in parts: ROOT / "perfeval" / "narrative.py"
+SPLIT = re.compile(r'"perfeval"(\s*/\s*)"(\w+)\.py"')
 #: `from perfeval import x`, `perfeval.x`: x is the public function, not the old module
 PUBLIC = {"evaluate"}
 #: an old dotted name as a whole name: not part of a longer identifier; perfeval.evaluate only when an attribute
@@ -55,6 +57,15 @@ def _new(name: str) -> str:
         if name == old or name.startswith(old + "."):
             return MOVED[old] + name[len(old):]
     return name
+
+
+def _split(match: re.Match) -> str:
+    new = MOVED.get(f"perfeval.{match.group(2)}")
+    if new is None or any(k.startswith(f"perfeval.{match.group(2)}.") for k in MOVED):
+        return match.group(0)
+    *parts, leaf = new.split(".")
+    sep = match.group(1)
+    return sep.join(f'"{p}"' for p in parts) + f'{sep}"{leaf}.py"'
 
 
 def _dotted(match: re.Match) -> str:
@@ -115,6 +126,7 @@ def fix_python(text: str, prose: bool) -> str:
     text = "\n".join(lines)
     text = QUOTED.sub(lambda m: m.group(1) + _new(m.group(2)) + m.group(3) + m.group(1), text)
     text = PATH.sub(lambda m: PATHS[m.group(1)], text)
+    text = SPLIT.sub(_split, text)
     for name in plain_imports:  # `import perfeval.validate` … `perfeval.validate.load_project`
         text = re.sub(rf"(?<![\w.]){re.escape(name)}(?!\w)", _new(name), text)
     if prose:
