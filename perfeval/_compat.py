@@ -53,12 +53,12 @@ MOVED: dict[str, str] = {
 
 
 def _warn(old: str, new: str) -> None:
-    # point the warning at the line that imported the old name: past this module's frames (warnings itself
-    # skips the import machinery's frames when it counts)
+    # point the warning at the line that imported the old name: past this module's frames and
+    # importlib.import_module's (warnings itself skips the frozen import machinery's frames when it counts)
     frame, level = sys._getframe(0), 1
-    while frame is not None and (frame.f_code.co_filename == __file__
+    while frame is not None and (frame.f_code.co_filename in (__file__, importlib.__file__)
                                  or frame.f_code.co_filename.startswith("<frozen importlib")):
-        level += frame.f_code.co_filename == __file__
+        level += not frame.f_code.co_filename.startswith("<frozen importlib")
         frame = frame.f_back
     warnings.warn(f"{old} has moved to {new}; import it from there ({old} will be removed)",
                   DeprecationWarning, stacklevel=level)

@@ -188,6 +188,9 @@ def test_classes_pickle_under_their_new_path():
 
 
 def test_the_warning_names_the_importing_line():
-    out = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-c", "import perfeval.validate"],
+    code = "import perfeval.validate\nfrom perfeval import synth\nimport perfeval\nperfeval.tidy"
+    out = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-c", code],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     assert "<string>:1: DeprecationWarning: perfeval.validate has moved to perfeval.sheets.load" in out.stderr
+    assert "<string>:2: DeprecationWarning: perfeval.synth has moved to perfeval.devtools.synth" in out.stderr
+    assert "<string>:4: DeprecationWarning: perfeval.tidy has moved to perfeval.scoring.tidy" in out.stderr
