@@ -109,7 +109,7 @@ def naive(files: list[Path], work: Path) -> float:
 
 def portfolio_inputs(work: Path, n: int) -> tuple[Path, Path]:
     """The same `n` projects as one portfolio workbook and as `n` separate workbooks."""
-    from perfeval import synth
+    from perfeval.devtools import synth
 
     projects = synth.generate(n, seed=300, broken_share=0.0)
     book = work / "portfolio"
@@ -122,7 +122,7 @@ def portfolio_inputs(work: Path, n: int) -> tuple[Path, Path]:
 
 
 def scoring_only(work: Path, n: int, per_book: int = 500) -> tuple[float, float]:
-    from perfeval import synth
+    from perfeval.devtools import synth
 
     inputs = work / "scoring"
     projects = synth.generate(n, seed=10_000, broken_share=0.0)
@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--scoring", type=int, default=0, help="also a scoring-only batch of N projects (0: skip)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from perfeval import synth
+    from perfeval.devtools import synth
 
     peaks: list[float] = []
     with tempfile.TemporaryDirectory(prefix="perfeval-bench-batch-") as tmp:

@@ -29,8 +29,8 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 import perfeval
-from perfeval.sheet import INDICATOR_LABELS
-from perfeval.workbook import INFO_ORDER, _indicator_rows, cell_value
+from perfeval.sheets.read import INDICATOR_LABELS
+from perfeval.sheets.write import INFO_ORDER, _indicator_rows, cell_value
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

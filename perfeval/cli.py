@@ -24,11 +24,11 @@ from perfeval.errors import PerfevalError, SheetError
 PLUGINS = (
     "perfeval.report.command",
     "perfeval.batch.command",
-    "perfeval.synth",
+    "perfeval.devtools.synth",
     "perfeval.workbench.command",
     "perfeval.panel.command",
     "perfeval.survey.command",
-    "perfeval.evidence_command",
+    "perfeval.scoring.evidence_command",
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -179,7 +179,7 @@ def print_problems(error: SheetError, stream=None, mark_auditable: bool = False)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from perfeval.validate import validate_paths
+    from perfeval.sheets.load import validate_paths
 
     paths = [Path(p) for p in args.paths]
     problems = validate_paths(paths, args.scheme)
@@ -198,9 +198,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from perfeval.evaluate import evaluate
-    from perfeval.summary import summary_text
-    from perfeval.validate import load_project
+    from perfeval.report.summary import summary_text
+    from perfeval.scoring.evaluate import evaluate
+    from perfeval.sheets.load import load_project
 
     options = parse_options(args.option)  # a bad option stops before the sheet is read
     project = load_project(args.path, args.scheme, args.project, strict=args.strict)
@@ -255,7 +255,7 @@ def parse_options(pairs: Sequence[str] | None) -> dict[str, object]:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from perfeval.workbook import write_template
+    from perfeval.sheets.write import write_template
 
     path = Path(args.out)
     if path.exists() and not args.force:

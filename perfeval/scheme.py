@@ -218,7 +218,7 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
         return _builtin(text)
     if text.startswith(TABLE_SCHEME_PREFIX):
         # a published table's own indicator system (perfeval.layouts.table_scheme), spelled out in the spec
-        from perfeval.layouts.table_scheme import scheme_from_spec
+        from perfeval.table_scheme import scheme_from_spec
 
         return scheme_from_spec(text)
     for name in BUILTIN_SCHEMES:

@@ -15,7 +15,7 @@ from published_corpus import ALARM_CODES, CODE_MAP, tables
 
 import perfeval
 from perfeval.errors import SheetError
-from perfeval.validate import read_projects
+from perfeval.sheets.load import read_projects
 
 
 def main() -> int:

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval.audit import written_halfwidth
 from perfeval.model import STATED_COLUMNS
 from perfeval.scheme import load_scheme
-from perfeval.stated_checks import canonical_item, stated_value
+from perfeval.scoring.audit import written_halfwidth
+from perfeval.sheets.stated import canonical_item, stated_value
 
 
 def _stated(*rows: tuple[str, str, str]) -> pd.DataFrame:

@@ -17,13 +17,13 @@ import pytest
 from faultinject import faults
 
 import perfeval
-from perfeval import synth
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
 from perfeval.batch.discover import input_files
 from perfeval.cli import main
-from perfeval.workbook import save_project
+from perfeval.devtools import synth
+from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

@@ -33,9 +33,9 @@ from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import command, manifest, pipeline, run_batch, runner, worker
 from perfeval.cli import main
 from perfeval.errors import PerfevalError, SheetError
-from perfeval.info_sheet import MAX_ID_LENGTH
 from perfeval.report.build import file_stem
-from perfeval.workbook import save_project
+from perfeval.sheets.info import MAX_ID_LENGTH
+from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

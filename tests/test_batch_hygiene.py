@@ -29,7 +29,7 @@ from perfeval.errors import (
     WorkerDied,
 )
 from perfeval.report.notebook import Kernel, NotebookFailed
-from perfeval.workbook import save_project
+from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from perfeval import synth
 from perfeval.batch import contain, run_batch
 from perfeval.cli import main
+from perfeval.devtools import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

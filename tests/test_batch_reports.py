@@ -16,10 +16,10 @@ import pytest
 from faultinject import inject
 
 import perfeval
-from perfeval import synth
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
 from perfeval.cli import main
+from perfeval.devtools import synth
 
 pytestmark = pytest.mark.slow
 

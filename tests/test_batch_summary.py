@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval import synth
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.batch.portfolio_charts import (
@@ -27,9 +26,10 @@ from perfeval.batch.portfolio_charts import (
     score_histogram,
 )
 from perfeval.batch.summary import FORMULA_TRIGGERS, neutralise
-from perfeval.charts import figure_png
+from perfeval.devtools import synth
+from perfeval.report.charts import figure_png
+from perfeval.sheets.write import save_portfolio, save_project
 from perfeval.workbench.portfolio import load_batch_output
-from perfeval.workbook import save_portfolio, save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

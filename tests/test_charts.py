@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import perfeval
-from perfeval import charts
+from perfeval.report import charts
 
 REFERENCE_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "csv" / "AKT2022-001.csv"
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from perfeval import synth
 from perfeval.batch import portfolio_charts, run_batch
+from perfeval.devtools import synth
 from perfeval.scheme import load_scheme
 from perfeval.workbench import plots
 from perfeval.workbench import portfolio as pf

@@ -15,7 +15,7 @@ import perfeval
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.cli import main
-from perfeval.workbook import save_project
+from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

@@ -12,9 +12,9 @@ import pytest
 
 import perfeval
 from perfeval.deadline import date_text, read_date, read_status
-from perfeval.indicator_checks import DEADLINE_ACTUAL, DEADLINE_TARGET
 from perfeval.notation import parse_value
 from perfeval.rules import infer_rule, resolve_method
+from perfeval.sheets.indicators import DEADLINE_ACTUAL, DEADLINE_TARGET
 
 ROW = 11  # 社会化人员社保金缴费人数（人）, weight 4, in the reference project (year 2022)
 W = 4.0

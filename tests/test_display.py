@@ -82,8 +82,8 @@ def test_half_up() -> None:
 
 
 def test_severity_labels_are_one_table() -> None:
-    from perfeval import narrative, summary
     from perfeval.batch import summary as batch_summary
+    from perfeval.report import narrative, summary
     from perfeval.workbench import tables
 
     assert severity_label("error") == "错误" and severity_label("warning") == "警告"
@@ -95,9 +95,9 @@ def test_severity_labels_are_one_table() -> None:
 def test_views_format_through_display() -> None:
     """The report text, `perfeval score`, the workbench tables, the batch index and the panel write a tie the
     same way (before: the report '5.3', the others Python's '5.2')."""
-    from perfeval import narrative, summary
     from perfeval.batch.summary import _num
     from perfeval.panel import merge
+    from perfeval.report import narrative, summary
     from perfeval.workbench import tables
 
     assert narrative.fmt_num(5.25, 1) == tables.num(5.25, 1) == "5.3" and merge._fmt(2.675) == "2.68"
@@ -111,7 +111,7 @@ def test_views_format_through_display() -> None:
 
 def test_deviations_use_the_one_formatter_and_keep_whole_percents() -> None:
     """A whole-percent 偏差率 keeps its zeros (its copy in deviations.py once wrote −10% as −1%)."""
-    from perfeval import deviations
+    from perfeval.scoring import deviations
 
     assert deviations.signed_pct is signed_pct
     assert signed_pct(-0.10, 0) == "-10%" and signed_pct(0.20, 0) == "+20%" and signed_pct(0.053) == "+5.3%"

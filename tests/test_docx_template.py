@@ -18,12 +18,12 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
 import perfeval
-from perfeval import narrative as n
 from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.cli import main as cli_main
 from perfeval.errors import PerfevalError
 from perfeval.report import docx_template as tpl
+from perfeval.report import narrative as n
 from perfeval.report.docx import add_field, numbering_problems, render_docx
 
 ROOT = Path(__file__).resolve().parents[1]

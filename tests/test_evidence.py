@@ -11,8 +11,8 @@ import pytest
 
 import perfeval
 from perfeval.cli import main
-from perfeval.evidence import evidence_findings, materials_checklist, split_ids
-from perfeval.workbook import save_project
+from perfeval.scoring.evidence import evidence_findings, materials_checklist, split_ids
+from perfeval.sheets.write import save_project
 
 #: rows of the reference project that lose points: 预算执行率, 及时发放率, 社保金缴费
 LOSING_ROWS = (9, 17, 18)
@@ -160,7 +160,7 @@ def test_csv_set_with_a_materials_sibling(tmp_path):
         shutil.copy(file, tmp_path / file.name)
     (tmp_path / "AKT2022-001.佐证材料.csv").write_text("编号,名称,来源,日期\nZ-01,预算批复文件,县财政局,2022-01-10\n",
                                                     encoding="utf-8")
-    from perfeval.sheet import is_sibling_csv
+    from perfeval.sheets.read import is_sibling_csv
 
     assert is_sibling_csv(tmp_path / "AKT2022-001.佐证材料.csv")
     project = perfeval.load_project(tmp_path / "AKT2022-001.csv")

@@ -15,8 +15,8 @@ import pytest
 
 import perfeval
 from perfeval.errors import SheetError
-from perfeval.evaluate import evaluate
-from perfeval.xlsx_guard import MAX_SHEET_CELLS, CellFault, scan_xlsx
+from perfeval.scoring.evaluate import evaluate
+from perfeval.sheets.xlsx_guard import MAX_SHEET_CELLS, CellFault, scan_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_TOTAL, REFERENCE_GRADE, REFERENCE_ITEMS = 98.94, "优", 20
@@ -351,7 +351,7 @@ def test_far_cell_in_an_unused_sheet_does_not_stop_the_project(reference_copy):
 
 def test_cells_without_references_are_bounded(tmp_path):
     """Cells may omit their reference (calamine places them in sequence): the exact parse bounds them."""
-    from perfeval.xlsx_guard import column_letters
+    from perfeval.sheets.xlsx_guard import column_letters
 
     path = tmp_path / "norefs.xlsx"
     book = openpyxl.Workbook()

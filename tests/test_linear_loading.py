@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 import perfeval
-import perfeval.validate as validate
+import perfeval.sheets.load as validate
 from perfeval.errors import SheetError
-from perfeval.sheet import Table
-from perfeval.stated_checks import narrative, narratives
-from perfeval.workbook import save_portfolio
+from perfeval.sheets.read import Table
+from perfeval.sheets.stated import narrative, narratives
+from perfeval.sheets.write import save_portfolio
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -103,8 +103,8 @@ def test_separate_workbooks_validated_together_read_as_one_by_one(tmp_path: Path
     import subprocess
     import sys
 
-    from perfeval.inputs import input_files
-    from perfeval.validate import read_inputs, read_projects
+    from perfeval.sheets.inputs import input_files
+    from perfeval.sheets.load import read_inputs, read_projects
 
     folder = tmp_path / "many"
     subprocess.run([sys.executable, "-m", "perfeval.cli", "synth", "--projects", "16", "--broken-share", "0.5",

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 import perfeval
-from perfeval.indicator_checks import INVALID_ACTUAL, INVALID_TARGET
+from perfeval.sheets.indicators import INVALID_ACTUAL, INVALID_TARGET
 from perfeval.workbench import whatif
 
 ROW = 11  # 社会化人员社保金缴费人数（人）, weight 4 (Excel row 13)

@@ -22,15 +22,16 @@ ALLOWED = {
     ("perfeval/report/html.py", "{f * 100:.2f}"): "CSS column widths of report tables (%), not shown",
     ("perfeval/report/html.py", "{width:.2f}"): "CSS width of an image (in), not shown",
     ("perfeval/batch/command.py", "{seconds:.1f}"): "elapsed run time on the console (batch helper's file)",
-    ("perfeval/batch/runner.py", "{elapsed:.1f}"): "elapsed run time in a timeout message (batch helper's file)",
-    ("perfeval/xlsx_guard.py", "{n / 1024 / 1024:.0f}"): "a file size in MB in a refusal message",
+    ("perfeval/errors.py", "{self.elapsed:.1f}"): "elapsed run time in JobTimeout's message (not a figure of a report)",
+    ("perfeval/sheets/xlsx_guard.py", "{n / 1024 / 1024:.0f}"): "a file size in MB in a refusal message",
     # display copies in files another helper edits (left to them; see the report of this change)
-    ("perfeval/audit.py", ":.{places}f}"): "audit._fmt/pct, the audit helper's file",
-    ("perfeval/evidence.py", ":.{decimals}f}"): "a 失分 in an evidence finding, not this change's file",
+    ("perfeval/scoring/audit.py", ":.{places}f}"): "audit._fmt/pct, the audit helper's file",
+    ("perfeval/scoring/evidence.py", ":.{decimals}f}"): "a 失分 in an evidence finding, not this change's file",
 }
 #: modules whose every number is for a reader (views): not even `:g` (6 significant digits, '1e+06', 'nan')
-VIEWS = ("workbench", "batch/summary.py", "batch/portfolio_charts.py", "charts.py", "narrative.py", "summary.py",
-         "synth.py", "panel", "survey")
+VIEWS = ("workbench", "batch/summary.py", "batch/portfolio_charts.py", "report/charts.py", "report/narrative.py",
+         "report/summary.py",
+         "devtools/synth.py", "panel", "survey")
 GENERAL = re.compile(r"\{[^{}]*:[,_+ ]?\.?\d*g\}")
 
 

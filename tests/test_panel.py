@@ -29,7 +29,7 @@ from perfeval.panel.merge import merge_one_by_one, reason_key
 from perfeval.panel.synth import fill_templates, synth_panel, write_panel
 from perfeval.panel.template import expert_ids, sheet_name, write_expert_sheet
 from perfeval.scheme import ScoringOptions, load_scheme
-from perfeval.workbook import save_project
+from perfeval.sheets.write import save_project
 
 #: the reference project's judged indicators: 9 扣分 rows (positions 0–5, 8–10) and one 定性 row (17)
 JUDGED_POSITIONS = [0, 1, 2, 3, 4, 5, 8, 9, 10, 17]

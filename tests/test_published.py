@@ -17,7 +17,7 @@ from published_corpus import ALARM_CODES, CODE_MAP, Table, build_xlsx, tables
 
 import perfeval
 from perfeval.errors import SheetError
-from perfeval.validate import read_projects
+from perfeval.sheets.load import read_projects
 
 TABLES = tables()
 #: codes reported once per level or per cause: one reviewer issue explains any number of them

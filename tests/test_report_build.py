@@ -117,13 +117,13 @@ def test_docx_content(built):
 
 @pytest.mark.slow
 def test_cli_escapes_a_hostile_project_name(tmp_path, capsys, monkeypatch):
-    import perfeval.validate
+    import perfeval.sheets.load
 
     workbook = copy_reference(tmp_path / "in", 项目名称=SCRIPT, 项目编号="X/1")
     out = tmp_path / "out"
     reads = []
-    real_load = perfeval.validate.load_project
-    monkeypatch.setattr(perfeval.validate, "load_project", lambda *a, **k: reads.append(a[0]) or real_load(*a, **k))
+    real_load = perfeval.sheets.load.load_project
+    monkeypatch.setattr(perfeval.sheets.load, "load_project", lambda *a, **k: reads.append(a[0]) or real_load(*a, **k))
     assert cli_main(["report", str(workbook), "--out", str(out)]) == 0
     assert len(reads) == 1  # issue 10: `perfeval report` reads its sheet once (it was read twice)
     assert "✓ HTML" in capsys.readouterr().out

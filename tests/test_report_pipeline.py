@@ -89,8 +89,8 @@ def test_notebook_is_thin_and_never_exports_itself():
 # ---------------------------------------------------------------- the batch reads each project once
 
 def test_scan_keeps_each_portfolio_project_with_its_own_location(tmp_path):
-    from perfeval import synth
     from perfeval.batch.discover import scan_chunk
+    from perfeval.devtools import synth
 
     [book] = synth.write_portfolio(tmp_path, 4, seed=3, broken_share=0.0, portfolio=True)
     kept = scan_chunk([str(book)], keep_projects=True)
@@ -100,8 +100,8 @@ def test_scan_keeps_each_portfolio_project_with_its_own_location(tmp_path):
 
 
 def test_jobs_carry_the_scanned_project_and_the_worker_never_reads_the_sheet(tmp_path, monkeypatch):
-    from perfeval import synth
     from perfeval.batch import discover, manifest, pipeline, worker
+    from perfeval.devtools import synth
     from perfeval.report import build as report_build
 
     [book] = synth.write_portfolio(tmp_path / "in", 3, seed=5, broken_share=0.0, portfolio=True)
@@ -115,10 +115,10 @@ def test_jobs_carry_the_scanned_project_and_the_worker_never_reads_the_sheet(tmp
     def no_reading(*args, **kwargs):
         raise AssertionError("the job read its sheet again")
 
-    import perfeval.validate
+    import perfeval.sheets.load
 
-    monkeypatch.setattr(perfeval.validate, "load_project", no_reading)
-    monkeypatch.setattr(perfeval.validate, "read_projects", no_reading)
+    monkeypatch.setattr(perfeval.sheets.load, "load_project", no_reading)
+    monkeypatch.setattr(perfeval.sheets.load, "read_projects", no_reading)
     seen = {}
 
     def fake_build_project(project, formats, out_dir, **kwargs):

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval import narrative as n
+from perfeval.devtools.synth import generate
 from perfeval.model import INDICATOR_COLUMNS, Project
-from perfeval.synth import generate
-from perfeval.workbook import save_project
+from perfeval.report import narrative as n
+from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

@@ -40,7 +40,7 @@ def test_custom_scheme_file_with_other_cut_points(tmp_path, reference_project):
 
 def test_scheme_file_named_in_the_sheet_is_read_beside_the_workbook(tmp_path, reference_project):
     """评价方式 may name a .toml file next to the workbook; evaluate() and batch reload it from there."""
-    from perfeval.workbook import save_project
+    from perfeval.sheets.write import save_project
 
     text = (perfeval.scheme.resources.files("perfeval") / "schemes" / "third_party.toml").read_text(
         encoding="utf-8").replace('{ grade = "优", lower = 90,', '{ grade = "优", lower = 99,')

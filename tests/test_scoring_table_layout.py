@@ -9,15 +9,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from perfeval.cells import cell_number
 from perfeval.errors import SheetError
-from perfeval.evaluate import evaluate
-from perfeval.layouts import scoring_table
-from perfeval.layouts.table_scheme import choose_scheme, scheme_from_spec, scheme_from_table, split_label
+from perfeval.report.summary import summary_text
 from perfeval.scheme import load_scheme
-from perfeval.sheet import read_workbook
-from perfeval.summary import summary_text
-from perfeval.validate import load_project, read_projects
+from perfeval.scoring.evaluate import evaluate
+from perfeval.sheets.cells import cell_number
+from perfeval.sheets.layouts import scoring_table
+from perfeval.sheets.load import load_project, read_projects
+from perfeval.sheets.read import read_workbook
+from perfeval.table_scheme import choose_scheme, scheme_from_spec, scheme_from_table, split_label
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = Path("/work/main/tests/data/published")

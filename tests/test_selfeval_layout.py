@@ -18,9 +18,9 @@ from openpyxl import Workbook
 
 import perfeval
 from perfeval.cli import main
-from perfeval.layouts import is_selfeval_grid, selfeval_sheets
-from perfeval.sheet import read_workbook
-from perfeval.validate import read_projects, validate_paths
+from perfeval.sheets.layouts import is_selfeval_grid, selfeval_sheets
+from perfeval.sheets.load import read_projects, validate_paths
+from perfeval.sheets.read import read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "selfeval"
@@ -227,7 +227,7 @@ def test_weights_that_do_not_match_the_scheme():
 
 
 def test_weights110_table_is_otherwise_read(monkeypatch):
-    import perfeval.layouts.selfeval as selfeval
+    import perfeval.sheets.layouts.selfeval as selfeval
 
     monkeypatch.setattr(selfeval, "check_weights", lambda *a, **k: [])
     project = only_project(DATA / "weights110.xlsx")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import perfeval
-from perfeval import synth
 from perfeval.cli import main
+from perfeval.devtools import synth
 
 
 def _digests(folder: Path) -> dict[str, str]:

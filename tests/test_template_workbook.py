@@ -11,11 +11,11 @@ import pytest
 
 import perfeval
 from perfeval.cli import main
-from perfeval.layouts.selfeval import is_selfeval_grid, selfeval_sheets
-from perfeval.placeholders import is_placeholder
 from perfeval.scheme import load_scheme
-from perfeval.sheet import read_workbook
-from perfeval.workbook import TEXT_SECTIONS, write_template
+from perfeval.sheets.layouts.selfeval import is_selfeval_grid, selfeval_sheets
+from perfeval.sheets.placeholders import is_placeholder
+from perfeval.sheets.read import read_workbook
+from perfeval.sheets.write import TEXT_SECTIONS, write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = ("third_party", "self")
@@ -73,7 +73,7 @@ def test_all_13_text_sections_are_listed_as_the_narrative_uses_them(template) ->
     sections = [r[0] for r in rows[1:]]
     assert sections == [name for name, _ in TEXT_SECTIONS] and len(sections) == 13
     assert all(r[1] in (None, "") for r in rows[1:]) and all(r[2] for r in rows[1:])  # blank 内容, a hint each
-    narrative_source = (ROOT / "perfeval" / "narrative.py").read_text(encoding="utf-8")
+    narrative_source = (ROOT / "perfeval" / "report" / "narrative.py").read_text(encoding="utf-8")
     for name in sections:  # every listed section is one the report reads
         assert f'"{name}"' in narrative_source, name
     documented = (ROOT / "docs" / "sheet-format.md").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval.tidy import FRAMES, LABELS, evaluate_portfolio, to_chinese
+from perfeval.scoring.tidy import FRAMES, LABELS, evaluate_portfolio, to_chinese
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"

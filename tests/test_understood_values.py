@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval import understood as u
-from perfeval.narrative import Paragraph, compose
 from perfeval.notation import parse_value
-from perfeval.summary import summary_text
+from perfeval.report.narrative import Paragraph, compose
+from perfeval.report.summary import summary_text
+from perfeval.scoring import understood as u
 from perfeval.workbench import drilldown, whatif
 from perfeval.workbench import portfolio as pf
 from perfeval.workbench.tables import num
@@ -328,7 +328,7 @@ def test_whatif_scores_the_issue_spellings(bench: Workbench, visits, typed: str)
 
 
 def test_small_amounts_show_in_yuan() -> None:
-    from perfeval.understood import fmt_quantity
+    from perfeval.scoring.understood import fmt_quantity
 
     # a unit cost written 75元 is read as 0.0075 万元; shown as the reader wrote it, not as 0.0075 万元
     assert fmt_quantity(0.0075, "万元") == "75 元"

@@ -161,7 +161,7 @@ def test_template_is_a_workbook_with_dropdowns(tmp_path):
 
 def test_portfolio_workbook_round_trip(tmp_path, reference_project):
     """A portfolio workbook: 项目信息 as a table, the other sheets keyed by 项目编号."""
-    from perfeval.workbook import save_portfolio
+    from perfeval.sheets.write import save_portfolio
 
     projects = [reference_project.replace(id=f"P{i}", name=f"项目{i}") for i in range(3)]
     path = save_portfolio(projects, tmp_path / "portfolio.xlsx")
@@ -177,7 +177,7 @@ def test_portfolio_workbook_round_trip(tmp_path, reference_project):
 
 
 def test_one_bad_project_in_a_portfolio_does_not_stop_the_others(tmp_path, reference_project):
-    from perfeval.workbook import save_portfolio
+    from perfeval.sheets.write import save_portfolio
 
     bad = reference_project.with_indicator(3, weight=7).replace(id="BAD")
     path = save_portfolio([reference_project.replace(id="OK1"), bad, reference_project.replace(id="OK2")],

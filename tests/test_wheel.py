@@ -94,6 +94,14 @@ def test_the_wheel_carries_the_package_data(wheel: Path) -> None:
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "data/", "benchmarks/"))]
 
 
+def test_the_wheel_carries_every_module(wheel: Path) -> None:
+    """Every module of the checkout, subpackages (sheets/, sheets/layouts/, scoring/, devtools/ …) included."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "perfeval").rglob("*.py"))
+    assert "perfeval/sheets/layouts/selfeval.py" in modules
+    assert [m for m in modules if m not in names] == []
+
+
 def test_perfeval_comes_from_the_wheel_and_its_requirements_are_met(venv: Path, tmp_path: Path) -> None:
     probe = (
         "import importlib.metadata as md, sys\n"

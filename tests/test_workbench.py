@@ -11,9 +11,9 @@ import pytest
 
 import perfeval
 from perfeval.errors import PerfevalError
+from perfeval.sheets.write import save_project
 from perfeval.workbench import portfolio as pf
 from perfeval.workbench import robustness, whatif
-from perfeval.workbook import save_project
 from tests.conftest import REFERENCE_CSV, index_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_default_data_and_missing_paths(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_portfolio_workbook(tmp_path: Path) -> None:
-    from perfeval.synth import write_portfolio
+    from perfeval.devtools.synth import write_portfolio
 
     book, = write_portfolio(tmp_path, 12, seed=3, broken_share=0.1, portfolio=True)
     loaded = pf.load_portfolio(book)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perfeval.batch.pipeline import default_workers
 from perfeval.batch.status import JobStatus, Status
-from perfeval.info_sheet import visible_id
+from perfeval.sheets.info import visible_id
 
 DEFAULT_TIMEOUT_S = 900.0
 

@@ -20,7 +20,7 @@ from perfeval.batch.facts import facts_for, known_facts
 from perfeval.batch.manifest import STATE_DIR, project_digest, scheme_digest
 from perfeval.batch.status import Stage
 from perfeval.errors import SheetError
-from perfeval.inputs import INPUT_SUFFIXES, input_files  # noqa: F401  (the batch's inputs, shared with load_projects)
+from perfeval.sheets.inputs import INPUT_SUFFIXES, input_files  # noqa: F401  (the batch's inputs, shared with load_projects)
 
 
 @dataclass
@@ -65,9 +65,9 @@ def scan_chunk(files: Sequence[str], scheme: str | None = None, strict: bool = F
     `on_step(i)` is called before file `i` is read and with ``len(files)`` before scoring, so a
     supervisor can tell which file a reader that never returns was working on. `keep_projects`: each
     valid entry carries its validated `Project` (a report batch builds from it instead of reading again)."""
-    from perfeval.evaluate import evaluate_frames
-    from perfeval.field_data import with_field_data
-    from perfeval.validate import read_projects
+    from perfeval.scoring.evaluate import evaluate_frames
+    from perfeval.sheets.field_data import with_field_data
+    from perfeval.sheets.load import read_projects
 
     entries: list[Entry] = []
     projects = []
@@ -141,7 +141,7 @@ SUMMARY_INDICATOR_COLUMNS = ("pidx", "level1", "level2", "level3", "name", "weig
 
 
 def _slim(frames):
-    from perfeval.evaluate import PortfolioFrames
+    from perfeval.scoring.evaluate import PortfolioFrames
 
     def by_project(frame):  # evaluate_frames groups rows by scheme; the summary wants input order
         return frame.sort_values("pidx", kind="stable", ignore_index=True) if len(frame) else frame
@@ -165,7 +165,7 @@ def chunk_files(files: Sequence[Path], parts: int) -> list[list[str]]:
 
 def merge_scans(scans: Sequence[Scan]) -> Scan:
     """One scan with global `pidx` from chunk scans (chunk order is kept)."""
-    from perfeval.evaluate import PortfolioFrames
+    from perfeval.scoring.evaluate import PortfolioFrames
 
     entries: list[Entry] = []
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in
@@ -211,7 +211,7 @@ def discover(files: Sequence[Path], scheme: str | None = None, *,
 
 def in_input_order(scan: Scan, files: Sequence[Path]) -> Scan:
     """Entries and `pidx` in the order of `files`, whatever the chunking was."""
-    from perfeval.evaluate import PortfolioFrames
+    from perfeval.scoring.evaluate import PortfolioFrames
 
     order = {str(f): i for i, f in enumerate(files)}
     scan.entries.sort(key=lambda e: order.get(str(e.source), len(order)))  # stable within a file

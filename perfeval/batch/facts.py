@@ -14,8 +14,8 @@ FACT_FIELDS = ("name", "year", "department", "unit")
 def known_facts(path: Path) -> dict[str, dict[str, object]]:
     """{项目编号 as read ('' when blank): {name, year, department, unit}} from the 项目信息 sheet of a
     perfeval workbook or CSV set; {} when there is none or it cannot be read."""
-    from perfeval.info_sheet import build_info, info_records
-    from perfeval.sheet import read_workbook
+    from perfeval.sheets.info import build_info, info_records
+    from perfeval.sheets.read import read_workbook
 
     try:
         raw = read_workbook(path)

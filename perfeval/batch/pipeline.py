@@ -18,8 +18,8 @@ from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
 from perfeval.batch.status import JobStatus, Stage, Status
 from perfeval.errors import PerfevalError
-from perfeval.info_sheet import visible_id
-from perfeval.sheet import file_sha256
+from perfeval.sheets.info import visible_id
+from perfeval.sheets.read import file_sha256
 
 #: a report builder with `perfeval.report.build_report`'s signature (``run_batch(report_fn=…)``); it runs
 #: in the job processes, so it must be picklable (a module-level function, or a functools.partial of one)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from perfeval.charts import COLORS, figure_png
 from perfeval.display import fmt_num, fmt_pct, grade_key
 from perfeval.fonts import register_cjk_font
+from perfeval.report.charts import COLORS, figure_png
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
 
 if TYPE_CHECKING:

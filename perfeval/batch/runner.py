@@ -37,9 +37,9 @@ CONNECT_TIMEOUT_S = 10.0
 SCHEDULER_SCHEMES = ("tcp",)
 #: modules the forkserver imports once, so that forked job processes start warm
 PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report", "papermill", "nbconvert",
-           "perfeval.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
+           "perfeval.scoring.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
 #: enough for reading and scoring (scoring-only batches never run a notebook)
-SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.validate", "perfeval.evaluate")
+SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.sheets.load", "perfeval.scoring.evaluate")
 
 #: a long-lived job process is replaced after this many projects (what an exporter caches per document,
 #: such as fonts registered by WeasyPrint, is then given back)

@@ -168,7 +168,7 @@ def _build_from_project(job: dict, staging: Path, kernel_name: str | None, warm:
     from perfeval.report.docx_template import read_template
     from perfeval.report.notebook import kernel_name_of, notebook_path
     from perfeval.report.snapshot import project_from_dict
-    from perfeval.validate import load_project
+    from perfeval.sheets.load import load_project
 
     if job.get("project") is not None:
         project = project_from_dict(job["project"])

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from perfeval.errors import Problem
-from perfeval.evaluate import Evaluation, evaluate
 from perfeval.model import Project
 from perfeval.panel.merge import PanelMerge, merge_panel
 from perfeval.panel.read import PanelSheets, read_panel
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
+from perfeval.scoring.evaluate import Evaluation, evaluate
 
 PROVENANCE = "专家组评分（{n}位）"
 INFO_KEY = "专家组评分"

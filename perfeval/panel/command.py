@@ -72,7 +72,7 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from perfeval.validate import load_project
+    from perfeval.sheets.load import load_project
 
     return load_project(args.project, args.scheme, args.project_id, field_data=False)  # merged by hand here
 
@@ -139,8 +139,8 @@ def _options(pairs: list[str] | None) -> dict[str, object] | None:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from perfeval.evaluate import evaluate
     from perfeval.panel.apply import merge_sheets
+    from perfeval.scoring.evaluate import evaluate
 
     project = _load(args)
     out = Path(args.out) if args.out else None
@@ -153,7 +153,7 @@ def run_merge(args: argparse.Namespace) -> int:
     before = evaluate(project, result.scheme, result.options)
     after = result.evaluate()
     if out is not None:
-        from perfeval.workbook import save_project
+        from perfeval.sheets.write import save_project
 
         save_project(result.project, out)
     if args.json:

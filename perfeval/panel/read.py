@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from perfeval.cells import MAX_CELL_NUMBER, cell_number, unique_map, unreadable
 from perfeval.display import fmt_num
 from perfeval.errors import Problem, SheetError
 from perfeval.model import Project
@@ -37,7 +36,8 @@ from perfeval.panel.template import (
     judged_indicators,
 )
 from perfeval.scheme import Scheme
-from perfeval.sheet import locate_table, read_workbook
+from perfeval.sheets.cells import MAX_CELL_NUMBER, cell_number, unique_map, unreadable
+from perfeval.sheets.read import locate_table, read_workbook
 
 _SPEC = {("ind_row" if key == "row" else key): (header,) for key, header in SCORE_COLUMNS.items()}
 _SPEC["reason"] = ("扣分理由", "扣分原因", "理由")

@@ -22,11 +22,11 @@ import xlsxwriter
 from perfeval.atomic import atomic_path
 from perfeval.display import fmt_num as _fmt
 from perfeval.errors import PerfevalError
-from perfeval.evaluate import evaluate
 from perfeval.model import Project
 from perfeval.rules import RULE_LABELS
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.workbook import cell_value
+from perfeval.scoring.evaluate import evaluate
+from perfeval.sheets.write import cell_value
 
 #: rules whose score is an evaluator's judgement (the indicators an expert panel scores)
 JUDGED_RULES = ("manual", "qualitative", "checklist")

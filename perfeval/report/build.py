@@ -99,9 +99,9 @@ def evaluate_sheet(workbook: str | Path, scheme: str | Path | None = None, proje
                    options: Mapping | None = None, *, strict: bool = False):
     """Read, validate and evaluate the one project of `workbook` (or `project_id` of a portfolio): the
     only read of the sheet a report makes. Raises `SheetError` (with `strict`, auditable problems too)."""
-    from perfeval.evaluate import evaluate
     from perfeval.scheme import load_scheme
-    from perfeval.validate import load_project
+    from perfeval.scoring.evaluate import evaluate
+    from perfeval.sheets.load import load_project
 
     chosen = load_scheme(scheme) if scheme is not None and str(scheme).strip() else None
     project = load_project(Path(workbook).expanduser().resolve(), chosen, project_id, strict=strict)

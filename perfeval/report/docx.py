@@ -37,9 +37,9 @@ from docx.oxml.ns import nsmap, qn
 from docx.shared import Emu, Inches, Mm, Pt, RGBColor
 from lxml import etree
 
-from perfeval.charts import DPI as CHART_DPI
-from perfeval.narrative import Figure, Heading, Paragraph, ReportDoc, Table
+from perfeval.report.charts import DPI as CHART_DPI
 from perfeval.report.html import png_size
+from perfeval.report.narrative import Figure, Heading, Paragraph, ReportDoc, Table
 
 # ---------------------------------------------------------------- conventions
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from perfeval.errors import KernelUnavailable, PerfevalError
-from perfeval.narrative import (
+from perfeval.report.narrative import (
     Part,
     Provenance,
     ReportDoc,

@@ -12,8 +12,8 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from perfeval.narrative import Figure, Part, ReportDoc, compose
 from perfeval.report import html
+from perfeval.report.narrative import Figure, Part, ReportDoc, compose
 
 MIME = "application/vnd.perfeval.report+json"
 
@@ -46,7 +46,7 @@ class ReportView:
 
     def chart_png(self, chart: str) -> bytes:
         if chart not in self._png:
-            from perfeval.charts import CHARTS, figure_png
+            from perfeval.report.charts import CHARTS, figure_png
 
             self._png[chart] = figure_png(CHARTS[chart](self.evaluation, title=False))
         return self._png[chart]

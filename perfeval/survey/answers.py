@@ -16,9 +16,9 @@ import pandas as pd
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import EMPTY_TOKENS, normalise
-from perfeval.sheet import read_workbook
+from perfeval.sheets.read import read_workbook
+from perfeval.sheets.xlsx_guard import CellFault
 from perfeval.survey.mapping import SurveyMapping, scale_point
-from perfeval.xlsx_guard import CellFault
 
 #: blanks as survey tools export them (问卷星: (空) / (跳过)), and the sheet's placeholders (— / * 无 …)
 BLANK_ANSWERS = frozenset({"(空)", "(跳过)", "跳过", "空", "未作答", "未答"})

@@ -109,10 +109,10 @@ def write_excluded(excluded: pd.DataFrame, path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from perfeval.errors import PerfevalError
+    from perfeval.sheets.load import load_project
+    from perfeval.sheets.write import save_project
     from perfeval.survey.apply import apply_survey
     from perfeval.survey.compute import run_survey
-    from perfeval.validate import load_project
-    from perfeval.workbook import save_project
 
     outputs = [Path(p) for p in (args.out, args.excluded) if p]
     if args.out and Path(args.out).suffix.lower() != ".xlsx":

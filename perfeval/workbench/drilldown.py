@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from perfeval.evaluate import Evaluation
-from perfeval.understood import for_evaluation
+from perfeval.scoring.evaluate import Evaluation
+from perfeval.scoring.understood import for_evaluation
 from perfeval.workbench.tables import SEVERITY_LABELS, num, pct, signed
 
 INDICATOR_HEADERS = ("行", "一级指标", "二级指标", "三级指标", "指标名称", "分值", "指标值", "实际完成值",

@@ -47,8 +47,8 @@ class FieldDataPanel(Panel):
         self.body.children = tuple(v.widget for v in self.views)
 
     def _views(self, key: str) -> list:
-        from perfeval.field_data import field_data_for
-        from perfeval.validate import load_project
+        from perfeval.sheets.field_data import field_data_for
+        from perfeval.sheets.load import load_project
 
         if not self.data.has_project(key):
             return []
@@ -63,8 +63,8 @@ class FieldDataPanel(Panel):
 
             views.append(SurveyPanel(found.answers, found.mapping, base))
         if found.expert_sheets:
-            from perfeval.field_data import FieldData, with_field_data
             from perfeval.panel.apply import merge_sheets
+            from perfeval.sheets.field_data import FieldData, with_field_data
             from perfeval.workbench.panel_view import PanelView
 
             # the panel's what-if starts from the project with its survey but before the panel

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from perfeval.evaluate import evaluate
 from perfeval.panel.apply import PanelResult, merge_sheets
 from perfeval.panel.merge import PANEL_RULES
+from perfeval.scoring.evaluate import evaluate
 from perfeval.workbench.plots import render
 from perfeval.workbench.tables import TABLE_CSS, delta_html, html_table, num, png_img
 
@@ -208,7 +208,7 @@ def panel_view(project: PanelResult | str | Path, sheets: str | Path | Sequence[
     if isinstance(project, PanelResult):
         return PanelView(project)
     from perfeval.panel.read import expert_sheets_in
-    from perfeval.validate import load_project
+    from perfeval.sheets.load import load_project
 
     if sheets is None:
         raise ValueError("给出专家评分表（文件夹或文件列表）")

@@ -18,11 +18,11 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from perfeval import charts
 from perfeval.display import fmt_num, fmt_pct
-from perfeval.evaluate import Evaluation
 from perfeval.fonts import register_cjk_font
+from perfeval.report import charts
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
+from perfeval.scoring.evaluate import Evaluation
 from perfeval.workbench.portfolio import grade_colours
 
 BEFORE, AFTER = "#B0BEC5", "#1565C0"

@@ -19,13 +19,13 @@ import pandas as pd
 from perfeval import summary_schema as schema
 from perfeval.display import grade_key
 from perfeval.errors import PerfevalError, SheetError
-from perfeval.evaluate import Evaluation, evaluate, evaluate_frames
-from perfeval.field_data import with_field_data
-from perfeval.inputs import input_files
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_rate
 from perfeval.scheme import OTHER_GRADE_COLOUR, GradeBand, load_scheme
-from perfeval.validate import read_projects
+from perfeval.scoring.evaluate import Evaluation, evaluate, evaluate_frames
+from perfeval.sheets.field_data import with_field_data
+from perfeval.sheets.inputs import input_files
+from perfeval.sheets.load import read_projects
 
 #: environment variable `perfeval lab` sets so the notebook opens the data it was given
 DATA_ENV = "PERFEVAL_DATA"

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from perfeval.display import fmt_pct
-from perfeval.evaluate import Evaluation, evaluate
 from perfeval.model import Project
 from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
+from perfeval.scoring.evaluate import Evaluation, evaluate
 
 #: option -> {value: Chinese description}; each option has exactly two reasonable values
 CHOICES: dict[str, dict[str, str]] = {

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from perfeval.errors import PerfevalError, SchemeError
-from perfeval.evaluate import Evaluation, evaluate
 from perfeval.model import Project
 from perfeval.notation import MONEY_UNITS, normalise, parse_value
 from perfeval.rules import NUMERIC_RULES, RULE_LABELS, RULES_NEEDING_ACTUAL, infer_rule, resolve_method
 from perfeval.scheme import Scheme, load_scheme
+from perfeval.scoring.evaluate import Evaluation, evaluate
 from perfeval.workbench.tables import num, signed
 from perfeval.workbench.userpath import paste_path
 
@@ -313,8 +313,8 @@ def save_scenario(scenario: Scenario, path: str | Path, overwrite: bool = False)
     (``<name>.方案.toml``, passed with ``--scheme``). The files are read back and scored before
     they are moved into place; a different total raises and leaves nothing behind."""
     from perfeval.atomic import atomic_path
-    from perfeval.validate import load_project
-    from perfeval.workbook import save_project
+    from perfeval.sheets.load import load_project
+    from perfeval.sheets.write import save_project
 
     path = Path(path).expanduser().absolute()  # what SavedScenario reports stays true if the cwd changes
     if path.suffix.lower() != ".xlsx":

@@ -20,10 +20,10 @@ import pandas as pd
 
 from perfeval.display import fmt_pct
 from perfeval.errors import PerfevalError, SheetError
-from perfeval.evaluate import Evaluation
 from perfeval.notation import unit_factor
 from perfeval.rules import RULE_LABELS
-from perfeval.understood import for_evaluation
+from perfeval.scoring.evaluate import Evaluation
+from perfeval.scoring.understood import for_evaluation
 from perfeval.workbench import drilldown, plots, robustness, whatif
 from perfeval.workbench.portfolio import (
     FAILED_LABELS,

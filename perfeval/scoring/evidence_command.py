@@ -48,9 +48,9 @@ def write_checklist(checklist: pd.DataFrame, findings: pd.DataFrame, path: str |
 
 def run(args: argparse.Namespace) -> int:
     from perfeval.errors import PerfevalError
-    from perfeval.evaluate import evaluate
-    from perfeval.evidence import checklist_text, evidence_findings, materials_checklist
-    from perfeval.validate import load_project
+    from perfeval.scoring.evaluate import evaluate
+    from perfeval.scoring.evidence import checklist_text, evidence_findings, materials_checklist
+    from perfeval.sheets.load import load_project
 
     if args.out and Path(args.out).suffix.lower() != ".xlsx":
         raise PerfevalError(f"输出文件「{args.out}」应为 .xlsx")

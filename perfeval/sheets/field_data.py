@@ -84,7 +84,7 @@ class FolderIndex:
 
 
 def _index(folder: Path) -> FolderIndex:
-    from perfeval.sheet import is_sibling_csv
+    from perfeval.sheets.read import is_sibling_csv
 
     files = [p for p in sorted(folder.iterdir())
              if p.is_file() and not p.name.startswith((".", "~$"))]

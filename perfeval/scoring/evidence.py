@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from perfeval.cells import unique_map
 from perfeval.errors import Problem
 from perfeval.notation import normalise, plain_text
+from perfeval.sheets.cells import unique_map
 
 if TYPE_CHECKING:
-    from perfeval.evaluate import Evaluation
     from perfeval.model import Project
-    from perfeval.sheet import Table
+    from perfeval.scoring.evaluate import Evaluation
+    from perfeval.sheets.read import Table
 
 #: columns of `Project.materials`
 MATERIAL_COLUMNS = ("row", "id", "name", "source", "date")
@@ -177,7 +177,7 @@ def checklist_kind(rule: str, level2: str, level3: str, name: str) -> tuple[str,
 def materials_checklist(project: Project, evaluation: Evaluation | None = None) -> pd.DataFrame:
     """Per indicator: what 佐证材料 to collect (`CHECKLIST_COLUMNS`). With an evaluation, indicators that lost
     points are marked (须有佐证); with a ledger, the evidence ids already registered are shown."""
-    from perfeval.evaluate import _rules
+    from perfeval.scoring.evaluate import _rules
 
     ind = project.indicators.reset_index(drop=True)
     rules = _rules(ind) if len(ind) else np.array([], dtype=object)

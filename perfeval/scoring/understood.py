@@ -24,7 +24,7 @@ from perfeval.display import finite, fmt_amount, fmt_pct, fmt_read
 from perfeval.notation import UNIT_SCALES, normalise, parse_value, unit_factor
 
 if TYPE_CHECKING:
-    from perfeval.evaluate import Evaluation
+    from perfeval.scoring.evaluate import Evaluation
 
 #: the unit the notation reader gives dates (value = proleptic ordinal day)
 DATE_UNIT = "日期"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 from perfeval.display import SEVERITY_LABELS, fmt_num, fmt_pct
-from perfeval.evaluate import Evaluation
-from perfeval.understood import for_evaluation
+from perfeval.scoring.evaluate import Evaluation
+from perfeval.scoring.understood import for_evaluation
 
 
 def _width(text: str) -> int:

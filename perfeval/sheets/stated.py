@@ -6,11 +6,11 @@ import math
 
 import pandas as pd
 
-from perfeval.cells import cell_number, unique_map
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_amount, parse_rate, plain_text
 from perfeval.scheme import Scheme
-from perfeval.sheet import Table
+from perfeval.sheets.cells import cell_number, unique_map
+from perfeval.sheets.read import Table
 
 #: stated items: canonical name -> (kind, aliases)
 STATED_ITEMS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -32,17 +32,17 @@ from pathlib import Path
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
-from perfeval.cells import cell_number
 from perfeval.errors import Problem, SchemeError
-from perfeval.indicator_checks import TOTAL_ROW_NAMES, check_indicators
-from perfeval.layouts.selfeval import year_from_fill_date
-from perfeval.layouts.table_scheme import choose_scheme, split_label
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import EMPTY_TOKENS, normalise, parse_amount, parse_rate, parse_value
 from perfeval.rules import infer_rule
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheet import INDICATOR_HEADERS, RawWorkbook, Table, fold_header
-from perfeval.validate import ProjectRead
+from perfeval.sheets.cells import cell_number
+from perfeval.sheets.indicators import TOTAL_ROW_NAMES, check_indicators
+from perfeval.sheets.layouts.selfeval import year_from_fill_date
+from perfeval.sheets.load import ProjectRead
+from perfeval.sheets.read import INDICATOR_HEADERS, RawWorkbook, Table, fold_header
+from perfeval.table_scheme import choose_scheme, split_label
 
 #: header cell (folded) -> role
 _HIERARCHY = {"项目权重": 0, "一级指标": 1, "一级": 1, "二级指标": 2, "二级": 2, "三级指标": 3, "三级": 3,

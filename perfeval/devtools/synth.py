@@ -31,7 +31,7 @@ import xlsxwriter
 from perfeval.atomic import atomic_path
 from perfeval.display import fmt_num
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
-from perfeval.workbook import cell_value
+from perfeval.sheets.write import cell_value
 
 #: fixed document date so the same seed gives byte-identical workbooks
 _CREATED = dt.datetime(2024, 1, 1)
@@ -414,7 +414,7 @@ def _stated_frame(project: Project, ev_row: pd.Series, levels: pd.DataFrame, rng
 
 def _with_stated(projects: list[SynthProject], rng: random.Random) -> None:
     """Score every project in one vectorised pass and add its 报告数值 and 报告得分."""
-    from perfeval.evaluate import evaluate_frames
+    from perfeval.scoring.evaluate import evaluate_frames
 
     frames = evaluate_frames([s.project for s in projects])
     head = frames.projects.set_index("pidx")
@@ -712,8 +712,8 @@ def _run_survey(args: argparse.Namespace) -> int:
     generator's default share of invalid responses of each kind (see perfeval.survey.synth)."""
     import sys
 
+    from perfeval.sheets.load import load_project
     from perfeval.survey.synth import items_for, write_survey
-    from perfeval.validate import load_project
 
     if args.responses < 10:
         sys.stderr.write("perfeval synth：--responses 应不少于 10\n")

@@ -26,7 +26,7 @@ from python_calamine import CalamineWorkbook
 
 from perfeval.errors import Problem, SheetError
 from perfeval.notation import normalise
-from perfeval.xlsx_guard import CellFault, scan_xlsx
+from perfeval.sheets.xlsx_guard import CellFault, scan_xlsx
 
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     "项目信息": ("项目信息", "项目", "基本信息", "项目基本信息", "项目概况"),

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from perfeval.deviations import FUNDS_RULES, classify, deviating, tolerance
 from perfeval.display import SEVERITY_LABELS, fmt_money, fmt_num, fmt_pct, signed_pct
 from perfeval.display import finite as _finite
-from perfeval.understood import for_evaluation
+from perfeval.scoring.deviations import FUNDS_RULES, classify, deviating, tolerance
+from perfeval.scoring.understood import for_evaluation
 
 if TYPE_CHECKING:
-    from perfeval.evaluate import Evaluation
+    from perfeval.scoring.evaluate import Evaluation
 
 # ---------------------------------------------------------------- formatting
 # numbers are written by perfeval.display (one formatter for reports, `perfeval score`, workbench and batch)
@@ -1060,7 +1060,7 @@ def _options_note(ev: Evaluation) -> str:
 
 
 def provenance(ev: Evaluation, generated_at: datetime | str | None = None) -> Provenance:
-    from perfeval import __version__
+    from perfeval._version import __version__
 
     if generated_at is None:
         generated_at = datetime.now().astimezone()

@@ -44,14 +44,14 @@ from pathlib import Path
 import pandas as pd
 
 from perfeval.errors import Problem, SchemeError
-from perfeval.indicator_checks import check_indicators, check_weights
-from perfeval.info_sheet import build_info
-from perfeval.layouts.table_scheme import PROVINCIAL_NAME, scheme_with_weights
 from perfeval.model import INDICATOR_COLUMNS, STATED_COLUMNS, Project
 from perfeval.notation import normalise, parse_value, plain_text, split_weight
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheet import RawWorkbook, Table
-from perfeval.stated_checks import check_stated
+from perfeval.sheets.indicators import check_indicators, check_weights
+from perfeval.sheets.info import build_info
+from perfeval.sheets.read import RawWorkbook, Table
+from perfeval.sheets.stated import check_stated
+from perfeval.table_scheme import PROVINCIAL_NAME, scheme_with_weights
 
 #: rows scanned to decide whether a sheet is a 自评表
 DETECT_ROWS = 40
@@ -762,7 +762,7 @@ def _frame(records: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
 
 def read_selfeval(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list:
     """Every 自评表 sheet of `raw` as a `ProjectRead` (problems located at the sheet's Excel rows)."""
-    from perfeval.validate import ProjectRead
+    from perfeval.sheets.load import ProjectRead
 
     file = str(raw.path)
     reads: list[ProjectRead] = []
@@ -798,7 +798,7 @@ def _provincial_scheme(g: _Grid, frame: pd.DataFrame, scheme: Scheme) -> Scheme 
 
 
 def _read_project(raw: RawWorkbook, sheet_name: str, g: _Grid, scheme: Scheme, provincial: bool = False):
-    from perfeval.validate import ProjectRead
+    from perfeval.sheets.load import ProjectRead
 
     file = str(raw.path)
     sheet = _read_sheet(g, scheme)

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfeval.evaluate import evaluate_frames
 from perfeval.model import Project
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
-from perfeval.understood import understood
-from perfeval.validate import ProjectRead, read_inputs
+from perfeval.scoring.evaluate import evaluate_frames
+from perfeval.scoring.understood import understood
+from perfeval.sheets.load import ProjectRead, read_inputs
 
 #: frame -> {English column: Chinese label}, in column order (docs/data-dictionary.md has meaning and unit)
 LABELS: dict[str, dict[str, str]] = {

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfeval.cells import unique_map
 from perfeval.errors import Problem, SchemeError, SheetError
-from perfeval.indicator_checks import check_indicators, check_weights, ffill_merged
-from perfeval.info_sheet import build_info, info_records
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheet import (
+from perfeval.sheets.cells import unique_map
+from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged
+from perfeval.sheets.info import build_info, info_records
+from perfeval.sheets.read import (
     INDICATOR_HEADERS,
     INDICATOR_LABELS,
     MATERIAL_HEADERS,
@@ -32,7 +32,7 @@ from perfeval.sheet import (
     locate_table,
     read_workbook,
 )
-from perfeval.stated_checks import check_stated, narratives
+from perfeval.sheets.stated import check_stated, narratives
 
 
 @dataclass
@@ -136,7 +136,7 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *
     auditable (weights that do not match the scheme, a repeated row) is read and scored as written;
     `strict=True` refuses it instead."""
     raw = read_workbook(path)
-    from perfeval.layouts import read_layout  # the layouts build on this module
+    from perfeval.sheets.layouts import read_layout  # the layouts build on this module
 
     other = read_layout(raw, scheme)
     return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
@@ -373,7 +373,7 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
     the way `perfeval batch` finds its inputs), in a stable order. A file that cannot be read at all
     becomes one refused `ProjectRead` keyed by its file name, so one bad file never hides the others.
     Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet."""
-    from perfeval.inputs import input_files
+    from perfeval.sheets.inputs import input_files
 
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     files = input_files(items)
@@ -394,7 +394,7 @@ _BATCH_FILES = 2000
 def _read_files(files: list[Path], scheme: str | Path | Scheme | None, strict: bool) -> list[ProjectRead]:
     """What `read_projects` gives for each file, in order, the one-project workbooks of one shape validated in
     one pass (`_check_batch`)."""
-    from perfeval.layouts import read_layout  # the layouts build on this module
+    from perfeval.sheets.layouts import read_layout  # the layouts build on this module
 
     done: list[list[ProjectRead] | _Prepared] = []
     for file in files:
@@ -434,7 +434,7 @@ def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool
     """The 佐证材料 sheet per project key (in a portfolio without a 项目编号 column, shared by all: key "")."""
     if table is None:
         return {}, {}
-    from perfeval.evidence import read_materials
+    from perfeval.scoring.evidence import read_materials
 
     keys = keys_of(table.frame)  # a portfolio sheet without 项目编号: "" (shared by all projects)
     frames: dict[str, pd.DataFrame] = {}
@@ -446,7 +446,7 @@ def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool
 
 
 def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
-    from perfeval.evidence import MATERIAL_COLUMNS
+    from perfeval.scoring.evidence import MATERIAL_COLUMNS
 
     found = by_key.get(key, by_key.get(""))
     return found if found is not None else pd.DataFrame(columns=list(MATERIAL_COLUMNS))
@@ -474,7 +474,7 @@ def _with_field_data(projects: list[Project], scheme: str | Path | Scheme | None
     be read); a file holding several projects takes only field data that names its project."""
     from collections import Counter
 
-    from perfeval.field_data import folder_index, with_field_data
+    from perfeval.sheets.field_data import folder_index, with_field_data
 
     per_file = Counter(str(p.source) for p in projects)
     bare: dict[str, bool] = {}  # source -> its folder holds no expert sheet and no survey mapping
@@ -553,7 +553,7 @@ def load_project(path: str | Path, scheme: str | Path | Scheme | None = None,
             raise SheetError(list(reads[0].problems))
         if not field_data:
             return reads[0].project
-        from perfeval.field_data import with_field_data
+        from perfeval.sheets.field_data import with_field_data
 
         return with_field_data(reads[0].project, scheme=scheme, shared=len(all_reads) > 1)[0]
     projects = load_projects(path, scheme, strict=strict, field_data=field_data)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from perfeval.fonts import register_cjk_font
-from perfeval.narrative import fmt_num, fmt_pct
+from perfeval.report.narrative import fmt_num, fmt_pct
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from perfeval.evaluate import Evaluation
+    from perfeval.scoring.evaluate import Evaluation
 
 WIDTH_IN = 6.4
 #: resolution of report PNGs; renderers size images as pixels / DPI inches

@@ -19,11 +19,11 @@ from itertools import groupby
 import numpy as np
 import pandas as pd
 
-from perfeval.cells import unique_map
-from perfeval.deviations import classify
 from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
 from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
+from perfeval.scoring.deviations import classify
+from perfeval.sheets.cells import unique_map
 
 COLUMNS = ("pidx", "code", "severity", "message", "where")
 

@@ -8,12 +8,12 @@ from functools import lru_cache
 
 import pandas as pd
 
-from perfeval.cells import MAX_CELL_NUMBER, cell_number, unreadable
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_amount, plain_text
-from perfeval.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
-from perfeval.sheet import INFO_KEY_HEADERS, locate_table
-from perfeval.xlsx_guard import CellFault
+from perfeval.sheets.cells import MAX_CELL_NUMBER, cell_number, unreadable
+from perfeval.sheets.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
+from perfeval.sheets.read import INFO_KEY_HEADERS, locate_table
+from perfeval.sheets.xlsx_guard import CellFault
 
 INFO_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("项目编号", "项目代码", "编号"),

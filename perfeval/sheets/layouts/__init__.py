@@ -11,19 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from perfeval.layouts.selfeval import is_selfeval_grid, read_selfeval, selfeval_sheets
+from perfeval.sheets.layouts.selfeval import is_selfeval_grid, read_selfeval, selfeval_sheets
 
 if TYPE_CHECKING:
     from perfeval.scheme import Scheme
-    from perfeval.sheet import RawWorkbook
-    from perfeval.validate import ProjectRead
+    from perfeval.sheets.load import ProjectRead
+    from perfeval.sheets.read import RawWorkbook
 
 __all__ = ["is_selfeval_grid", "read_layout", "read_selfeval", "selfeval_sheets"]
 
 
 def read_layout(raw: RawWorkbook, scheme: str | Path | Scheme | None = None) -> list[ProjectRead] | None:
     """The projects of `raw` when it is in a layout other than perfeval's own; None otherwise."""
-    from perfeval.layouts import scoring_table
+    from perfeval.sheets.layouts import scoring_table
 
     # a scoring table declines any table whose 一级 all belong to the 自评表 system, so it is asked first:
     # a 自评表-like sheet (funds block, 自评表 title) with its own indicator system is read on that system

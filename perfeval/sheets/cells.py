@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from perfeval.notation import normalise
-from perfeval.xlsx_guard import CellFault
+from perfeval.sheets.xlsx_guard import CellFault
 
 #: a number beyond this (in 分值, 扣分, 报告得分, 万元 amounts …) is a typing or overflow error, not a value
 MAX_CELL_NUMBER = 1e12

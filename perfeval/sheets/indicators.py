@@ -9,11 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from perfeval.cells import cell_number, unique_map, unreadable_cells
 from perfeval.deadline import read_date, read_status
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
-from perfeval.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.rules import (
     NUMERIC_RULES,
     RULE_LABELS,
@@ -24,7 +22,9 @@ from perfeval.rules import (
     rule_of,
 )
 from perfeval.scheme import Scheme
-from perfeval.sheet import INDICATOR_HEADERS, INDICATOR_LABELS, Table
+from perfeval.sheets.cells import cell_number, unique_map, unreadable_cells
+from perfeval.sheets.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
+from perfeval.sheets.read import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 
 #: columns whose value scoring reads (an unreadable cell there is an error)
 SCORED_COLUMNS = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method", "deduction",

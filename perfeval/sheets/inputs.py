@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from perfeval.errors import PerfevalError
-from perfeval.field_data import is_field_file
-from perfeval.sheet import is_sibling_csv
+from perfeval.sheets.field_data import is_field_file
+from perfeval.sheets.read import is_sibling_csv
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 

@@ -11,10 +11,10 @@ import xlsxwriter
 
 from perfeval.atomic import atomic_path
 from perfeval.model import Project
-from perfeval.placeholders import example, fill_in
 from perfeval.rules import RULE_LABELS
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheet import INDICATOR_LABELS
+from perfeval.sheets.placeholders import example, fill_in
+from perfeval.sheets.read import INDICATOR_LABELS
 
 INDICATOR_ORDER = ("level1", "level2", "level3", "name", "weight", "target", "actual", "method",
                    "deduction", "deduction_reason", "stated_score", "reason", "measure")
@@ -153,7 +153,7 @@ def save_portfolio(projects: Sequence[Project], path: str | Path) -> Path:
     return path
 
 
-#: the 文字 sections the report reproduces (perfeval/narrative.py), in report order, with what each holds
+#: the 文字 sections the report reproduces (perfeval/report/narrative.py), in report order, with what each holds
 TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("项目背景", "一(一)1：项目立项的政策依据、背景和必要性"),
     ("主要内容", "一(一)2：项目的主要建设或服务内容、资金用途"),

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfeval.audit import COLUMNS as AUDIT_COLUMNS
-from perfeval.audit import audit
-from perfeval.budget import Budget, rates
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.model import Project
 from perfeval.notation import normalise, parse_series, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
-from perfeval.understood import for_evaluation
+from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
+from perfeval.scoring.audit import audit
+from perfeval.scoring.budget import Budget, rates
+from perfeval.scoring.understood import for_evaluation
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -284,7 +284,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
 def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Sequence[Project],
                          pidx: Sequence[int], decimals: int) -> pd.DataFrame:
     """The findings with the evidence ledger's (`perfeval.evidence`) for the projects that keep one."""
-    from perfeval.evidence import ledger_findings
+    from perfeval.scoring.evidence import ledger_findings
 
     extra = []
     for project, i in zip(projects, pidx, strict=True):
