@@ -48,8 +48,6 @@ UPWARD = {
     # merged project's evaluation (PanelResult.evaluate): goes away once the rule is kept with the Project
     ("perfeval.panel.template", "perfeval.scoring.evaluate"),
     ("perfeval.panel.apply", "perfeval.scoring.evaluate"),
-    # the 佐证材料 sheet is read by scoring.evidence (read_materials, MATERIAL_COLUMNS): belongs in sheets/
-    ("perfeval.sheets.load", "perfeval.scoring.evidence"),
 }
 
 

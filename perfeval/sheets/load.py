@@ -434,7 +434,7 @@ def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool
     """The 佐证材料 sheet per project key (in a portfolio without a 项目编号 column, shared by all: key "")."""
     if table is None:
         return {}, {}
-    from perfeval.scoring.evidence import read_materials
+    from perfeval.sheets.materials import read_materials
 
     keys = keys_of(table.frame)  # a portfolio sheet without 项目编号: "" (shared by all projects)
     frames: dict[str, pd.DataFrame] = {}
@@ -446,7 +446,7 @@ def _materials(table: Table | None, file: str, keys_of, is_portfolio: bool
 
 
 def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
-    from perfeval.scoring.evidence import MATERIAL_COLUMNS
+    from perfeval.sheets.materials import MATERIAL_COLUMNS
 
     found = by_key.get(key, by_key.get(""))
     return found if found is not None else pd.DataFrame(columns=list(MATERIAL_COLUMNS))
