@@ -341,7 +341,28 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # that feature is not installed in this build
             raise
         module.register(sub)
+    _register_installed(sub)
     return parser
+
+
+def _register_installed(sub: argparse._SubParsersAction) -> None:
+    """Subcommands of installed extensions (entry point group `perfeval.commands`, see `perfeval.plugins`).
+    A built-in name is never replaced; an extension that fails to load is skipped with a warning."""
+    from perfeval.plugins import COMMANDS, describe, installed
+
+    for name, point in installed(COMMANDS).items():
+        if name in sub.choices or point.value in PLUGINS:
+            if point.value not in PLUGINS:
+                sys.stderr.write(f"perfeval：插件{describe(point)}与已有命令同名，已忽略\n")
+            continue
+        try:
+            loaded = point.load()
+            before = set(sub.choices)
+            loaded.register(sub)
+            if not set(sub.choices) - before:
+                raise PerfevalError("register(subparsers) 没有添加任何命令")
+        except Exception as exc:  # an extension's own bug must not take the built-in commands down
+            sys.stderr.write(f"perfeval：插件{describe(point)}无法加载，已跳过：{type(exc).__name__}：{exc}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

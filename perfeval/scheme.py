@@ -115,6 +115,8 @@ class Scheme:
     def spec(self) -> str:
         """What `load_scheme` takes to load this scheme again: a built-in id or the TOML file's
         absolute path (whatever its `id`)."""
+        if self.source.startswith(PLUGIN_SOURCE):  # an installed extension's scheme: loaded again by its name
+            return self.source.removeprefix(PLUGIN_SOURCE)
         return self.id if self.source == f"perfeval/schemes/{self.id}.toml" else self.source
 
     @property
@@ -225,6 +227,9 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
         scheme = _builtin(name)
         if text == scheme.name or text in scheme.aliases:
             return scheme
+    plugin = _plugin_scheme(text)
+    if plugin is not None:
+        return plugin
     path = Path(text)
     if path.suffix == ".toml":
         if not path.is_file():
@@ -234,8 +239,45 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SchemeError(f"评价方案文件 {path} 无法解析：{exc}") from None
         return _parse(data, os.path.abspath(path))  # loadable again from any working folder
-    known = "、".join(f"{s}（{_builtin(s).name}）" for s in BUILTIN_SCHEMES)
+    known = "、".join([*(f"{s}（{_builtin(s).name}）" for s in BUILTIN_SCHEMES), *_plugin_names()])
     raise SchemeError(f"未知的评价方式「{spec}」，应为 {known} 或一个 .toml 方案文件")
+
+
+PLUGIN_SOURCE = "plugin:"
+
+
+def _plugin_names() -> list[str]:
+    from perfeval.plugins import SCHEMES, installed
+
+    return [name for name in installed(SCHEMES) if name not in BUILTIN_SCHEMES]
+
+
+def _plugin_scheme(name: str) -> Scheme | None:
+    """The scheme an installed extension provides under `name` (entry point group `perfeval.schemes`), or None.
+    The entry point gives a .toml path, a TOML table (dict), a `Scheme`, or a function returning one of these."""
+    from perfeval.plugins import SCHEMES, describe, installed
+
+    point = installed(SCHEMES).get(name)
+    if point is None or name in BUILTIN_SCHEMES:
+        return None
+    try:
+        value = point.load()
+        if callable(value) and not isinstance(value, Scheme):
+            value = value()
+    except Exception as exc:
+        raise SchemeError(f"评价方案插件{describe(point)}无法加载：{type(exc).__name__}：{exc}") from None
+    source = f"{PLUGIN_SOURCE}{name}"
+    if isinstance(value, Scheme):
+        return replace(value, source=source)
+    if isinstance(value, dict):
+        return _parse(value, source)
+    if isinstance(value, str | os.PathLike) and str(value).endswith(".toml") and Path(value).is_file():
+        try:
+            return _parse(tomllib.loads(Path(value).read_text(encoding="utf-8")), source)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SchemeError(f"评价方案插件{describe(point)}的文件 {value} 无法解析：{exc}") from None
+    raise SchemeError(f"评价方案插件{describe(point)}给出的「{value!r}」不是方案：应为 .toml 文件路径、"
+                      "TOML 表（dict）、Scheme 或返回其一的函数")
 
 
 def shared_grade_table(schemes: Iterable[Scheme]) -> tuple[GradeBand, ...] | None:

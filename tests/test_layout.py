@@ -31,7 +31,7 @@ LAYERS = {
     "perfeval.notation": "basics", "perfeval.deadline": "basics", "perfeval.display": "basics",
     "perfeval.methods": "basics", "perfeval.scheme": "basics", "perfeval.table_scheme": "basics",
     "perfeval.model": "basics", "perfeval.rules": "basics", "perfeval.atomic": "basics", "perfeval.fonts": "basics",
-    "perfeval.shipped": "basics", "perfeval.summary_schema": "basics",
+    "perfeval.shipped": "basics", "perfeval.summary_schema": "basics", "perfeval.plugins": "basics",
     "perfeval.sheets": "sheets",
     # field data (expert panels, surveys) is read and merged at the sheets level: load_project merges it
     "perfeval.panel": "sheets", "perfeval.survey": "sheets",
