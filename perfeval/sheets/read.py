@@ -19,6 +19,7 @@ import hashlib
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -252,8 +253,22 @@ _HEADER_NOTE = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
 def fold_header(text: object) -> str:
     """A header cell for matching: widths folded, spaces and line breaks removed, a trailing (note) dropped."""
+    return _fold_text(text) if isinstance(text, str) else _fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _fold_text(text: str) -> str:  # header texts repeat across the files of a batch: fold each once
+    return _fold(text)
+
+
+def _fold(text: object) -> str:
     value = normalise(text).replace("\n", "").replace(" ", "")
     return _HEADER_NOTE.sub("", value) or value
+
+
+@lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
+    return normalise(text)
 
 
 def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -267,7 +282,7 @@ def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
         for cell in candidates:
             if not isinstance(cell, str):
                 continue
-            canon = lookup.get(fold_header(cell)) or lookup.get(normalise(cell))
+            canon = lookup.get(fold_header(cell)) or lookup.get(_normalised(cell))
             if canon:
                 if canon not in mapping:
                     mapping[canon] = j
@@ -304,7 +319,8 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
         return None
     start = best_row + best_depth
     body = grid.iloc[start:]
-    frame = pd.DataFrame({canon: body.iloc[:, j].to_numpy() for canon, j in best_map.items()},
+    # one 2-D object block (a frame built column by column costs more than the table's cells)
+    frame = pd.DataFrame(body.to_numpy(dtype=object)[:, list(best_map.values())], columns=list(best_map),
                          index=body.index)
     frame.insert(0, "row", body.index.to_numpy() + 1)
 
