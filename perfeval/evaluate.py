@@ -225,29 +225,37 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
 def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.ndarray]:
     """One object array per column: the frames' values one after the other. Frames laid out alike (the
     same columns in the same blocks of the same dtypes, as a loader makes them) are joined a block at a time."""
-    first = frames[0]
-    layout = _layout(first)
-    if layout is not None and all(list(f.columns) == columns and _layout(f) == layout for f in frames):
+    blocks = _blocks_alike(frames)
+    if blocks is not None:
         arrays: list[np.ndarray | None] = [None] * len(columns)
-        for b, (locs, _) in enumerate(layout):
-            values = np.concatenate([np.atleast_2d(np.asarray(f._mgr.blocks[b].values, dtype=object))
-                                     for f in frames], axis=1)
-            for k, j in enumerate(locs):
+        for b, first in enumerate(blocks[0]):
+            values = np.concatenate([np.atleast_2d(np.asarray(f[b].values, dtype=object)) for f in blocks], axis=1)
+            for k, j in enumerate(first.mgr_locs.as_array):
                 arrays[j] = values[k]
         if all(a is not None for a in arrays):
             return arrays  # type: ignore[return-value]
-    blocks = [f.to_numpy(dtype=object) if list(f.columns) == columns else f[columns].to_numpy(dtype=object)
-              for f in frames]
-    stacked = np.concatenate(blocks)
+    whole = [f.to_numpy(dtype=object) if list(f.columns) == columns else f[columns].to_numpy(dtype=object)
+             for f in frames]
+    stacked = np.concatenate(whole)
     return [stacked[:, j] for j in range(len(columns))]
 
 
-def _layout(frame: pd.DataFrame) -> tuple | None:
-    """(column positions, dtype) of each block of `frame`; None when pandas keeps no such blocks."""
+def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
+    """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
+    column positions; None otherwise (or when pandas keeps no such blocks)."""
     try:
-        return tuple((tuple(b.mgr_locs.as_array.tolist()), str(b.dtype)) for b in frame._mgr.blocks)
+        blocks = [f._mgr.blocks for f in frames]
+        layout = [(b.dtype, b.mgr_locs.as_array.tobytes()) for b in blocks[0]]
     except AttributeError:
         return None
+    columns = frames[0].columns
+
+    def alike(frame: pd.DataFrame, own: tuple) -> bool:
+        return frame.columns.equals(columns) and len(own) == len(layout) and all(
+            b.dtype == dtype and b.mgr_locs.as_array.tobytes() == locs
+            for b, (dtype, locs) in zip(own, layout, strict=False))
+
+    return blocks if all(alike(f, b) for f, b in zip(frames, blocks, strict=True)) else None
 
 
 def _rules(frame: pd.DataFrame) -> np.ndarray:
