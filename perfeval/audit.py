@@ -243,7 +243,7 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
     item = out["item"]
     item_kind = _distinct(_item_kind, item)
     kind = item_kind.astype(str)  # a fixed-width str array, as np.select over strings gave
-    out["kind"] = kind
+    out["kind"] = pd.Series(item_kind, index=out.index, dtype=object)  # compared often: plain objects are fast
     computed = np.full(len(out), np.nan)
     pidx = out["pidx"].to_numpy()
     items = item.to_numpy(dtype=object)
@@ -434,7 +434,9 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     per_level = per_level[per_level["count"] == per_level["n"]]  # every item of the level states its score
 
     # a level's stated subtotal vs its items' stated scores
-    sub = c[c["kind"] == "level_score"].assign(level=lambda f: f["item"].str.removesuffix("得分"))
+    sub = c[c["kind"] == "level_score"]
+    sub = sub.assign(level=pd.Series(_distinct(lambda t: t.removesuffix("得分"), sub["item"]), index=sub.index,
+                                     dtype=object))
     m = sub.merge(per_level, left_on=["pidx", "level"], right_on=["pidx", "level1"])
     bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & ~((m["computed"] - m["items"]).abs() <= tol)
     add(m[bad], lambda r: (
