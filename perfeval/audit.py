@@ -111,6 +111,14 @@ def _tuples(rows: pd.DataFrame):
     return map(fields._make, zip(*columns, strict=True))
 
 
+def _distinct_table(func, *columns) -> tuple[np.ndarray, list]:
+    """(code per row, [func(*values) per code]) over the distinct combinations of the columns' values."""
+    arrays = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) and c.dtype.kind not in "fiub"
+              else np.asarray(c) for c in columns]
+    codes, first = distinct_rows(*arrays)
+    return codes, [func(*(a[i] for a in arrays)) for i in first]
+
+
 def _distinct(func, *columns) -> np.ndarray:
     """func(*values) per row, called once per distinct combination of the columns' values (an object array)."""
     arrays = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) and c.dtype.kind not in "fiub"
@@ -180,9 +188,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         ("name", "name_unit", "target_unit", "actual_unit", "target", "actual"))
 
     # a money unit alone does not make a cost: 项目收入≥500万元 and 带动增收≥200万元 are floors
-    flags = _distinct(_label_flags, ind["level2"], ind["level3"], ind["name"])
-    is_cost = np.fromiter((f[0] for f in flags), dtype=bool, count=len(flags))
-    floor_words = np.fromiter((f[1] for f in flags), dtype=bool, count=len(flags))
+    codes, flags = _distinct_table(_label_flags, ind["level2"], ind["level3"], ind["name"])
+    flags = np.array(flags, dtype=bool).reshape(-1, 2)[codes]
+    is_cost, floor_words = flags[:, 0], flags[:, 1]
     op = ind["target_op"].to_numpy(dtype=object)
     cost_floor = is_cost & _isin(op, ("≥", ">")) & _isin(rule, ("positive", "exact"))
     rows = ind[cost_floor]
@@ -247,8 +255,9 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
     computed = np.full(len(out), np.nan)
     pidx = out["pidx"].to_numpy()
     items = item.to_numpy(dtype=object)
+    item_codes, item_names = pd.factorize(items)
     for name, column in (("total", None), *((k, v) for k, v in {**AMOUNT_FIELDS, **RATE_FIELDS}.items())):
-        mask = (kind == "total") if column is None else (items == name)
+        mask = (kind == "total") if column is None else (item_codes == _position(item_names, name))
         if mask.any():
             field = "total" if column is None else column
             computed[mask] = h[field].reindex(pidx[mask]).to_numpy(dtype=float)
@@ -264,15 +273,21 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
         out[column] = values.take(at) if (at >= 0).all() else h[column].reindex(pidx).to_numpy()
     kind_of = np.where(np.isin(kind, ["rate", "level_rate"]), "rate",
                        np.where(kind == "amount", "amount", "score"))
-    written = _distinct(lambda k, t: _written(k, str(t)), kind_of, out["text"])
-    half = np.fromiter((w[0] for w in written), dtype=float, count=len(written))
-    number = np.fromiter((w[1] for w in written), dtype=float, count=len(written))
+    codes, written = _distinct_table(lambda k, t: _written(k, str(t)), kind_of, out["text"])
+    written = np.array(written, dtype=float).reshape(-1, 2)[codes]
+    half, number = written[:, 0], written[:, 1]
     value = out["value"].to_numpy(dtype=float)
     scaled = (kind_of == "amount") & (number != 0) & np.isfinite(value)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["halfwidth"] = np.where(scaled, half * np.abs(value / np.where(scaled, number, 1.0)), half)
     out["agrees"] = np.abs(out["computed"] - out["value"]) <= out["halfwidth"] + 1e-9
     return out
+
+
+def _position(values: pd.Index | np.ndarray, value: object) -> int:
+    """Where `value` is in `values` (−2, which no code is, when it is not)."""
+    found = np.flatnonzero(np.asarray(values, dtype=object) == value)
+    return int(found[0]) if len(found) else -2
 
 
 def _item_kind(item: object) -> str:
@@ -306,6 +321,7 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     out: Findings = []
     tolerance = 0.5 * 10.0 ** -options.decimals
     c = _computed(stated, levels, head)
+    kinds = c["kind"].to_numpy(dtype=object)
     differs = (c["computed"] - c["value"]).abs() > tolerance
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数", "偏差率": "1 − 预算执行率"}
@@ -318,18 +334,18 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     per_project = _stated_item_sums(ind)
     stated_items = c["pidx"].map(per_project.set_index("pidx")["items"]).astype(float)
     explained = (stated_items - c["value"]).abs() <= 1e-6  # NaN (some item states no score) is not explained
-    add(c[(c["kind"] == "total") & differs & ~explained], "stated_total", lambda r: (
+    add(c[(kinds == "total") & differs & ~explained], "stated_total", lambda r: (
         f"报告总分 {r.text} 分，按评分规则计算的各指标得分合计为 {_fmt(r.computed)} 分"
         f"（差 {_fmt(r.value - r.computed)} 分"
         + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")),
         ("text", "computed", "value", "agrees"))
-    out.extend(_records(c[(c["kind"] == "total") & differs & explained], "stated_total", "info", lambda r: (
+    out.extend(_records(c[(kinds == "total") & differs & explained], "stated_total", "info", lambda r: (
         f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"
         f"差异来自单项得分（见各指标得分核查）"), ("text", "computed"), _stated_where, ("where",)))
-    add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
+    add(c[(kinds == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
         f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"),
         ("text", "total", "grade"))
-    add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
+    add(c[(kinds == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
         lambda r: f"报告{r.item} {_fmt(r.value, 4)} 万元，与项目信息中的{r.item} {_fmt(r.computed, 4)} 万元不符",
         ("item", "value", "computed"))
 
@@ -340,12 +356,12 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
             return f"报告{r.item}为 {r.text}，但按{how[r.item]}（{amounts}）无法计算：分母为 0 或缺失，请核对资金数"
         return f"报告{r.item}为 {r.text}，按{how[r.item]}（{amounts}）计算为 {pct(r.computed)}"
 
-    add(c[(c["kind"] == "rate") & ~c["agrees"]], "stated_rate", rate_message,
+    add(c[(kinds == "rate") & ~c["agrees"]], "stated_rate", rate_message,
         ("spent", "allocated", "budget", "computed", "item", "text"))
-    add(c[(c["kind"] == "level_rate") & ~c["agrees"]], "stated_rate", lambda r: (
+    add(c[(kinds == "level_rate") & ~c["agrees"]], "stated_rate", lambda r: (
         f"报告「{r.item.removesuffix('得分率')}」类指标得分率为 {r.text}，按各指标得分合计计算为 {pct(r.computed, 2)}"),
         ("item", "text", "computed"))
-    add(c[(c["kind"] == "level_score") & differs], "stated_subtotal", lambda r: (
+    add(c[(kinds == "level_score") & differs], "stated_subtotal", lambda r: (
         f"报告「{r.item.removesuffix('得分')}」类指标得分 {r.text} 分，其下各三级指标得分合计为 {_fmt(r.computed)} 分"),
         ("item", "text", "computed"))
 
@@ -354,7 +370,7 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     rounded = c["value"].round(6)
     codes, first = distinct_rows(rounded.to_numpy())
     as_text = rounded.iloc[first].astype(str).to_numpy(dtype=object)[codes]  # astype(str), once per value
-    key = c["text"].where(c["kind"] == "grade", pd.Series(as_text, index=c.index, dtype=object))
+    key = c["text"].where(kinds == "grade", pd.Series(as_text, index=c.index, dtype=object))
     group_codes, _ = distinct_rows(c["pidx"], c["item"])
     group = np.where(c["item"].isna().to_numpy(), np.nan, group_codes)  # no group for a missing item
     counts = key.groupby(group, sort=False).transform("nunique")
@@ -423,6 +439,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     is not repeated."""
     tol = 0.5 * 10.0 ** -options.decimals
     c = c.assign(sid=np.arange(len(c)))
+    kinds, items = c["kind"].to_numpy(dtype=object), c["item"].to_numpy(dtype=object)
     out: Findings = []
 
     def add(rows: pd.DataFrame, message, fields, where=_stated_where, where_fields=("where",)) -> None:
@@ -434,7 +451,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     per_level = per_level[per_level["count"] == per_level["n"]]  # every item of the level states its score
 
     # a level's stated subtotal vs its items' stated scores
-    sub = c[c["kind"] == "level_score"]
+    sub = c[kinds == "level_score"]
     sub = sub.assign(level=pd.Series(_distinct(lambda t: t.removesuffix("得分"), sub["item"]), index=sub.index,
                                      dtype=object))
     m = sub.merge(per_level, left_on=["pidx", "level"], right_on=["pidx", "level1"])
@@ -445,7 +462,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         ("level", "text", "n", "items", "computed"))
 
     # the stated total vs all items' stated scores
-    totals = c[c["kind"] == "total"]
+    totals = c[kinds == "total"]
     m = totals.merge(per_project, on="pidx")
     bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & \
         ~((m["total"].astype(float) - m["items"]).abs() <= tol)
@@ -480,28 +497,28 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         s=lambda f: f["stated_score"], perfeval=lambda f: f["score"],
         place=lambda f: [f"指标表第{int(r)}行「{a}/{b}」" for r, a, b in zip(f["row"], f["level1"], f["name"],
                                                                           strict=True)])
-    stated_ex = c[c["item"] == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
+    stated_ex = c[items == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
                                                      on="pidx")
     from_items = stated_ex.assign(s=stated_ex["value"], perfeval=stated_ex["computed"],
                                   place=[_stated_where(r) for r in stated_ex.itertuples()])
     columns = ["pidx", "name", "weight", "s", "perfeval", "place"]
     cand = pd.concat([from_rows[columns], from_items[columns]], ignore_index=True).assign(
         cid=lambda f: np.arange(len(f)))
-    rates = c.loc[c["item"] == "预算执行率", ["pidx", "value", "text", "halfwidth", "agrees"]]
+    rates = c.loc[items == "预算执行率", ["pidx", "value", "text", "halfwidth", "agrees"]]
     m = cand.merge(rates, on="pidx")
     if len(m):
         weight = m["weight"].astype(float)
         lo = weight * (m["value"] - m["halfwidth"]).clip(0, 1)
         hi = weight * (m["value"] + m["halfwidth"]).clip(0, 1)
         # a score is held to the precision it was written with (9 for 8.62 is 8.62 in whole points)
-        places = np.minimum(m["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        places = np.minimum(_distinct(_written_places, m["s"]).astype(float), options.decimals)
         stol = 0.5 * 10.0 ** -places
         m["ok"] = (m["s"] + stol >= lo - 1e-9) & (m["s"] - stol <= hi + 1e-9)
         m["expected"] = weight * m["value"].clip(upper=1)
         g = m.groupby("cid", sort=False)
         verdict = pd.DataFrame({"ok": g["ok"].any(), "rate_agrees": g["agrees"].any()})
         flagged = cand.set_index("cid").join(verdict, how="inner")
-        own = np.minimum(flagged["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        own = np.minimum(_distinct(_written_places, flagged["s"]).astype(float), options.decimals)
         rounded = round_scores(flagged["perfeval"], "half_up", own)
         said = flagged["perfeval"].notna() & (np.abs(rounded - flagged["s"].to_numpy(dtype=float)) > 1e-9) \
             & flagged["rate_agrees"]
@@ -518,8 +535,8 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     # stated rates vs the stated amounts they are computed from
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     for item, (num, den) in {"预算执行率": ("执行数", base), "资金到位率": ("到位数", "预算数")}.items():
-        rate = c.loc[c["item"] == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
-        parts = [c.loc[c["item"] == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
+        rate = c.loc[items == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
+        parts = [c.loc[items == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
         m = rate.merge(parts[0], on="pidx", suffixes=("", "_n")).merge(
             parts[1].rename(columns={"value": "value_d", "text": "text_d", "halfwidth": "halfwidth_d"}), on="pidx")
         m = m[m["value_d"] - m["halfwidth_d"] > 0]

@@ -217,19 +217,25 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
     out.columns = columns
     for c in columns:
         kind = frames[0][c].dtype.kind
-        out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int) if kind == "i" else out[c]
+        if kind in "fi":
+            out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
     out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
     return out
 
 
 def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.ndarray]:
-    """One object array per column: the frames' values one after the other. Frames laid out alike (the
-    same columns in the same blocks of the same dtypes, as a loader makes them) are joined a block at a time."""
+    """One array per column: the frames' values one after the other, as objects except float and int columns
+    joined from frames that all hold them so. Frames laid out alike (the same columns in the same blocks of the
+    same dtypes, as a loader makes them) are joined a block at a time."""
     blocks = _blocks_alike(frames)
     if blocks is not None:
         arrays: list[np.ndarray | None] = [None] * len(columns)
         for b, first in enumerate(blocks[0]):
-            values = np.concatenate([np.atleast_2d(np.asarray(f[b].values, dtype=object)) for f in blocks], axis=1)
+            if isinstance(first.values, np.ndarray) and first.values.ndim == 2 and first.values.dtype.kind in "fiO":
+                values = np.concatenate([f[b].values for f in blocks], axis=1)  # float and int stay as they are
+            else:
+                values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(1, -1) for f in blocks],
+                                        axis=1)
             for k, j in enumerate(first.mgr_locs.as_array):
                 arrays[j] = values[k]
         if all(a is not None for a in arrays):
