@@ -389,14 +389,23 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
     n = len(columns[0])
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes = None
+    key, size = None, 1
     for column in columns:
         values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) and column.dtype.kind not in "fiub" \
             else np.asarray(column)
-        c = _key_codes(values)
-        codes = c if codes is None else _combine(codes, c)
-    codes = pd.factorize(codes)[0]
-    _, first = np.unique(codes, return_index=True)
+        c = _key_codes(values).astype(np.int64)
+        k = int(c.max()) + 1
+        if key is None:
+            key, size = c, k
+        elif size * k < 2 ** 62:
+            key, size = key * k + c, size * k
+        else:
+            key = pd.factorize(key)[0].astype(np.int64)
+            key, size = key * k + c, (int(key.max()) + 1) * k
+    codes = pd.factorize(key)[0] if len(columns) > 1 else key
+    # codes count up in order of appearance: a row starts a code when it exceeds every code before it
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
     return codes, first
 
 
