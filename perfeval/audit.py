@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from perfeval.deviations import classify
+from perfeval.deviations import unexplained as deviation_unexplained
 from perfeval.notation import decimals_of, distinct_rows, normalise, unit_factor, unit_in_name
 from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
@@ -208,7 +208,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         ("name", "target"))
 
     # deviations as perfeval.deviations defines them (the report's 五 and 表3 count the same rows)
-    unexplained = ind[classify(ind, options.decimals)["unexplained"].to_numpy()]
+    unexplained = ind[deviation_unexplained(ind, options.decimals).to_numpy()]
     judged = unexplained["rule"].isin(["manual", "checklist"]) & (unexplained["deduction"].fillna(0) > 0)
     out += _records(unexplained[~judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"

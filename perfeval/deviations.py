@@ -85,9 +85,8 @@ def direction(ind: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=ind.index, dtype=object)
 
 
-def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
-    """Per indicator (same index as `ind`): direction, met, deviating, explained, reason_expected,
-    unexplained."""
+def _flags(ind: pd.DataFrame, decimals: int) -> dict[str, pd.Series]:
+    """met, deviating, explained, reason_expected, unexplained per indicator (same index as `ind`)."""
     tol = tolerance(decimals)
     weight = ind["weight"].astype(float).fillna(0.0)
     lost = ind["lost"].astype(float).fillna(0.0) > tol
@@ -97,14 +96,19 @@ def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
     explained = pd.Series(_per_row(lambda a, b: _filled(a) or _filled(b), ind["reason"], ind["deduction_reason"]),
                           index=ind.index)
     reason_expected = ~ind["rule"].isin(FUNDS_RULES)
-    return pd.DataFrame({
-        "direction": direction(ind),
-        "met": ~deviating,
-        "deviating": deviating,
-        "explained": explained,
-        "reason_expected": reason_expected,
-        "unexplained": deviating & reason_expected & ~explained,
-    }, index=ind.index)
+    return {"met": ~deviating, "deviating": deviating, "explained": explained, "reason_expected": reason_expected,
+            "unexplained": deviating & reason_expected & ~explained}
+
+
+def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """Per indicator (same index as `ind`): direction, met, deviating, explained, reason_expected,
+    unexplained."""
+    return pd.DataFrame({"direction": direction(ind), **_flags(ind, decimals)}, index=ind.index)
+
+
+def unexplained(ind: pd.DataFrame, decimals: int) -> pd.Series:
+    """`classify(ind, decimals)["unexplained"]` without working out the directions."""
+    return _flags(ind, decimals)["unexplained"]
 
 
 def deviating(ind: pd.DataFrame, decimals: int, funds: bool = False) -> pd.DataFrame:
