@@ -495,8 +495,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     ex = ind.loc[ind["rule"] == "execution", ["pidx", "row", "level1", "name", "weight", "stated_score", "score"]]
     from_rows = ex[ex["stated_score"].notna()].assign(
         s=lambda f: f["stated_score"], perfeval=lambda f: f["score"],
-        place=lambda f: [f"指标表第{int(r)}行「{a}/{b}」" for r, a, b in zip(f["row"], f["level1"], f["name"],
-                                                                          strict=True)])
+        place=lambda f: _distinct(lambda r, a, b: f"指标表第{int(r)}行「{a}/{b}」", f["row"], f["level1"], f["name"]))
     stated_ex = c[items == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
                                                      on="pidx")
     from_items = stated_ex.assign(s=stated_ex["value"], perfeval=stated_ex["computed"],

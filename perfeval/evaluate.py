@@ -139,7 +139,7 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     target_low/target_high and actual_low/actual_high keep each span."""
     target = parse_series(frame["target"])
     actual = parse_series(frame["actual"])
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     n = len(frame)
     pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
     year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
@@ -256,12 +256,13 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
         return None
     columns = frames[0].columns
 
-    def alike(frame: pd.DataFrame, own: tuple) -> bool:
-        return frame.columns.equals(columns) and len(own) == len(layout) and all(
-            b.dtype == dtype and b.mgr_locs.as_array.tobytes() == locs
-            for b, (dtype, locs) in zip(own, layout, strict=False))
-
-    return blocks if all(alike(f, b) for f, b in zip(frames, blocks, strict=True)) else None
+    for frame, own in zip(frames, blocks, strict=True):
+        if len(own) != len(layout) or not (frame.columns is columns or frame.columns.equals(columns)):
+            return None
+        for b, (dtype, locs) in zip(own, layout, strict=True):
+            if b.dtype != dtype or b.mgr_locs.as_array.tobytes() != locs:
+                return None
+    return blocks
 
 
 def _rules(frame: pd.DataFrame) -> np.ndarray:

@@ -280,7 +280,7 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
 def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
     parts = fractions(frame, options, scale)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in parts.columns:
         out[column] = parts[column]
     w = out["weight"].to_numpy(dtype=float)
