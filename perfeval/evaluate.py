@@ -262,7 +262,8 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
         if len(own) != len(layout) or not (frame.columns is columns or frame.columns.equals(columns)):
             return None
         for b, (dtype, locs) in zip(own, layout, strict=True):
-            if b.dtype != dtype or b.mgr_locs.as_array.tobytes() != locs:
+            own_dtype = b.dtype
+            if (own_dtype is not dtype and own_dtype != dtype) or b.mgr_locs.as_array.tobytes() != locs:
                 return None
     return blocks
 
