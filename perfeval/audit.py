@@ -373,11 +373,11 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     key = c["text"].where(kinds == "grade", pd.Series(as_text, index=c.index, dtype=object))
     group_codes, _ = distinct_rows(c["pidx"], c["item"])
     group = np.where(c["item"].isna().to_numpy(), np.nan, group_codes)  # no group for a missing item
-    counts = key.groupby(group, sort=False).transform("nunique")
+    spans = pd.DataFrame({"key": key, "low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
+    by_group = spans.groupby(group, sort=False)  # grouped once for the three transforms
+    counts = by_group["key"].transform("nunique")
     measured = c["kind"].isin(["rate", "level_rate", "amount"])
-    low = (c["value"] - c["halfwidth"]).groupby(group, sort=False).transform("max")
-    high = (c["value"] + c["halfwidth"]).groupby(group, sort=False).transform("min")
-    apart = low > high + 1e-9
+    apart = by_group["low"].transform("max") > by_group["high"].transform("min") + 1e-9
     conflicts = c.loc[(counts > 1) & (apart | ~measured), ["pidx", "item", "text", "where"]]
     out += _conflicts(conflicts.sort_values(["pidx", "item"], kind="stable"))
     return out + _self_findings(c, ind, levels, options, per_project)
