@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import cn2an
+import numpy as np
 import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, DATELESS, read_date
@@ -350,15 +351,77 @@ def _parse_body(op: str | None, body: str, text: str) -> Measure:
     return Measure("text", text=text)
 
 
+class _Null:
+    """A stand-in for one kind of missing value (None, float NaN, pd.NA …) in a distinctness key."""
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+
+
+_NULLS: dict[type, _Null] = {}
+
+
+def _key_codes(values: np.ndarray) -> np.ndarray:
+    """Codes (0 … k−1) telling apart the values of one column exactly as Python sees them: None, NaN and pd.NA
+    apart, 1 and 1.0 and '1' apart, -0.0 and 0.0 apart. Two rows with the same code hold equal values of one
+    type, so any function of them gives the same answer."""
+    if values.dtype.kind == "f":
+        return pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))[0]
+    if values.dtype.kind != "O":
+        return pd.factorize(values)[0]
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.factorize(values)[0]
+    null = pd.isna(values)
+    if null.any():
+        values = values.copy()
+        values[null] = [_NULLS.setdefault(type(v), _Null(type(v))) for v in values[null]]
+    kinds = np.fromiter((id(type(v)) for v in values), dtype=np.int64, count=len(values))
+    return _combine(pd.factorize(values)[0], pd.factorize(kinds)[0])
+
+
+def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return pd.factorize(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b)[0]
+
+
+def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, first row of each code) for the rows of these columns taken together: rows with the same
+    code hold the same values (in the sense of `_key_codes`), codes numbered in order of first appearance."""
+    n = len(columns[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key, size = None, 1
+    for column in columns:
+        values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) and column.dtype.kind not in "fiub" \
+            else np.asarray(column)
+        c = _key_codes(values).astype(np.int64)
+        k = int(c.max()) + 1
+        if key is None:
+            key, size = c, k
+        elif size * k < 2 ** 62:
+            key, size = key * k + c, size * k
+        else:
+            key = pd.factorize(key)[0].astype(np.int64)
+            key, size = key * k + c, (int(key.max()) + 1) * k
+    codes = pd.factorize(key)[0] if len(columns) > 1 else key
+    # codes count up in order of appearance: a row starts a code when it exceeds every code before it
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
+    return codes, first
+
+
 def parse_series(values: pd.Series) -> pd.DataFrame:
-    """Parse a column; returns columns kind, op, value, low, high, unit, text (index kept)."""
-    texts = values.map(normalise)
+    """Parse a column; returns columns kind, op, value, low, high, unit, text (index kept).
+    Each distinct cell is normalised once and each distinct normalised text parsed once."""
+    raw = values.to_numpy(dtype=object)
+    codes, first = distinct_rows(raw)
+    texts = pd.Series([normalise(raw[i]) for i in first], dtype=object) if len(first) else \
+        values.iloc[:0].map(normalise)
     uniques = pd.unique(texts)
     parsed = {u: parse_value(u) for u in uniques}
     cols = ("kind", "op", "value", "low", "high", "unit", "text")
     table = pd.DataFrame([[getattr(parsed[u], c) for c in cols] for u in uniques],
                          columns=list(cols), index=uniques)
-    out = table.reindex(texts.to_numpy())
+    out = table.iloc[table.index.get_indexer(texts.to_numpy())[codes]] if len(raw) else table.reindex(texts)
     out.index = values.index
     return out
 

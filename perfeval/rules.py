@@ -188,6 +188,15 @@ def _clamp(x: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
 
+def _names(column: pd.Series) -> np.ndarray:
+    """A column of rule ids as a fixed-width str array (compared many times; objects compare one by one)."""
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return values
+    codes, uniques = pd.factorize(values)
+    return np.asarray(uniques, dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+
+
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Fraction of W each indicator earns, with completion (a/t) and deviation ((a−t)/t).
 
@@ -198,7 +207,7 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
     Required columns: weight, rule, target_value, target_low, target_high, actual_value,
     actual_kind, actual, target, deduction, execution_rate, arrival_rate.
     """
-    rule = frame["rule"].to_numpy()
+    rule = _names(frame["rule"])
     w = frame["weight"].to_numpy(dtype=float)
     a = frame["actual_value"].to_numpy(dtype=float)
     t = frame["target_value"].to_numpy(dtype=float)
@@ -271,7 +280,7 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
 def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
     parts = fractions(frame, options, scale)
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in parts.columns:
         out[column] = parts[column]
     w = out["weight"].to_numpy(dtype=float)

@@ -14,16 +14,14 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from functools import lru_cache
-from itertools import groupby
 
 import numpy as np
 import pandas as pd
 
-from perfeval.notation import decimals_of, normalise, unit_factor, unit_in_name
+from perfeval.notation import decimals_of, distinct_rows, normalise, unit_factor, unit_in_name
 from perfeval.rules import round_scores
 from perfeval.scheme import Scheme, ScoringOptions
-from perfeval.scoring.deviations import classify
-from perfeval.sheets.cells import unique_map
+from perfeval.scoring.deviations import unexplained as deviation_unexplained
 
 COLUMNS = ("pidx", "code", "severity", "message", "where")
 
@@ -75,24 +73,61 @@ def _written(kind: str, text: str) -> tuple[float, float]:
     return 0.5 * 10.0 ** -places, written
 
 
-def _where(row: pd.Series) -> str:
+def _where(row) -> str:
     return f"指标表第{int(row.row)}行「{row.level1}/{row.name}」"
 
 
-def _records(rows: pd.DataFrame, code: str, severity: str, message, where=_where) -> list[dict]:
-    if rows.empty:  # most checks find nothing; itertuples costs a column lookup each even then
+WHERE_FIELDS = ("row", "level1", "name")
+Findings = list[dict[str, object]]  # chunks: pidx (array), code, severity, message (array), where (array)
+
+
+def _records(rows: pd.DataFrame, code: str, severity: str, message, fields, where=_where,
+             where_fields=WHERE_FIELDS) -> Findings:
+    """One chunk of findings, a row each: `message(r)` and `where(r)` see the row's `fields` and `where_fields`
+    (attributes, as in itertuples) and are called once per distinct combination of them (a portfolio repeats
+    the same rows across its projects)."""
+    if rows.empty:
         return []
-    return [{"pidx": r.pidx, "code": code, "severity": severity, "message": message(r),
-             "where": where(r)} for r in _tuples(rows)]
+    used = list(dict.fromkeys([*fields, *where_fields]))
+    codes, first = distinct_rows(*(rows[c] for c in used))
+    messages, places = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
+    for k, r in enumerate(_tuples(rows[used].iloc[first])):
+        messages[k], places[k] = message(r), where(r)
+    return [{"pidx": rows["pidx"].to_numpy(dtype=np.int64), "code": code, "severity": severity,
+             "message": messages[codes], "where": places[codes]}]
+
+
+def _one(pidx: int, code: str, severity: str, message: str, where: str) -> Findings:
+    """A chunk of one finding."""
+    return [{"pidx": np.array([pidx], dtype=np.int64), "code": code, "severity": severity,
+             "message": np.array([message], dtype=object), "where": np.array([where], dtype=object)}]
 
 
 def _tuples(rows: pd.DataFrame):
-    """What `rows.itertuples()` yields (Index first, then each column; names that are not identifiers become
-    _1, _2 …), from object arrays: iterating pandas' string arrays element by element is slow."""
-    fields = namedtuple("Row", ["Index", *map(str, rows.columns)], rename=True)
-    columns = [rows.index.to_numpy(dtype=object),
-               *(rows.iloc[:, j].to_numpy(dtype=object) for j in range(rows.shape[1]))]
+    """What `rows.itertuples(index=False)` yields (names that are not identifiers become _1, _2 …), from object
+    arrays: iterating pandas' string arrays element by element is slow."""
+    fields = namedtuple("Row", list(map(str, rows.columns)), rename=True)
+    columns = [rows.iloc[:, j].to_numpy(dtype=object) for j in range(rows.shape[1])]
     return map(fields._make, zip(*columns, strict=True))
+
+
+def _distinct_table(func, *columns) -> tuple[np.ndarray, list]:
+    """(code per row, [func(*values) per code]) over the distinct combinations of the columns' values."""
+    arrays = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) and c.dtype.kind not in "fiub"
+              else np.asarray(c) for c in columns]
+    codes, first = distinct_rows(*arrays)
+    return codes, [func(*(a[i] for a in arrays)) for i in first]
+
+
+def _distinct(func, *columns) -> np.ndarray:
+    """func(*values) per row, called once per distinct combination of the columns' values (an object array)."""
+    arrays = [c.to_numpy(dtype=object) if isinstance(c, pd.Series) and c.dtype.kind not in "fiub"
+              else np.asarray(c) for c in columns]
+    codes, first = distinct_rows(*arrays)
+    table = np.empty(len(first), dtype=object)
+    for k, i in enumerate(first):
+        table[k] = func(*(a[i] for a in arrays))
+    return table[codes]
 
 
 def _written_places(value: float) -> int:
@@ -103,50 +138,61 @@ def _written_places(value: float) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
-def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict]:
-    out: list[dict] = []
+def _label_flags(level2: object, level3: object, name: object) -> tuple[bool, bool]:
+    """(a cost, a floor) by the words of one row's labels:
+    a cost is in a 成本 group or named as one, not an income, not a rate; a floor is a 满意度/覆盖率 … label."""
+    group = ("" if pd.isna(level2) else level2) + ("" if pd.isna(level3) else level3)
+    label = group + name
+    cost = ("成本" in group or any(w in name for w in COST_WORDS)) and not any(w in label for w in INCOME_WORDS) \
+        and "率" not in name
+    return cost, any(w in label for w in FLOOR_WORDS)
+
+
+def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
+    out: Findings = []
     d = options.decimals
     stated = ind["stated_score"]
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
-    places = np.minimum(unique_map(stated, _written_places).to_numpy(dtype=float), d)
+    places = np.minimum(_distinct(_written_places, stated).astype(float), d)
     diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
-    judged = (ind["rule"] == "qualitative").to_numpy()
+    rule = ind["rule"].to_numpy(dtype=object)
+    judged = rule == "qualitative"
+    has_stated = stated.notna().to_numpy()
     out += _records(
-        ind[stated.notna() & diff & ~judged], "stated_item_score", "warning",
+        ind[has_stated & diff & ~judged], "stated_item_score", "warning",
         lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
-                   f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"))
+                   f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"),
+        ("name", "stated_score", "rule_label", "target", "actual", "score"))
     # a qualitative level is read from the wording by keywords: a different score is the evaluator's call to check
     def level_of(r) -> str:
         return r.qualitative_level if isinstance(r.qualitative_level, str) else "无法判断"
 
     out += _records(
-        ind[stated.notna() & diff & judged], "stated_item_score", "info",
+        ind[has_stated & diff & judged], "stated_item_score", "info",
         lambda r: (f"定性指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分；"
                    f"按实际完成值「{r.actual or '—'}」的措辞判定为「{level_of(r)}」，"
-                   f"计 {_fmt(r.score)} 分，请复核"))
+                   f"计 {_fmt(r.score)} 分，请复核"),
+        ("name", "stated_score", "actual", "qualitative_level", "score"))
 
     # units: target vs actual vs the unit the indicator's name declares
-    name_units = unique_map(ind["name"], unit_in_name)
-    triples = pd.Series(list(zip(name_units, ind["target_unit"], ind["actual_unit"], strict=True)),
-                        index=ind.index, dtype=object)
-    clash = unique_map(triples, lambda k: any(unit_factor(x, y) is None
-                                              for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))))
-    clash = clash.to_numpy(dtype=bool)
-    rows = ind.assign(name_unit=name_units)[clash]
+    name_units = _distinct(unit_in_name, ind["name"])
+    clash = _distinct(lambda *k: any(unit_factor(x, y) is None for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
+                      name_units, ind["target_unit"], ind["actual_unit"]).astype(bool)
+    rows = ind[clash].assign(name_unit=name_units[clash])
     out += _records(rows, "unit_mismatch", "warning", lambda r: (
         f"指标「{r.name}」单位不一致："
         + "，".join(f"{label}为「{u}」" for label, u in (("名称标注", r.name_unit),
                                                       ("指标值", r.target_unit),
                                                       ("实际完成值", r.actual_unit)) if u)
-        + f"（指标值 {r.target}，实际完成值 {r.actual}）；请核对计量口径"))
+        + f"（指标值 {r.target}，实际完成值 {r.actual}）；请核对计量口径"),
+        ("name", "name_unit", "target_unit", "actual_unit", "target", "actual"))
 
-    label = ind["level2"].fillna("") + ind["level3"].fillna("") + ind["name"]
-    in_cost_group = (ind["level2"].fillna("") + ind["level3"].fillna("")).str.contains("成本")
     # a money unit alone does not make a cost: 项目收入≥500万元 and 带动增收≥200万元 are floors
-    is_cost = (in_cost_group | unique_map(ind["name"], lambda s: any(w in s for w in COST_WORDS)).astype(bool)) \
-        & ~unique_map(label, lambda s: any(w in s for w in INCOME_WORDS)).astype(bool) \
-        & ~ind["name"].str.contains("率")
-    cost_floor = is_cost & ind["target_op"].isin(["≥", ">"]) & ind["rule"].isin(["positive", "exact"])
+    codes, flags = _distinct_table(_label_flags, ind["level2"], ind["level3"], ind["name"])
+    flags = np.array(flags, dtype=bool).reshape(-1, 2)[codes]
+    is_cost, floor_words = flags[:, 0], flags[:, 1]
+    op = ind["target_op"].to_numpy(dtype=object)
+    cost_floor = is_cost & _isin(op, ("≥", ">")) & _isin(rule, ("positive", "exact"))
     rows = ind[cost_floor]
 
     def cost_message(r) -> str:
@@ -154,29 +200,39 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> list[dict
         return (f"成本类指标「{r.name}」的指标值写作「{r.target}」（下限）：成本指标通常应为上限（≤）。"
                 f"按所写的「{r.target_op}」计 {_fmt(r.score)} 分；若按上限计为 {_fmt(alt)} 分")
 
-    out += _records(rows, "suspicious_operator", "warning", cost_message)
-    floor = unique_map(label, lambda s: any(w in s for w in FLOOR_WORDS)).astype(bool) \
-        & ind["target_op"].isin(["≤", "<"])
+    out += _records(rows, "suspicious_operator", "warning", cost_message,
+                    ("weight", "actual_value", "target_value", "name", "target", "target_op", "score"))
+    floor = floor_words & _isin(op, ("≤", "<"))
     out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
-        f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"))
+        f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"),
+        ("name", "target"))
 
     # deviations as perfeval.deviations defines them (the report's 五 and 表3 count the same rows)
-    unexplained = ind[classify(ind, options.decimals)["unexplained"]]
+    unexplained = ind[deviation_unexplained(ind, options.decimals).to_numpy()]
     judged = unexplained["rule"].isin(["manual", "checklist"]) & (unexplained["deduction"].fillna(0) > 0)
     out += _records(unexplained[~judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
-        f"得 {_fmt(r.score)}/{_fmt(r.weight)} 分），但未填写偏差原因"))
+        f"得 {_fmt(r.score)}/{_fmt(r.weight)} 分），但未填写偏差原因"),
+        ("name", "target", "actual", "score", "weight"))
     out += _records(unexplained[judged], "unexplained_deviation", "warning", lambda r: (
-        f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"))
+        f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"), ("name", "deduction"))
 
-    out += _records(ind[ind["over_achieved"]], "over_achievement", "warning", lambda r: (
+    out += _records(ind[ind["over_achieved"].to_numpy(dtype=bool)], "over_achievement", "warning", lambda r: (
         f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"
         f"（≥{pct(options.over_achievement_threshold, 0)}），目标可能设定偏低；"
-        f"按10号文应说明原因，并可按偏离度调减得分"))
-    unknown = (ind["rule"] == "qualitative") & ind["qualitative_level"].isna()
+        f"按10号文应说明原因，并可按偏离度调减得分"), ("name", "completion"))
+    unknown = (rule == "qualitative") & ind["qualitative_level"].isna().to_numpy()
     out += _records(ind[unknown], "qualitative_unclassified", "warning", lambda r: (
         f"定性指标「{r.name}」的实际完成值「{r.actual}」无法判断等级，按 0 分计；"
-        f"请写明 达成/部分达成/未达成（或 优/良/中/差）"))
+        f"请写明 达成/部分达成/未达成（或 优/良/中/差）"), ("name", "actual"))
+    return out
+
+
+def _isin(values: np.ndarray, choices: tuple) -> np.ndarray:
+    """values ∈ choices, elementwise (object arrays compared as Python compares them)."""
+    out = np.zeros(len(values), dtype=bool)
+    for choice in choices:
+        out |= values == choice
     return out
 
 
@@ -193,64 +249,105 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
     out = stated.copy()
     h = head.set_index("pidx")
     item = out["item"]
-    kind = np.select(
-        [item == "总分", item == "等级", item.isin(list(AMOUNT_FIELDS)), item.isin(list(RATE_FIELDS)),
-         item.str.endswith("得分率"), item.str.endswith("得分")],
-        ["total", "grade", "amount", "rate", "level_rate", "level_score"], default="")
-    out["kind"] = kind
+    item_kind = _distinct(_item_kind, item)
+    kind = item_kind.astype(str)  # a fixed-width str array, as np.select over strings gave
+    out["kind"] = pd.Series(item_kind, index=out.index, dtype=object)  # compared often: plain objects are fast
     computed = np.full(len(out), np.nan)
+    pidx = out["pidx"].to_numpy()
+    items = item.to_numpy(dtype=object)
+    item_codes, item_names = pd.factorize(items)
     for name, column in (("total", None), *((k, v) for k, v in {**AMOUNT_FIELDS, **RATE_FIELDS}.items())):
-        mask = (kind == "total") if column is None else (item == name).to_numpy()
+        mask = (kind == "total") if column is None else (item_codes == _position(item_names, name))
         if mask.any():
             field = "total" if column is None else column
-            computed[mask] = h[field].reindex(out.loc[mask, "pidx"]).to_numpy(dtype=float)
-    lv = levels.set_index(["pidx", "name"])
+            computed[mask] = h[field].reindex(pidx[mask]).to_numpy(dtype=float)
     for suffix, column in (("得分率", "score_rate"), ("得分", "score")):
         mask = kind == ("level_rate" if suffix == "得分率" else "level_score")
         if mask.any():
-            keys = pd.MultiIndex.from_arrays([out.loc[mask, "pidx"], item[mask].str.removesuffix(suffix)])
-            computed[mask] = lv[column].reindex(keys).to_numpy(dtype=float)
+            computed[mask] = _level_values(levels, column, pidx[mask],
+                                           _distinct(lambda t, s=suffix: t.removesuffix(s), items[mask]))
     out["computed"] = computed
+    at = h.index.get_indexer(pidx)
     for column in ("grade", "total", "budget", "allocated", "spent"):
-        out[column] = h[column].reindex(out["pidx"]).to_numpy()
+        values = h[column].to_numpy()
+        out[column] = values.take(at) if (at >= 0).all() else h[column].reindex(pidx).to_numpy()
     kind_of = np.where(np.isin(kind, ["rate", "level_rate"]), "rate",
                        np.where(kind == "amount", "amount", "score"))
-    out["halfwidth"] = [written_halfwidth(k, t, v)
-                        for k, t, v in zip(kind_of, out["text"], out["value"].to_numpy(dtype=float), strict=True)]
+    codes, written = _distinct_table(lambda k, t: _written(k, str(t)), kind_of, out["text"])
+    written = np.array(written, dtype=float).reshape(-1, 2)[codes]
+    half, number = written[:, 0], written[:, 1]
+    value = out["value"].to_numpy(dtype=float)
+    scaled = (kind_of == "amount") & (number != 0) & np.isfinite(value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["halfwidth"] = np.where(scaled, half * np.abs(value / np.where(scaled, number, 1.0)), half)
     out["agrees"] = np.abs(out["computed"] - out["value"]) <= out["halfwidth"] + 1e-9
     return out
 
 
+def _position(values: pd.Index | np.ndarray, value: object) -> int:
+    """Where `value` is in `values` (−2, which no code is, when it is not)."""
+    found = np.flatnonzero(np.asarray(values, dtype=object) == value)
+    return int(found[0]) if len(found) else -2
+
+
+def _item_kind(item: object) -> str:
+    """total / grade / amount / rate / level_rate / level_score / '' for a stated item."""
+    if item == "总分":
+        return "total"
+    if item == "等级":
+        return "grade"
+    if item in AMOUNT_FIELDS:
+        return "amount"
+    if item in RATE_FIELDS:
+        return "rate"
+    if isinstance(item, str) and item.endswith("得分率"):
+        return "level_rate"
+    if isinstance(item, str) and item.endswith("得分"):
+        return "level_score"
+    return ""
+
+
+def _level_values(levels: pd.DataFrame, column: str, pidx: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """levels[column] at each (pidx, name); NaN where there is no such level."""
+    lv = levels.set_index(["pidx", "name"])
+    keys = pd.MultiIndex.from_arrays([pidx, names])
+    return lv[column].reindex(keys).to_numpy(dtype=float)
+
+
 def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
-                     scheme: Scheme, options: ScoringOptions, ind: pd.DataFrame) -> list[dict]:
+                     scheme: Scheme, options: ScoringOptions, ind: pd.DataFrame) -> Findings:
     if stated.empty:
         return []
-    out: list[dict] = []
+    out: Findings = []
     tolerance = 0.5 * 10.0 ** -options.decimals
     c = _computed(stated, levels, head)
+    kinds = c["kind"].to_numpy(dtype=object)
     differs = (c["computed"] - c["value"]).abs() > tolerance
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     how = {"预算执行率": f"执行数/{base}", "资金到位率": "到位数/预算数", "偏差率": "1 − 预算执行率"}
 
-    def add(rows: pd.DataFrame, code: str, message) -> None:
-        out.extend(_records(rows, code, "error", message, _stated_where))
+    def add(rows: pd.DataFrame, code: str, message, fields) -> None:
+        out.extend(_records(rows, code, "error", message, fields, _stated_where, ("where",)))
 
     # a stated total that is exactly the sum of the report's own item scores differs from perfeval's only
     # through those item scores (each reported as stated_item_score): not a wrong total
     per_project = _stated_item_sums(ind)
     stated_items = c["pidx"].map(per_project.set_index("pidx")["items"]).astype(float)
     explained = (stated_items - c["value"]).abs() <= 1e-6  # NaN (some item states no score) is not explained
-    add(c[(c["kind"] == "total") & differs & ~explained], "stated_total", lambda r: (
+    add(c[(kinds == "total") & differs & ~explained], "stated_total", lambda r: (
         f"报告总分 {r.text} 分，按评分规则计算的各指标得分合计为 {_fmt(r.computed)} 分"
         f"（差 {_fmt(r.value - r.computed)} 分"
-        + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")))
-    out.extend(_records(c[(c["kind"] == "total") & differs & explained], "stated_total", "info", lambda r: (
+        + ("；按报告所写精度取整后相同，但总分应为各项得分之和）" if r.agrees else "）")),
+        ("text", "computed", "value", "agrees"))
+    out.extend(_records(c[(kinds == "total") & differs & explained], "stated_total", "info", lambda r: (
         f"报告总分 {r.text} 分等于报告所列各指标得分之和；按评分规则重算为 {_fmt(r.computed)} 分，"
-        f"差异来自单项得分（见各指标得分核查）"), _stated_where))
-    add(c[(c["kind"] == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
-        f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"))
-    add(c[(c["kind"] == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
-        lambda r: f"报告{r.item} {_fmt(r.value, 4)} 万元，与项目信息中的{r.item} {_fmt(r.computed, 4)} 万元不符")
+        f"差异来自单项得分（见各指标得分核查）"), ("text", "computed"), _stated_where, ("where",)))
+    add(c[(kinds == "grade") & (c["text"] != c["grade"])], "stated_grade", lambda r: (
+        f"报告绩效等级为「{r.text}」，按计算总分 {_fmt(float(r.total))} 分应为「{r.grade}」"),
+        ("text", "total", "grade"))
+    add(c[(kinds == "amount") & ((c["computed"] - c["value"]).abs() > 0.005)], "stated_amount",
+        lambda r: f"报告{r.item} {_fmt(r.value, 4)} 万元，与项目信息中的{r.item} {_fmt(r.computed, 4)} 万元不符",
+        ("item", "value", "computed"))
 
     def rate_message(r) -> str:
         amounts = (f"执行数 {_fmt(float(r.spent), 4)}、到位数 {_fmt(float(r.allocated), 4)}、"
@@ -259,32 +356,69 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
             return f"报告{r.item}为 {r.text}，但按{how[r.item]}（{amounts}）无法计算：分母为 0 或缺失，请核对资金数"
         return f"报告{r.item}为 {r.text}，按{how[r.item]}（{amounts}）计算为 {pct(r.computed)}"
 
-    add(c[(c["kind"] == "rate") & ~c["agrees"]], "stated_rate", rate_message)
-    add(c[(c["kind"] == "level_rate") & ~c["agrees"]], "stated_rate", lambda r: (
-        f"报告「{r.item.removesuffix('得分率')}」类指标得分率为 {r.text}，按各指标得分合计计算为 {pct(r.computed, 2)}"))
-    add(c[(c["kind"] == "level_score") & differs], "stated_subtotal", lambda r: (
-        f"报告「{r.item.removesuffix('得分')}」类指标得分 {r.text} 分，其下各三级指标得分合计为 {_fmt(r.computed)} 分"))
+    add(c[(kinds == "rate") & ~c["agrees"]], "stated_rate", rate_message,
+        ("spent", "allocated", "budget", "computed", "item", "text"))
+    add(c[(kinds == "level_rate") & ~c["agrees"]], "stated_rate", lambda r: (
+        f"报告「{r.item.removesuffix('得分率')}」类指标得分率为 {r.text}，按各指标得分合计计算为 {pct(r.computed, 2)}"),
+        ("item", "text", "computed"))
+    add(c[(kinds == "level_score") & differs], "stated_subtotal", lambda r: (
+        f"报告「{r.item.removesuffix('得分')}」类指标得分 {r.text} 分，其下各三级指标得分合计为 {_fmt(r.computed)} 分"),
+        ("item", "text", "computed"))
 
     # the same quantity stated with different values in different places: grades and scores when they
     # differ at all; rates and amounts only when no figure rounds to both (88.0% and 87.97% agree)
-    key = c["text"].where(c["kind"] == "grade", c["value"].round(6).astype(str))
-    group = [c["pidx"], c["item"]]
-    counts = key.groupby(group, sort=False).transform("nunique")
+    rounded = c["value"].round(6)
+    codes, first = distinct_rows(rounded.to_numpy())
+    as_text = rounded.iloc[first].astype(str).to_numpy(dtype=object)[codes]  # astype(str), once per value
+    key = c["text"].where(kinds == "grade", pd.Series(as_text, index=c.index, dtype=object))
+    group_codes, _ = distinct_rows(c["pidx"], c["item"])
+    group = np.where(c["item"].isna().to_numpy(), np.nan, group_codes)  # no group for a missing item
+    spans = pd.DataFrame({"key": key, "low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
+    by_group = spans.groupby(group, sort=False)  # grouped once for the three transforms
+    counts = by_group["key"].transform("nunique")
     measured = c["kind"].isin(["rate", "level_rate", "amount"])
-    low = (c["value"] - c["halfwidth"]).groupby(group, sort=False).transform("max")
-    high = (c["value"] + c["halfwidth"]).groupby(group, sort=False).transform("min")
-    apart = low > high + 1e-9
+    apart = by_group["low"].transform("max") > by_group["high"].transform("min") + 1e-9
     conflicts = c.loc[(counts > 1) & (apart | ~measured), ["pidx", "item", "text", "where"]]
-    for (pidx, item), rows in groupby(conflicts.sort_values(["pidx", "item"], kind="stable")
-                                      .itertuples(index=False), key=lambda r: (r.pidx, r.item)):
-        by_text: dict[str, list[str]] = {}
-        for r in rows:
-            by_text.setdefault(r.text, []).append(r.where)
-        parts = [f"{text}（{'、'.join(wheres)}）" for text, wheres in by_text.items()]
-        out.append({"pidx": pidx, "code": "conflicting_statements", "severity": "error",
-                    "message": f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
-                    "where": "报告" + "、".join(w for ws in by_text.values() for w in ws)})
+    out += _conflicts(conflicts.sort_values(["pidx", "item"], kind="stable"))
     return out + _self_findings(c, ind, levels, options, per_project)
+
+
+def _conflict(item: object, texts, wheres) -> tuple[str, str]:
+    """(message, where) of one quantity stated with different values: each text with the places it is in."""
+    by_text: dict[str, list[str]] = {}
+    for text, where in zip(texts, wheres, strict=True):
+        by_text.setdefault(text, []).append(where)
+    parts = [f"{text}（{'、'.join(ws)}）" for text, ws in by_text.items()]
+    return (f"报告对「{item}」给出了不同的数值：" + "；".join(parts),
+            "报告" + "、".join(w for ws in by_text.values() for w in ws))
+
+
+def _conflicts(rows: pd.DataFrame, widest: int = 64) -> Findings:
+    """A conflicting_statements finding per run of rows with the same (pidx, item); runs that state the same
+    (item, text, where) sequence share one message, worked out once."""
+    if rows.empty:
+        return []
+    pidx = rows["pidx"].to_numpy()
+    item, text, where = (rows[c].to_numpy(dtype=object) for c in ("item", "text", "where"))
+    n = len(rows)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (pidx[1:] != pidx[:-1]) | (item[1:] != item[:-1])
+    starts = np.flatnonzero(new)
+    length = np.diff(np.append(starts, n))
+    gid = np.cumsum(new) - 1
+    row_codes, _ = distinct_rows(item, text, where)
+    if length.max() <= widest:
+        grid = np.full((len(starts), int(length.max())), -1, dtype=np.int64)
+        grid[gid, np.arange(n) - starts[gid]] = row_codes
+        codes, first = distinct_rows(*(grid[:, k] for k in range(grid.shape[1])))
+    else:
+        codes, first = np.arange(len(starts)), np.arange(len(starts))
+    messages, places = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
+    for k, g in enumerate(first):
+        span = slice(starts[g], starts[g] + length[g])
+        messages[k], places[k] = _conflict(item[starts[g]], text[span], where[span])
+    return [{"pidx": pidx[starts].astype(np.int64), "code": "conflicting_statements", "severity": "error",
+             "message": messages[codes], "where": places[codes]}]
 
 
 # ----------------------------------------------------------------------------- the report against itself
@@ -297,7 +431,7 @@ def _stated_item_sums(ind: pd.DataFrame) -> pd.DataFrame:
 
 
 def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, options: ScoringOptions,
-                   per_project: pd.DataFrame) -> list[dict]:
+                   per_project: pd.DataFrame) -> Findings:
     """The report against itself, independent of perfeval's rules (code "stated_inconsistent"):
     stated item scores vs stated subtotals and total, the stated execution score vs 分值 × stated rate,
     stated rates vs stated amounts — each at the precision the report wrote. Where perfeval's own
@@ -305,10 +439,11 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     is not repeated."""
     tol = 0.5 * 10.0 ** -options.decimals
     c = c.assign(sid=np.arange(len(c)))
-    out: list[dict] = []
+    kinds, items = c["kind"].to_numpy(dtype=object), c["item"].to_numpy(dtype=object)
+    out: Findings = []
 
-    def add(rows: pd.DataFrame, message, where=_stated_where) -> None:
-        out.extend(_records(rows, "stated_inconsistent", "error", message, where))
+    def add(rows: pd.DataFrame, message, fields, where=_stated_where, where_fields=("where",)) -> None:
+        out.extend(_records(rows, "stated_inconsistent", "error", message, fields, where, where_fields))
 
     stated_items = ind[["pidx", "level1", "stated_score"]]
     g = stated_items.groupby(["pidx", "level1"], sort=False)["stated_score"]
@@ -316,20 +451,23 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     per_level = per_level[per_level["count"] == per_level["n"]]  # every item of the level states its score
 
     # a level's stated subtotal vs its items' stated scores
-    sub = c[c["kind"] == "level_score"].assign(level=lambda f: f["item"].str.removesuffix("得分"))
+    sub = c[kinds == "level_score"]
+    sub = sub.assign(level=pd.Series(_distinct(lambda t: t.removesuffix("得分"), sub["item"]), index=sub.index,
+                                     dtype=object))
     m = sub.merge(per_level, left_on=["pidx", "level"], right_on=["pidx", "level1"])
     bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & ~((m["computed"] - m["items"]).abs() <= tol)
     add(m[bad], lambda r: (
         f"报告「{r.level}」类指标得分 {r.text} 分，但报告所列其下 {r.n} 项指标的得分合计为 {_fmt(r.items)} 分"
-        + (f"（按评分规则计算为 {_fmt(r.computed)} 分）" if np.isfinite(r.computed) else "")))
+        + (f"（按评分规则计算为 {_fmt(r.computed)} 分）" if np.isfinite(r.computed) else "")),
+        ("level", "text", "n", "items", "computed"))
 
     # the stated total vs all items' stated scores
-    totals = c[c["kind"] == "total"]
+    totals = c[kinds == "total"]
     m = totals.merge(per_project, on="pidx")
     bad = ((m["value"] - m["items"]).abs() > m["halfwidth"] + 1e-9) & \
         ~((m["total"].astype(float) - m["items"]).abs() <= tol)
     add(m[bad], lambda r: (f"报告总分 {r.text} 分，但报告所列 {r.n} 项指标的得分合计为 {_fmt(r.items)} 分"
-                           f"（按评分规则计算为 {_fmt(float(r.total))} 分）"))
+                           f"（按评分规则计算为 {_fmt(float(r.total))} 分）"), ("text", "n", "items", "total"))
 
     # the stated total vs the stated subtotals of every level (a level stated twice gives a range)
     subs = sub[sub["level"].isin(set(levels["name"]))]
@@ -350,36 +488,36 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
                   for pidx, part in subs[subs["pidx"].isin(rows["pidx"])].groupby("pidx", sort=False)}
         add(rows, lambda r: (
             f"报告总分 {r.text} 分，但报告所列各一级指标得分合计为 "
-            + (_fmt(r.lo) if r.lo == r.hi else f"{_fmt(r.lo)}～{_fmt(r.hi)}") + f" 分（{detail[r.pidx]}）"))
+            + (_fmt(r.lo) if r.lo == r.hi else f"{_fmt(r.lo)}～{_fmt(r.hi)}") + f" 分（{detail[r.pidx]}）"),
+            ("text", "lo", "hi", "pidx"))
 
     # the stated execution score vs 分值 × the stated 预算执行率
     ex = ind.loc[ind["rule"] == "execution", ["pidx", "row", "level1", "name", "weight", "stated_score", "score"]]
     from_rows = ex[ex["stated_score"].notna()].assign(
         s=lambda f: f["stated_score"], perfeval=lambda f: f["score"],
-        place=lambda f: [f"指标表第{int(r)}行「{a}/{b}」" for r, a, b in zip(f["row"], f["level1"], f["name"],
-                                                                          strict=True)])
-    stated_ex = c[c["item"] == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
+        place=lambda f: _distinct(lambda r, a, b: f"指标表第{int(r)}行「{a}/{b}」", f["row"], f["level1"], f["name"]))
+    stated_ex = c[items == "预算执行率得分"].merge(ex.drop_duplicates("pidx")[["pidx", "name", "weight"]],
                                                      on="pidx")
     from_items = stated_ex.assign(s=stated_ex["value"], perfeval=stated_ex["computed"],
                                   place=[_stated_where(r) for r in stated_ex.itertuples()])
     columns = ["pidx", "name", "weight", "s", "perfeval", "place"]
     cand = pd.concat([from_rows[columns], from_items[columns]], ignore_index=True).assign(
         cid=lambda f: np.arange(len(f)))
-    rates = c.loc[c["item"] == "预算执行率", ["pidx", "value", "text", "halfwidth", "agrees"]]
+    rates = c.loc[items == "预算执行率", ["pidx", "value", "text", "halfwidth", "agrees"]]
     m = cand.merge(rates, on="pidx")
     if len(m):
         weight = m["weight"].astype(float)
         lo = weight * (m["value"] - m["halfwidth"]).clip(0, 1)
         hi = weight * (m["value"] + m["halfwidth"]).clip(0, 1)
         # a score is held to the precision it was written with (9 for 8.62 is 8.62 in whole points)
-        places = np.minimum(m["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        places = np.minimum(_distinct(_written_places, m["s"]).astype(float), options.decimals)
         stol = 0.5 * 10.0 ** -places
         m["ok"] = (m["s"] + stol >= lo - 1e-9) & (m["s"] - stol <= hi + 1e-9)
         m["expected"] = weight * m["value"].clip(upper=1)
         g = m.groupby("cid", sort=False)
         verdict = pd.DataFrame({"ok": g["ok"].any(), "rate_agrees": g["agrees"].any()})
         flagged = cand.set_index("cid").join(verdict, how="inner")
-        own = np.minimum(flagged["s"].map(_written_places).to_numpy(dtype=float), options.decimals)
+        own = np.minimum(_distinct(_written_places, flagged["s"]).astype(float), options.decimals)
         rounded = round_scores(flagged["perfeval"], "half_up", own)
         said = flagged["perfeval"].notna() & (np.abs(rounded - flagged["s"].to_numpy(dtype=float)) > 1e-9) \
             & flagged["rate_agrees"]
@@ -390,13 +528,14 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
                      for cid, part in m[m["cid"].isin(flagged.index)].groupby("cid", sort=False)}
             add(flagged.reset_index(), lambda r: (
                 f"报告预算执行率得分 {_fmt(r.s)} 分（指标「{r.name}」分值 {_fmt(float(r.weight))} 分），"
-                f"与报告所写预算执行率 {shown[r.cid]} 不符：得分应为分值 × 执行率"), where=lambda r: r.place)
+                f"与报告所写预算执行率 {shown[r.cid]} 不符：得分应为分值 × 执行率"), ("s", "name", "weight", "cid"),
+                where=lambda r: r.place, where_fields=("place",))
 
     # stated rates vs the stated amounts they are computed from
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     for item, (num, den) in {"预算执行率": ("执行数", base), "资金到位率": ("到位数", "预算数")}.items():
-        rate = c.loc[c["item"] == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
-        parts = [c.loc[c["item"] == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
+        rate = c.loc[items == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
+        parts = [c.loc[items == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
         m = rate.merge(parts[0], on="pidx", suffixes=("", "_n")).merge(
             parts[1].rename(columns={"value": "value_d", "text": "text_d", "halfwidth": "halfwidth_d"}), on="pidx")
         m = m[m["value_d"] - m["halfwidth_d"] > 0]
@@ -414,13 +553,13 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
                                 dict.fromkeys(zip(part["text_n"], part["text_d"], part["ratio"], strict=True)))
                  for sid, part in m[m["sid"].isin(flagged["sid"])].groupby("sid", sort=False)}
         add(flagged, lambda r, item=item, num=num, den=den, shown=shown: (
-            f"报告{item}为 {r.text}，但按报告所写{num}/{den}计算为 {shown[r.sid]}"))
+            f"报告{item}为 {r.text}，但按报告所写{num}/{den}计算为 {shown[r.sid]}"), ("text", "sid"))
     return out
 
 
 def _project_findings(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,
-                      scheme: Scheme) -> list[dict]:
-    out: list[dict] = []
+                      scheme: Scheme) -> Findings:
+    out: Findings = []
     expected = {lv.name: lv.weight for lv in scheme.levels}
     lv = levels.assign(expected=levels["name"].map(expected))
     lv["sheet_total"] = lv.groupby("pidx", sort=False)["weight"].transform("sum")
@@ -430,39 +569,46 @@ def _project_findings(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFram
     wrong_total = (off["sheet_total"] - scheme.total_weight).abs() > 1e-6
     out += _records(off[~wrong_total], "weights", "warning", lambda r: (
         f"一级指标「{r.name}」分值合计 {_fmt(r.weight)} 分，评价方案「{scheme.name}」为 {_fmt(r.expected)} 分"),
-        where=lambda r: f"指标表一级指标「{r.name}」")
+        ("name", "weight", "expected"), where=lambda r: f"指标表一级指标「{r.name}」", where_fields=("name",))
     out += _records(off[wrong_total], "weights", "error", lambda r: (
         f"一级指标「{r.name}」分值合计 {_fmt(r.weight)} 分，评价方案「{scheme.name}」为 {_fmt(r.expected)} 分；"
         f"全部指标分值合计 {_fmt(r.sheet_total)} 分，方案为 {_fmt(scheme.total_weight)} 分——"
         f"按表内分值评分（满分 {_fmt(r.sheet_total)} 分），请核对指标表"),
-        where=lambda r: f"指标表一级指标「{r.name}」")
+        ("name", "weight", "expected", "sheet_total"), where=lambda r: f"指标表一级指标「{r.name}」",
+        where_fields=("name",))
     if scheme.min_output_benefit > 0:
         ob = lv[lv["name"].isin(["产出", "效益"])].groupby("pidx")["weight"].sum()
-        for pidx, weight in ob[ob < scheme.min_output_benefit - 1e-9].items():
-            out.append({"pidx": pidx, "code": "weights", "severity": "warning",
-                        "message": f"产出与效益指标合计 {_fmt(weight)} 分，低于10号文要求的 "
-                                   f"{_fmt(scheme.min_output_benefit)} 分（60%）",
-                        "where": "指标表"})
+        low = ob[ob < scheme.min_output_benefit - 1e-9]
+        out += _records(pd.DataFrame({"pidx": low.index.to_numpy(), "weight": low.to_numpy()}), "weights", "warning",
+                        lambda r: (f"产出与效益指标合计 {_fmt(r.weight)} 分，低于10号文要求的 "
+                                   f"{_fmt(scheme.min_output_benefit)} 分（60%）"),
+                        ("weight",), where=lambda r: "指标表", where_fields=())
     funded = head[head["funding_total"].notna() & ((head["funding_total"] - head["budget"]).abs() > 0.005)]
     out += _records(funded, "funding_breakdown", "warning", lambda r: (
         f"资金来源合计 {_fmt(r.funding_total, 4)} 万元，与预算数 {_fmt(r.budget, 4)} 万元不符"),
-        where=lambda r: "项目信息 资金来源")
+        ("funding_total", "budget"), where=lambda r: "项目信息 资金来源", where_fields=())
     over = head[head["spent"] > head["allocated"] + 1e-9]
     out += _records(over, "overspend", "warning", lambda r: (
         f"执行数 {_fmt(r.spent, 4)} 万元超过到位数 {_fmt(r.allocated, 4)} 万元"),
-        where=lambda r: "项目信息 执行数")
+        ("spent", "allocated"), where=lambda r: "项目信息 执行数", where_fields=())
     return out
 
 
 def audit(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame, stated: pd.DataFrame,
           scheme: Scheme, options: ScoringOptions) -> pd.DataFrame:
     """All findings for the projects in these frames, as one tidy frame."""
-    records = (_indicator_findings(ind, options)
-               + _stated_findings(stated, levels, head, scheme, options, ind)
-               + _project_findings(ind, levels, head, scheme))
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
-    order = {"error": 0, "warning": 1, "info": 2}
-    if not frame.empty:
-        frame = frame.sort_values(["pidx", "severity"], key=lambda s: s.map(order) if s.name == "severity" else s,
-                                  kind="stable", ignore_index=True)
-    return frame
+    chunks = (_indicator_findings(ind, options)
+              + _stated_findings(stated, levels, head, scheme, options, ind)
+              + _project_findings(ind, levels, head, scheme))
+    if not chunks:
+        return pd.DataFrame.from_records([], columns=list(COLUMNS))
+    pidx = np.concatenate([c["pidx"] for c in chunks])
+    columns = {"pidx": pidx}
+    for name in ("code", "severity"):
+        columns[name] = np.concatenate([np.full(len(c["pidx"]), c[name], dtype=object) for c in chunks])
+    for name in ("message", "where"):
+        columns[name] = np.concatenate([c[name] for c in chunks])
+    # by project, then error / warning / info, each kept in the order the checks found them
+    rank = np.select([columns["severity"] == "error", columns["severity"] == "warning"], [0, 1], default=2)
+    order = np.lexsort((rank, pidx))
+    return pd.DataFrame({name: values[order] for name, values in columns.items()})

@@ -19,12 +19,11 @@ Works on the indicator frame of one project or of many at once (vectorised).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from perfeval.display import half_up, signed_pct  # noqa: F401  (one formatter, re-exported here)
+from perfeval.notation import distinct_rows
 
 FUNDS_RULES = ("execution", "arrival")
 #: words that mark a cost indicator (lower is better: a ceiling)
@@ -37,7 +36,24 @@ DIRECTIONS = ("正向", "反向", "成本", "等于", "区间", "零目标", "�
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.fillna("").astype(str).str.strip()
+    """series.fillna("").astype(str).str.strip(), worked out once per distinct value."""
+    values = series.to_numpy(dtype=object)
+    codes, first = distinct_rows(values)
+    table = pd.Series(values[first], dtype=object).fillna("").astype(str).str.strip()
+    return pd.Series(table.to_numpy(dtype=object)[codes], index=series.index, dtype=table.dtype)
+
+
+def _per_row(func, *columns: pd.Series) -> np.ndarray:
+    """func(*values) per row as a bool array, called once per distinct combination of the columns' values."""
+    arrays = [c.to_numpy(dtype=object) for c in columns]
+    codes, first = distinct_rows(*arrays)
+    table = np.array([bool(func(*(a[i] for a in arrays))) for i in first], dtype=bool)
+    return table[codes]
+
+
+def _filled(value: object) -> bool:
+    """A cell that is not blank once stripped (what `_text(...) != ""` tells)."""
+    return not pd.isna(value) and str(value).strip() != ""
 
 
 def tolerance(decimals: int) -> float:
@@ -47,13 +63,14 @@ def tolerance(decimals: int) -> float:
 
 def is_cost(ind: pd.DataFrame) -> pd.Series:
     """Cost indicators: in a 成本 group or named as a cost, not an income, not a rate."""
-    group = _text(ind["level2"]) + _text(ind["level3"])
-    name = _text(ind["name"])
-    label = group + name
-    cost = "|".join(map(re.escape, COST_WORDS))
-    income = "|".join(map(re.escape, INCOME_WORDS))
-    return ((group.str.contains("成本", regex=False) | name.str.contains(cost))
-            & ~label.str.contains(income) & ~name.str.contains("率", regex=False))
+    level2, level3, name = (_text(ind[c]) for c in ("level2", "level3", "name"))
+
+    def cost(a: str, b: str, n: str) -> bool:
+        group = a + b
+        return (("成本" in group or any(w in n for w in COST_WORDS))
+                and not any(w in group + n for w in INCOME_WORDS) and "率" not in n)
+
+    return pd.Series(_per_row(cost, level2, level3, name), index=ind.index)
 
 
 def direction(ind: pd.DataFrame) -> pd.Series:
@@ -68,25 +85,30 @@ def direction(ind: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=ind.index, dtype=object)
 
 
-def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
-    """Per indicator (same index as `ind`): direction, met, deviating, explained, reason_expected,
-    unexplained."""
+def _flags(ind: pd.DataFrame, decimals: int) -> dict[str, pd.Series]:
+    """met, deviating, explained, reason_expected, unexplained per indicator (same index as `ind`)."""
     tol = tolerance(decimals)
     weight = ind["weight"].astype(float).fillna(0.0)
     lost = ind["lost"].astype(float).fillna(0.0) > tol
     fraction = ind["fraction"].astype(float)
     short = (fraction < 1 - 1e-9) & (weight > 0)
     deviating = lost | short
-    explained = (_text(ind["reason"]) != "") | (_text(ind["deduction_reason"]) != "")
+    explained = pd.Series(_per_row(lambda a, b: _filled(a) or _filled(b), ind["reason"], ind["deduction_reason"]),
+                          index=ind.index)
     reason_expected = ~ind["rule"].isin(FUNDS_RULES)
-    return pd.DataFrame({
-        "direction": direction(ind),
-        "met": ~deviating,
-        "deviating": deviating,
-        "explained": explained,
-        "reason_expected": reason_expected,
-        "unexplained": deviating & reason_expected & ~explained,
-    }, index=ind.index)
+    return {"met": ~deviating, "deviating": deviating, "explained": explained, "reason_expected": reason_expected,
+            "unexplained": deviating & reason_expected & ~explained}
+
+
+def classify(ind: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    """Per indicator (same index as `ind`): direction, met, deviating, explained, reason_expected,
+    unexplained."""
+    return pd.DataFrame({"direction": direction(ind), **_flags(ind, decimals)}, index=ind.index)
+
+
+def unexplained(ind: pd.DataFrame, decimals: int) -> pd.Series:
+    """`classify(ind, decimals)["unexplained"]` without working out the directions."""
+    return _flags(ind, decimals)["unexplained"]
 
 
 def deviating(ind: pd.DataFrame, decimals: int, funds: bool = False) -> pd.DataFrame:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,7 +14,7 @@ import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.model import Project
-from perfeval.notation import normalise, parse_series, split_magnitude, unit_factor, unit_in_name
+from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
@@ -100,10 +102,14 @@ def _options(scheme: Scheme, options: ScoringOptions | Mapping | None) -> Scorin
 def _dates(texts: np.ndarray, years: np.ndarray, rows: np.ndarray, bare_month: bool) -> np.ndarray:
     """(low, high) day ordinals for `rows`, each distinct (text, year) read once; NaN where not a date."""
     out = np.full((len(texts), 2), np.nan)
-    keys = list(zip(texts[rows], years[rows], strict=True))
-    reads = {k: read_date(normalise(k[0]), int(k[1]) if np.isfinite(k[1]) else None, bare_month)
-             for k in set(keys)}
-    out[rows] = [(r.low, r.high) if r is not None else (np.nan, np.nan) for r in (reads[k] for k in keys)]
+    if not len(rows):
+        return out
+    text, year = texts[rows], years[rows]
+    codes, first = distinct_rows(text, year)
+    reads = [read_date(normalise(text[i]), int(year[i]) if np.isfinite(year[i]) else None, bare_month)
+             for i in first]
+    spans = np.array([(r.low, r.high) if r is not None else (np.nan, np.nan) for r in reads], dtype=float)
+    out[rows] = spans[codes]
     return out
 
 
@@ -135,7 +141,7 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     target_low/target_high and actual_low/actual_high keep each span."""
     target = parse_series(frame["target"])
     actual = parse_series(frame["actual"])
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     n = len(frame)
     pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
     year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
@@ -174,9 +180,10 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     out["actual_low"] = np.where(is_a_date, a_span[:, 0], actual["low"].to_numpy(dtype=float))
     out["actual_high"] = np.where(is_a_date, a_span[:, 1], actual["high"].to_numpy(dtype=float))
     value = np.where(is_a_date, a_span[:, 0], actual["value"].to_numpy(dtype=float))
-    pairs = list(zip(out["actual_unit"].to_numpy(), out["target_unit"].to_numpy(), strict=True))
-    factors = {p: unit_factor(*p) for p in set(pairs)}
-    factor = np.array([factors[p] if factors[p] is not None else 1.0 for p in pairs], dtype=float)
+    a_units, t_units = out["actual_unit"].to_numpy(dtype=object), out["target_unit"].to_numpy(dtype=object)
+    codes, first = distinct_rows(a_units, t_units)
+    factors = [unit_factor(a_units[i], t_units[i]) for i in first]
+    factor = np.array([f if f is not None else 1.0 for f in factors], dtype=float)[codes]
     with np.errstate(divide="ignore", invalid="ignore"):
         # divide by 10⁴ rather than multiply by 10⁻⁴: 36500人次 is exactly 3.65万人次
         inverse = np.where((factor > 0) & (factor < 1), np.round(1.0 / factor), np.nan)
@@ -200,29 +207,76 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
 
 
 def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
-    """Concatenate per-project frames through one object array (pd.concat is slow for 10⁴ frames)
-    and add `pidx`."""
+    """Concatenate per-project frames column by column (pd.concat is slow for 10⁴ frames) and add `pidx`.
+
+    Each column is the object concatenation of the projects' values, then float or int where the first
+    frame's column is, as one object array per project would give."""
     if not frames:
         return pd.DataFrame({"pidx": pd.Series(dtype=int)})
     columns = list(frames[0].columns)
-    blocks = [f.to_numpy(dtype=object) if list(f.columns) == columns else f[columns].to_numpy(dtype=object)
-              for f in frames]
-    out = pd.DataFrame(np.concatenate(blocks), columns=columns)
+    arrays = _column_arrays(frames, columns)
+    out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)))
+    out.columns = columns
     for c in columns:
         kind = frames[0][c].dtype.kind
-        out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int) if kind == "i" else out[c]
+        if kind in "fi":
+            out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
     out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
     return out
+
+
+def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.ndarray]:
+    """One array per column: the frames' values one after the other, as objects except float and int columns
+    joined from frames that all hold them so. Frames laid out alike (the same columns in the same blocks of the
+    same dtypes, as a loader makes them) are joined a block at a time."""
+    blocks = _blocks_alike(frames)
+    if blocks is not None:
+        arrays: list[np.ndarray | None] = [None] * len(columns)
+        for b, first in enumerate(blocks[0]):
+            if isinstance(first.values, np.ndarray) and first.values.ndim == 2 and first.values.dtype.kind in "fiO":
+                values = np.concatenate([f[b].values for f in blocks], axis=1)  # float and int stay as they are
+            else:
+                values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(1, -1) for f in blocks],
+                                        axis=1)
+            for k, j in enumerate(first.mgr_locs.as_array):
+                arrays[j] = values[k]
+        if all(a is not None for a in arrays):
+            return arrays  # type: ignore[return-value]
+    whole = [f.to_numpy(dtype=object) if list(f.columns) == columns else f[columns].to_numpy(dtype=object)
+             for f in frames]
+    stacked = np.concatenate(whole)
+    return [stacked[:, j] for j in range(len(columns))]
+
+
+def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
+    """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
+    column positions; None otherwise (or when pandas keeps no such blocks)."""
+    try:
+        blocks = [f._mgr.blocks for f in frames]
+        layout = [(b.dtype, b.mgr_locs.as_array.tobytes()) for b in blocks[0]]
+    except AttributeError:
+        return None
+    columns = frames[0].columns
+
+    for frame, own in zip(frames, blocks, strict=True):
+        if len(own) != len(layout) or not (frame.columns is columns or frame.columns.equals(columns)):
+            return None
+        for b, (dtype, locs) in zip(own, layout, strict=True):
+            own_dtype = b.dtype
+            if (own_dtype is not dtype and own_dtype != dtype) or b.mgr_locs.as_array.tobytes() != locs:
+                return None
+    return blocks
 
 
 def _rules(frame: pd.DataFrame) -> np.ndarray:
     explicit = frame["method"].fillna("").to_numpy(dtype=object)
     rules = explicit.copy()
     need = np.flatnonzero(explicit == "")
-    keys = list(zip(frame["name"].to_numpy()[need], frame["level3"].to_numpy()[need],
-                    frame["target"].to_numpy()[need], frame["actual"].to_numpy()[need], strict=True))
-    inferred = {k: rule_of(*k) for k in set(keys)}  # validation inferred them: cached
-    rules[need] = [inferred[k] for k in keys]
+    keys = [frame[c].to_numpy(dtype=object)[need] for c in ("name", "level3", "target", "actual")]
+    codes, first = distinct_rows(*keys)
+    inferred = np.empty(len(first), dtype=object)
+    inferred[:] = [rule_of(*(k[i] for k in keys)) for i in first]  # validation inferred them: cached
+    rules[need] = inferred[codes]
     return rules
 
 
@@ -326,6 +380,26 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
 
     Each frame also keeps `pidx`, the project's position in `projects`. Projects are grouped by scheme
     (the one given, or each project's own 评价方式)."""
+    with _collection_paused():
+        return _evaluate_frames(projects, scheme, options)
+
+
+@contextmanager
+def _collection_paused():
+    """Python's cyclic garbage collector paused for the duration: scoring allocates millions of small objects
+    (texts, messages) but few reference cycles (collected once the collector runs again), and every full
+    collection would walk the whole portfolio already in memory. Restored as it was, even on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None,
+                     options: ScoringOptions | Mapping | None) -> PortfolioFrames:
     given = load_scheme(scheme) if scheme is not None else None  # a scheme file is read once
     groups: dict[str, list[int]] = {}
     for i, project in enumerate(projects):

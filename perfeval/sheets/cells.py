@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from perfeval.notation import normalise
@@ -58,6 +59,12 @@ def unreadable_cells(frame: pd.DataFrame, columns, numeric=()) -> dict[tuple[obj
 def unique_map(series: pd.Series, func) -> pd.Series:
     """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
     values = series.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # only str: factorize groups as a dict would
+        codes, uniques = pd.factorize(values)
+        results = np.empty(len(uniques), dtype=object)
+        for k, u in enumerate(uniques):
+            results[k] = func(u)
+        return pd.Series(results[codes], index=series.index, dtype=object)
     table = {u: func(u) for u in pd.unique(values)}
     get = table.get
     out = [get(v, _MISSING) for v in values]
