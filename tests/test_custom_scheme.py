@@ -191,3 +191,29 @@ def test_workbench_loads_with_a_custom_scheme(inputs: Path, tmp_path: Path, monk
     from_batch = pf.load_portfolio(out, scheme=scheme)
     assert from_batch.summary["grade"].tolist() == ["良"]
     assert from_batch.evaluation(from_batch.keys[0]).scheme.id == SCHEME_ID
+
+
+def test_evaluating_under_another_scheme_maps_levels_by_its_aliases(tmp_path: Path) -> None:
+    """Before: a project read under third_party (levels 决策/过程) and evaluated under a scheme naming them 立项决策/
+    过程管理 lost those levels' 40 points without a word (59.16 差). Now the scheme's aliases map them."""
+    project = perfeval.load_project(REFERENCE, field_data=False)
+    ev = perfeval.evaluate(project, str(custom_scheme(tmp_path / "county.toml")))
+    assert ev.total == pytest.approx(98.94) and ev.grade == "良"
+    assert ev.levels["name"].tolist() == ["立项决策", "过程管理", "产出", "效益"]
+    assert ev.levels["weight"].tolist() == [20, 20, 40, 20]
+    assert "level_not_in_scheme" not in set(ev.findings["code"])
+
+
+def test_a_level_the_scheme_does_not_know_is_an_error_never_a_silent_loss(tmp_path: Path) -> None:
+    text = custom_scheme(tmp_path / "county.toml").read_text(encoding="utf-8")
+    odd = tmp_path / "odd.toml"
+    level = 'name = "过程管理"\nweight = 20\naliases = ["过程", '
+    odd.write_text(text.replace(level, 'name = "管理"\nweight = 20\naliases = ['), encoding="utf-8")
+    project = perfeval.load_project(REFERENCE, field_data=False)
+    ev = perfeval.evaluate(project, str(odd))
+    found = ev.findings[ev.findings["code"] == "level_not_in_scheme"]
+    assert len(found) == 1 and found.iloc[0]["severity"] == "error"
+    assert found.iloc[0]["message"].startswith("一级指标「过程」不是评价方案「某县财政评价方案」的一级指标")
+    assert "其下 5 项指标（分值 20 分，得分 19.78 分）未计入总分" in found.iloc[0]["message"]
+    assert found.iloc[0]["where"] == "指标表第8、9、10、11、12行"
+    assert ev.total == pytest.approx(98.94 - 19.78)  # what the scheme's levels hold, and the error says why

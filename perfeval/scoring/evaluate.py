@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
+from perfeval.display import fmt_num
 from perfeval.model import Project
 from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
@@ -21,6 +22,7 @@ from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
 from perfeval.scoring.budget import Budget, rates
 from perfeval.scoring.understood import for_evaluation
+from perfeval.sheets.cells import unique_map
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -309,6 +311,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
                                           options.execution_denominator)
     head["execution_rate"], head["arrival_rate"], head["deviation_rate"] = execution, arrival, deviation
 
+    ind["level1"] = _scheme_levels(ind["level1"], scheme)
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
     ind["rule"] = _rules(ind)
     ind["rule_label"] = ind["rule"].map(RULE_LABELS)
@@ -331,6 +334,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     head["total"] = round_scores(totals.reindex(head["pidx"]).to_numpy(), "half_up", options.decimals)
     head["grade"] = [scheme.grade(t) for t in head["total"]]
     findings = with_sheet_findings(audit(ind, levels, head, stated, scheme, options), projects, pidx)
+    findings = with_level_findings(findings, ind, scheme, options.decimals)
     findings = with_ledger_findings(findings, ind, projects, pidx, options.decimals)
     return PortfolioFrames(ind, levels, head, findings, stated)
 
@@ -356,6 +360,34 @@ def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Se
 #: sheet problems the audit recomputes from the weights being scored (a what-if may have changed them)
 RECOMPUTED_CODES = frozenset({"weights"})
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _scheme_levels(labels: pd.Series, scheme: Scheme) -> pd.Series:
+    """Each 一级指标 as the scheme names it. A project validated under another scheme keeps that scheme's
+    names ('决策'); the scheme's aliases map them ('决策' → '立项决策'). A label the scheme does not know is
+    kept as written: its items are then outside every level of the scheme (`with_level_findings` says so)."""
+    return unique_map(labels, lambda label: (scheme.level_of(label) if isinstance(label, str) else None) or label)
+
+
+def with_level_findings(findings: pd.DataFrame, ind: pd.DataFrame, scheme: Scheme, decimals: int) -> pd.DataFrame:
+    """An error per project and 一级指标 the scheme does not have: its items' points are in no level and so
+    not in the total (never dropped silently)."""
+    known = {level.name for level in scheme.levels}
+    outside = ind[~ind["level1"].isin(known)]
+    if outside.empty:
+        return findings
+    names = "、".join(level.name for level in scheme.levels)
+    groups = outside.groupby(["pidx", "level1"], sort=False)
+    records = [{"pidx": i, "code": "level_not_in_scheme", "severity": "error",
+                "message": f"一级指标「{label}」不是评价方案「{scheme.name}」的一级指标（{names}）：其下 {len(g)} 项"
+                           f"指标（分值 {fmt_num(g['weight'].sum(), decimals)} 分，得分 "
+                           f"{fmt_num(g['score'].sum(), decimals)} 分）未计入总分；请核对评价方案或指标表的一级指标",
+                "where": "指标表第" + "、".join(str(int(r)) for r in g["row"]) + "行"}
+               for (i, label), g in groups]
+    extra = pd.DataFrame.from_records(records, columns=list(AUDIT_COLUMNS))
+    merged = pd.concat([extra, findings], ignore_index=True) if len(findings) else extra
+    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
+                              else s, kind="stable", ignore_index=True)
 
 
 def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> pd.DataFrame:
