@@ -45,7 +45,8 @@ MOVED: dict[str, str] = {
     "perfeval.evidence": "perfeval.scoring.evidence",
     "perfeval.evidence_command": "perfeval.scoring.evidence_command",
     "perfeval.tidy": "perfeval.scoring.tidy",
-    "perfeval.narrative": "perfeval.report.narrative",
+    "perfeval.narrative": "perfeval.report.compose",
+    "perfeval.report.narrative": "perfeval.report.compose",  # split: the document model is report.document
     "perfeval.charts": "perfeval.report.charts",
     "perfeval.summary": "perfeval.report.summary",
     "perfeval.synth": "perfeval.devtools.synth",

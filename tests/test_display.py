@@ -83,7 +83,8 @@ def test_half_up() -> None:
 
 def test_severity_labels_are_one_table() -> None:
     from perfeval.batch import summary as batch_summary
-    from perfeval.report import narrative, summary
+    from perfeval.report import compose as narrative
+    from perfeval.report import summary
     from perfeval.workbench import tables
 
     assert severity_label("error") == "错误" and severity_label("warning") == "警告"
@@ -97,7 +98,8 @@ def test_views_format_through_display() -> None:
     same way (before: the report '5.3', the others Python's '5.2')."""
     from perfeval.batch.summary import _num
     from perfeval.panel import merge
-    from perfeval.report import narrative, summary
+    from perfeval.report import compose as narrative
+    from perfeval.report import summary
     from perfeval.workbench import tables
 
     assert narrative.fmt_num(5.25, 1) == tables.num(5.25, 1) == "5.3" and merge._fmt(2.675) == "2.68"

@@ -22,8 +22,8 @@ from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.cli import main as cli_main
 from perfeval.errors import PerfevalError
+from perfeval.report import compose as n
 from perfeval.report import docx_template as tpl
-from perfeval.report import narrative as n
 from perfeval.report.docx import add_field, numbering_problems, render_docx
 
 ROOT = Path(__file__).resolve().parents[1]

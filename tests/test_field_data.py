@@ -95,7 +95,7 @@ def test_a_mapping_in_a_project_folder_must_name_its_answers(project_folder: Pat
 
 
 def test_the_report_cites_the_survey_and_carries_the_panel_table(project_folder: Path) -> None:
-    from perfeval.report import narrative as n
+    from perfeval.report import compose as n
 
     ev = perfeval.evaluate(perfeval.load_project(project_folder / REFERENCE.name))
     doc = n.compose(ev, "2026-01-01")
@@ -117,7 +117,7 @@ def test_the_report_cites_the_survey_and_carries_the_panel_table(project_folder:
 
 
 def test_the_scoring_table_carries_evidence_ids_when_the_project_keeps_a_ledger(tmp_path: Path) -> None:
-    from perfeval.report import narrative as n
+    from perfeval.report import compose as n
 
     book = openpyxl.load_workbook(REFERENCE)
     sheet = book["指标"]

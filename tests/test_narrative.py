@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import perfeval
-from perfeval.report import narrative as n
+from perfeval.report import compose as n
 
 REFERENCE_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "csv" / "AKT2022-001.csv"
 GENERATED = "2024-05-06 07:08:09+08:00"

@@ -29,9 +29,8 @@ ALLOWED = {
     ("perfeval/scoring/evidence.py", ":.{decimals}f}"): "a 失分 in an evidence finding, not this change's file",
 }
 #: modules whose every number is for a reader (views): not even `:g` (6 significant digits, '1e+06', 'nan')
-VIEWS = ("workbench", "batch/summary.py", "batch/portfolio_charts.py", "report/charts.py", "report/narrative.py",
-         "report/summary.py",
-         "devtools/synth.py", "panel", "survey")
+VIEWS = ("workbench", "batch/summary.py", "batch/portfolio_charts.py", "report/charts.py", "report/compose.py",
+         "report/document.py", "report/summary.py", "devtools/synth.py", "panel", "survey")
 GENERAL = re.compile(r"\{[^{}]*:[,_+ ]?\.?\d*g\}")
 
 

@@ -14,8 +14,8 @@ import pytest
 from docx import Document
 
 import perfeval
+from perfeval.report import compose as n
 from perfeval.report import html as report_html
-from perfeval.report import narrative as n
 from perfeval.report.docx import render_docx
 from perfeval.report.notebook import read_report
 from perfeval.report.view import MIME, ReportView

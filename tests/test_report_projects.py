@@ -17,7 +17,7 @@ import pytest
 import perfeval
 from perfeval.devtools.synth import generate
 from perfeval.model import INDICATOR_COLUMNS, Project
-from perfeval.report import narrative as n
+from perfeval.report import compose as n
 from perfeval.sheets.write import save_project
 
 ROOT = Path(__file__).resolve().parents[1]

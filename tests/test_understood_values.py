@@ -13,7 +13,7 @@ import pytest
 
 import perfeval
 from perfeval.notation import parse_value
-from perfeval.report.narrative import Paragraph, compose
+from perfeval.report.compose import Paragraph, compose
 from perfeval.report.summary import summary_text
 from perfeval.scoring import understood as u
 from perfeval.workbench import drilldown, whatif

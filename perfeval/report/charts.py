@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from perfeval.display import fmt_num, fmt_pct
 from perfeval.fonts import register_cjk_font
-from perfeval.report.narrative import fmt_num, fmt_pct
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

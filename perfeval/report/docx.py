@@ -38,8 +38,8 @@ from docx.shared import Emu, Inches, Mm, Pt, RGBColor
 from lxml import etree
 
 from perfeval.report.charts import DPI as CHART_DPI
+from perfeval.report.document import Figure, Heading, Paragraph, ReportDoc, Table
 from perfeval.report.html import png_size
-from perfeval.report.narrative import Figure, Heading, Paragraph, ReportDoc, Table
 
 # ---------------------------------------------------------------- conventions
 
@@ -739,7 +739,7 @@ def numbering_problems(headings: Iterable[tuple[int, str]]) -> list[str]:
 
 
 def _draft_look(paragraph, style: str) -> None:
-    """Drafts composed from the data (narrative.DRAFT_MARK above them): the mark bold dark orange,
+    """Drafts composed from the data (document.DRAFT_MARK above them): the mark bold dark orange,
     the draft's paragraphs shaded, so Word readers never take them for the evaluator's text."""
     if style not in ("draft", "draft-mark"):
         return

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from perfeval.report.charts import DPI as CHART_DPI
-from perfeval.report.narrative import Block, Figure, Heading, Paragraph, Part, Provenance, ReportDoc, Table
+from perfeval.report.document import Block, Figure, Heading, Paragraph, Part, Provenance, ReportDoc, Table
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "perfeval_report"

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from perfeval.errors import KernelUnavailable, PerfevalError
-from perfeval.report.narrative import (
+from perfeval.report.document import (
     Part,
     Provenance,
     ReportDoc,

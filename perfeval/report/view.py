@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 from perfeval.report import html
-from perfeval.report.narrative import Figure, Part, ReportDoc, compose
+from perfeval.report.compose import compose
+from perfeval.report.document import Figure, Part, ReportDoc
 
 MIME = "application/vnd.perfeval.report+json"
 

@@ -153,7 +153,7 @@ def save_portfolio(projects: Sequence[Project], path: str | Path) -> Path:
     return path
 
 
-#: the 文字 sections the report reproduces (perfeval/report/narrative.py), in report order, with what each holds
+#: the 文字 sections the report reproduces (perfeval/report/compose.py), in report order, with what each holds
 TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("项目背景", "一(一)1：项目立项的政策依据、背景和必要性"),
     ("主要内容", "一(一)2：项目的主要建设或服务内容、资金用途"),
