@@ -53,3 +53,16 @@ def test_portfolio_of_variants_scores_as_each_project_alone():
         assert found["message"].tolist() == alone.findings["message"].tolist()
         assert found["where"].tolist() == alone.findings["where"].tolist()
         assert frames.projects.loc[i, "total"] == alone.total and frames.projects.loc[i, "grade"] == alone.grade
+
+
+def test_frames_with_a_block_of_two_datetime_columns_stack_column_by_column() -> None:
+    """A pandas datetime block may hold several columns: each keeps its own values (not one flattened row)."""
+    from perfeval.scoring.evaluate import _stack
+
+    a = pd.DataFrame({"x": ["a", "b"], "d1": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                      "d2": pd.to_datetime(["2024-03-01", "2024-04-01"]), "f": [1.0, 2.0]})
+    b = a.assign(x=["c", "d"])
+    out = _stack([a, b], [0, 1])
+    assert out["x"].tolist() == ["a", "b", "c", "d"] and out["pidx"].tolist() == [0, 0, 1, 1]
+    assert [str(v)[:10] for v in out["d2"]] == ["2024-03-01", "2024-04-01"] * 2
+    assert out["f"].tolist() == [1.0, 2.0, 1.0, 2.0]

@@ -238,7 +238,8 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
             if isinstance(first.values, np.ndarray) and first.values.ndim == 2 and first.values.dtype.kind in "fiO":
                 values = np.concatenate([f[b].values for f in blocks], axis=1)  # float and int stay as they are
             else:
-                values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(1, -1) for f in blocks],
+                width = len(first.mgr_locs)  # an extension block holds one column; a datetime block may hold more
+                values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(width, -1) for f in blocks],
                                         axis=1)
             for k, j in enumerate(first.mgr_locs.as_array):
                 arrays[j] = values[k]
