@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -85,6 +87,35 @@ def _shell_reply(client, msg_id: str, timeout: float) -> dict:
             return reply
 
 
+@functools.cache
+def _client_tracking_manager() -> type:
+    """The kernel manager class (made on first use: jupyter_client is imported only when a report runs)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ClientTrackingManager(AsyncKernelManager):
+        """A kernel manager that remembers the clients it hands out. papermill (nbclient) never stops the
+        channels of a client made from a kernel manager it does not own, so each notebook run on a kept
+        kernel left its heartbeat thread and sockets behind (3 threads and 14 file descriptors per report,
+        about 6 MB per report in a long-lived batch worker)."""
+
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self._handed_out: list = []
+
+        def client(self, **kwargs):
+            made = super().client(**kwargs)
+            self._handed_out.append(made)
+            return made
+
+        def close_clients(self) -> None:
+            while self._handed_out:
+                made = self._handed_out.pop()
+                with contextlib.suppress(Exception):
+                    made.stop_channels()
+
+    return ClientTrackingManager
+
+
 class Kernel:
     """A Jupyter kernel started before papermill needs it, so the kernel boots while this
     process imports papermill and validates the sheet. It talks over local IPC sockets in a
@@ -96,12 +127,11 @@ class Kernel:
         self._sockets: tempfile.TemporaryDirectory | None = None
 
     def __enter__(self) -> Kernel:
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         self._sockets = tempfile.TemporaryDirectory(prefix="perfeval-kernel-")
-        self.km = AsyncKernelManager(kernel_name=self.name, transport="ipc",
-                                     ip=str(Path(self._sockets.name) / "k"))
+        self.km = _client_tracking_manager()(kernel_name=self.name, transport="ipc",
+                                             ip=str(Path(self._sockets.name) / "k"))
         try:
             # history in memory: a batch's kernels neither write the user's IPython history nor wait on its lock
             run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
@@ -134,6 +164,11 @@ class Kernel:
             client.stop_channels()
         if reply["content"].get("status") != "ok":
             raise PerfevalError(f"Jupyter 内核「{self.name}」无法重置：{reply['content'].get('evalue', '')}")
+
+    def close_clients(self) -> None:
+        """Stop the channels of every client papermill made on this kernel (see `_ClientTrackingManager`)."""
+        if self.km is not None:
+            self.km.close_clients()
 
     @property
     def alive(self) -> bool:
@@ -173,6 +208,8 @@ def execute(parameters: dict, output_path: Path, notebook: Path | None = None,
         )
     except PapermillExecutionError as exc:
         raise NotebookFailed(exc.cell_index, exc.exec_count, exc.ename, exc.evalue) from None
+    finally:
+        kernel.close_clients()
 
 
 def read_report(nb) -> tuple[ReportDoc, dict[str, bytes]]:
