@@ -206,7 +206,7 @@ def test_a_failing_cell_becomes_notebook_failed_with_the_fields(monkeypatch, tmp
         raise PapermillExecutionError(4, 3, "x = 1 / 0", "ZeroDivisionError", "division by zero", ["tb"])
 
     monkeypatch.setattr(papermill, "execute_notebook", failing)
-    kernel = SimpleNamespace(name="python3", km=None)
+    kernel = SimpleNamespace(name="python3", km=None, close_clients=lambda: None)  # the Kernel interface
     with pytest.raises(NotebookFailed) as caught:
         nbrun.execute({}, tmp_path / "out.ipynb", notebook=tmp_path / "in.ipynb", kernel=kernel)
     exc = caught.value
