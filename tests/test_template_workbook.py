@@ -73,7 +73,7 @@ def test_all_13_text_sections_are_listed_as_the_narrative_uses_them(template) ->
     sections = [r[0] for r in rows[1:]]
     assert sections == [name for name, _ in TEXT_SECTIONS] and len(sections) == 13
     assert all(r[1] in (None, "") for r in rows[1:]) and all(r[2] for r in rows[1:])  # blank 内容, a hint each
-    narrative_source = (ROOT / "perfeval" / "report" / "narrative.py").read_text(encoding="utf-8")
+    narrative_source = (ROOT / "perfeval" / "report" / "compose.py").read_text(encoding="utf-8")
     for name in sections:  # every listed section is one the report reads
         assert f'"{name}"' in narrative_source, name
     documented = (ROOT / "docs" / "sheet-format.md").read_text(encoding="utf-8")
