@@ -141,8 +141,10 @@ def test_a_closed_pipe_neither_stops_the_batch_nor_turns_failure_into_success(tm
 
 
 def test_a_subprocess_whose_stdout_closes_after_the_first_line_still_finishes(tmp_path: Path) -> None:
+    from perfeval.devtools.synth import write_portfolio
+
     inputs = tmp_path / "in"
-    perfeval.synth.write_portfolio(inputs, 4, seed=5, broken_share=0.5)
+    write_portfolio(inputs, 4, seed=5, broken_share=0.5)
     out = tmp_path / "out"
     proc = _cli(str(inputs), "--out", str(out), "--format", "none", "--strict",
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
