@@ -17,6 +17,8 @@ that cannot be loaded is a `SchemeError` naming the plugin, since scoring with a
 
 from __future__ import annotations
 
+import sys
+from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 
 COMMANDS = "perfeval.commands"
@@ -24,11 +26,17 @@ SCHEMES = "perfeval.schemes"
 
 
 def installed(group: str) -> dict[str, EntryPoint]:
-    """The entry points of `group`, by name (the first distribution found wins a repeated name), sorted."""
+    """The entry points of `group`, by name (the first distribution found wins a repeated name), sorted.
+    Looked up once per import path (scanning the installed distributions costs ~8 ms)."""
+    return dict(_installed(group, tuple(sys.path)))
+
+
+@lru_cache(maxsize=16)
+def _installed(group: str, path: tuple[str, ...]) -> tuple[tuple[str, EntryPoint], ...]:
     found: dict[str, EntryPoint] = {}
     for point in entry_points(group=group):
         found.setdefault(point.name, point)
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def describe(point: EntryPoint) -> str:

@@ -227,10 +227,10 @@ def load_scheme(spec: str | Path | Scheme | None = None) -> Scheme:
         scheme = _builtin(name)
         if text == scheme.name or text in scheme.aliases:
             return scheme
-    plugin = _plugin_scheme(text)
+    path = Path(text)
+    plugin = _plugin_scheme(text) if path.suffix != ".toml" else None  # a file is never looked up as a plugin
     if plugin is not None:
         return plugin
-    path = Path(text)
     if path.suffix == ".toml":
         if not path.is_file():
             raise SchemeError(f"评价方案文件不存在：{path}")
