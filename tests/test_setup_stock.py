@@ -35,7 +35,9 @@ pytestmark = [
 
 @pytest.fixture
 def stock_user():
-    subprocess.run(["userdel", "-r", USER], capture_output=True)  # a leftover from an interrupted run
+    # a leftover from an interrupted run: its processes first (userdel refuses a user who still runs one)
+    subprocess.run(["pkill", "-KILL", "-u", USER], capture_output=True)
+    subprocess.run(["userdel", "-r", USER], capture_output=True)
     subprocess.run(["useradd", "-m", "-s", "/bin/bash", USER], check=True)
     try:
         yield pwd.getpwnam(USER)
