@@ -354,13 +354,18 @@ def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Se
     if not extra:
         return findings
     merged = pd.concat([findings, *extra], ignore_index=True) if len(findings) else pd.concat(extra, ignore_index=True)
-    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
-                              else s, kind="stable").reset_index(drop=True)
+    return _by_project_and_severity(merged)
 
 
 #: sheet problems the audit recomputes from the weights being scored (a what-if may have changed them)
 RECOMPUTED_CODES = frozenset({"weights"})
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _by_project_and_severity(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings ordered by project, then severity (errors first); stable, so each severity keeps its order."""
+    return findings.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
+                                else s, kind="stable", ignore_index=True)
 
 
 def _scheme_levels(labels: pd.Series, scheme: Scheme) -> pd.Series:
@@ -387,8 +392,7 @@ def with_level_findings(findings: pd.DataFrame, ind: pd.DataFrame, scheme: Schem
                for (i, label), g in groups]
     extra = pd.DataFrame.from_records(records, columns=list(AUDIT_COLUMNS))
     merged = pd.concat([extra, findings], ignore_index=True) if len(findings) else extra
-    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
-                              else s, kind="stable", ignore_index=True)
+    return _by_project_and_severity(merged)
 
 
 def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> pd.DataFrame:
@@ -403,8 +407,7 @@ def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pid
         return findings
     sheet = pd.DataFrame.from_records(records, columns=list(AUDIT_COLUMNS))
     merged = pd.concat([sheet, findings], ignore_index=True) if len(findings) else sheet
-    return merged.sort_values(["pidx", "severity"], key=lambda s: s.map(_SEVERITY_ORDER) if s.name == "severity"
-                              else s, kind="stable", ignore_index=True)
+    return _by_project_and_severity(merged)
 
 
 def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None = None,
