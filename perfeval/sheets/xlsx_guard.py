@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +114,11 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _is(tag: str, local: str) -> bool:
+    """`_local(tag) == local` for a local name without "}"."""
+    return tag == local or tag.endswith("}" + local)
+
+
 def _problem(path: Path, sheet: str | None, expected: str, value: str | None = None) -> Problem:
     return Problem(str(path), sheet, None, None, value, expected)
 
@@ -154,6 +161,48 @@ def _prechecks(info: zipfile.ZipInfo, limit: int, path: Path, what: str) -> None
                                                "倍），疑似压缩炸弹；请在 Excel 中另存后重试")])
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
+_LOCAL_MAGIC = b"PK\003\004"
+_UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, compressed patch data, strong encryption
+
+
+def _read_direct(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """A small part's bytes read straight from the archive (one seek, one read, one decompression), when its
+    entry is ordinary (stored or deflated, not encrypted, local header naming it) and the bytes check out
+    (the stated size and CRC-32): then they are exactly what zipfile returns. None otherwise: zipfile then
+    reads the part and raises what it raises."""
+    if info.flag_bits & _UNREADABLE_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    try:
+        zf.fp.seek(info.header_offset)
+        head = zf.fp.read(_LOCAL_HEADER.size)
+        if len(head) != _LOCAL_HEADER.size:
+            return None
+        fields = _LOCAL_HEADER.unpack(head)
+        magic, flags, name_length, extra_length = fields[0], fields[3], fields[10], fields[11]
+        if magic != _LOCAL_MAGIC or flags & _UNREADABLE_FLAGS:
+            return None
+        name = zf.fp.read(name_length)
+        if name.decode("utf-8" if flags & 0x800 else "cp437") != info.orig_filename:
+            return None
+        zf.fp.seek(extra_length, 1)
+        raw = zf.fp.read(info.compress_size)
+        if len(raw) != info.compress_size:
+            return None
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = raw
+        else:
+            inflate = zlib.decompressobj(-15)
+            data = inflate.decompress(raw) + inflate.flush()
+            if not inflate.eof:
+                return None
+    except (OSError, ValueError, UnicodeDecodeError, zlib.error, struct.error):
+        return None
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        return None
+    return data
+
+
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Budget | _Charge | None, path: Path,
             what: str) -> Iterator[bytes]:
     """The part's bytes in chunks, refusing it once it grows beyond `limit` (headers can lie). A part read
@@ -161,6 +210,12 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, budget: _Bud
     the size the directory states, so `seen > limit` is a second line of defence.)"""
     _prechecks(info, limit, path, what)
     seen = 0
+    if info.file_size <= CHUNK_BYTES and (data := _read_direct(zf, info)) is not None:  # one chunk
+        if data:
+            if budget is not None:
+                budget.add(len(data))
+            yield data
+        return
     with zf.open(info) as handle:
         while chunk := handle.read(CHUNK_BYTES):
             seen += len(chunk)
@@ -180,7 +235,9 @@ def _read_small(zf: zipfile.ZipFile, name: str, budget: _Budget, path: Path) -> 
     if budget.total + info.file_size > MAX_TOTAL_BYTES:  # the budget may run out inside this part: in chunks
         return b"".join(_stream(zf, info, MAX_OTHER_PART_BYTES, budget, path, what))
     _prechecks(info, MAX_OTHER_PART_BYTES, path, what)
-    data = zf.read(info)  # at most info.file_size bytes, so within both limits
+    data = _read_direct(zf, info)
+    if data is None:
+        data = zf.read(info)  # at most info.file_size bytes, so within both limits
     budget.add(len(data))
     return data
 
@@ -193,7 +250,7 @@ def _rels(zf: zipfile.ZipFile, part: str, budget: _Budget, path: Path) -> dict[s
     if not data:
         return out
     for el in ElementTree.fromstring(data).iter():
-        if _local(el.tag) == "Relationship":
+        if _is(el.tag, "Relationship"):
             target = el.get("Target", "")
             full = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             out[el.get("Id", "")] = (el.get("Type", "").rsplit("/", 1)[-1], full)
@@ -726,7 +783,7 @@ def scan_xlsx(path: str | Path) -> BookScan:
                                                        "请在 Excel 中另存为 .xlsx 后重试")])
             book = ElementTree.fromstring(data)
             rels = _rels(zf, book_part, budget, path)
-            full_calc = any(_local(el.tag) == "calcPr" and el.get("fullCalcOnLoad") in ("1", "true")
+            full_calc = any(_is(el.tag, "calcPr") and el.get("fullCalcOnLoad") in ("1", "true")
                             for el in book.iter())
             for kind, target in rels.values():
                 if kind not in ("worksheet", "sharedStrings", "chartsheet") and target.endswith(".xml"):
@@ -735,7 +792,7 @@ def scan_xlsx(path: str | Path) -> BookScan:
                                   budget, path)
             sheets = []
             for el in book.iter():
-                if _local(el.tag) != "sheet":
+                if not _is(el.tag, "sheet"):
                     continue
                 rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
                 kind, part = rels.get(rid, ("", ""))
