@@ -519,21 +519,24 @@ def _reference(window: np.ndarray, at: int, letters: bool) -> tuple[np.ndarray, 
     return ok, n_letters, n_digits
 
 
+def _largest(strings: np.ndarray) -> bytes:
+    """The largest of equally long byte strings (rows of a uint8 array, at most 8 bytes), compared as bytes."""
+    padded = np.zeros((len(strings), 8), dtype=np.uint8)
+    padded[:, 8 - strings.shape[1]:] = strings
+    return int(padded.view(">u8").max()).to_bytes(8, "big")[8 - strings.shape[1]:]
+
+
 def _extent_of(window: np.ndarray, these: np.ndarray, n_letters: np.ndarray, n_digits: np.ndarray
                ) -> tuple[int, int]:
-    """Largest row and column number of the references in rows `these` of `window` (from "<c", ' r="' at 2)."""
+    """Largest row and column number of the references in rows `these` of `window` (from "<c", ' r="' at 2).
+    References of one shape (number of letters and digits) compare as their bytes (letters lower-cased)."""
     rows = cols = 0
     shapes = n_letters[these] * 8 + n_digits[these]
     for shape in np.flatnonzero(np.bincount(shapes)).tolist():
         k, n = divmod(shape, 8)
-        refs = window[these[shapes == shape], 6:6 + k + n].astype(np.int64)
-        row = refs[:, k] - 48
-        for j in range(k + 1, k + n):
-            row = row * 10 + refs[:, j] - 48
-        col = (refs[:, 0] | 32) - 96
-        for j in range(1, k):
-            col = col * 26 + (refs[:, j] | 32) - 96
-        rows, cols = max(rows, int(row.max())), max(cols, int(col.max()))
+        refs = window[these[shapes == shape], 6:6 + k + n]
+        rows = max(rows, int(_largest(refs[:, k:])))
+        cols = max(cols, _column_number(_largest(refs[:, :k] | 32)))
     return rows, cols
 
 
@@ -542,7 +545,10 @@ def _seen_by_numpy(block: bytes, end: int, odd: bool, no_ref: bool, hint: bool, 
     seen = _Seen()
     a = np.frombuffer(block, dtype=np.uint8)
     if hint:
-        seen.hint = _pairs(block, end, b"<f").size > 0 or block.find(b't="e"', 0, end + 4) >= 0
+        quote_e = _pairs(block, end + 2, b'"e')  # 't="e"' starting before end
+        quote_e = quote_e[quote_e >= 2]
+        seen.hint = _pairs(block, end, b"<f").size > 0 or bool(
+            ((a[quote_e - 2] == 116) & (a[quote_e - 1] == 61) & (a[quote_e + 2] == 34)).any())
     last = block.rfind(b"<", 0, end)
     seen.last_lt = last if last >= 0 else None
     no_ref = no_ref or odd
