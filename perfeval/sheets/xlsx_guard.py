@@ -8,9 +8,12 @@ reads as blank although it is not: formula cells without a saved result and erro
 #N/A …). Those come back as `CellFault` objects which `perfeval.sheet.read_workbook` puts into the grid at
 their positions, so the checks turn them into located errors instead of reading them as empty cells.
 
-Normal files pay a few fast byte searches per chunk; a sheet is parsed cell by cell only when those
-searches find something out of the ordinary (a column beyond Z, a row beyond 99999, a cell without its
-reference, a formula or an error value).
+Each worksheet is decompressed once and every chunk is looked at once, with numpy array operations on large
+chunks and a few byte searches on small ones; a sheet is parsed cell by cell only when that finds something
+out of the ordinary (a cell without its reference, a namespace prefix, an extent beyond the limit), and rows
+are parsed only around a formula or an error value. The single pass decides exactly as the multi-pass
+definition (`_scan_sheet_in_passes`, kept as the reference and as the fallback for parts that fail to
+decompress midway). Small parts are read with one seek and one inflate when their zip entry is ordinary.
 """
 
 from __future__ import annotations
