@@ -176,6 +176,8 @@ def _read_direct(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
     reads the part and raises what it raises."""
     if info.flag_bits & _UNREADABLE_FLAGS or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         return None
+    if info.compress_size > info.file_size + (info.file_size >> 6) + 1024:  # more than deflate ever adds: the
+        return None  # compressed bytes are not read whole (zipfile reads them in small pieces)
     try:
         zf.fp.seek(info.header_offset)
         head = zf.fp.read(_LOCAL_HEADER.size)
