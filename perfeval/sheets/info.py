@@ -6,6 +6,7 @@ import math
 import unicodedata
 from dataclasses import replace
 from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -92,34 +93,45 @@ def _table_records(grid: pd.DataFrame, header_row: int, excel_rows: np.ndarray, 
     for j, key in enumerate(header_cells):
         if key:
             columns[key] = j
-    body = cells[np.asarray(excel_rows, dtype=np.int64) - 1] if len(excel_rows) else cells[:0]
-    distinct = {j: _Distinct(body[:, j]) for j in range(body.shape[1])}
+    rows = np.asarray(excel_rows, dtype=np.int64)
+    body = cells[rows - 1] if len(rows) else cells[:0]
+    distinct = [_Distinct(body[:, j]) for j in range(body.shape[1])]
     filled = np.zeros(len(body), dtype=bool)
-    for d in distinct.values():
+    for d in distinct:
         filled |= ~np.asarray(d.each(is_empty), dtype=bool)[d.codes]
-    body, rows = body[filled], np.asarray(excel_rows, dtype=np.int64)[filled]
-    distinct = {j: _Distinct(body[:, j]) for j in columns.values()}
+    body, rows = body[filled], rows[filled]
+    for d in distinct:
+        d.codes = d.codes[filled]
     keys = list(columns)
-    plan = _plan(keys)
-    steps = [_column_step(step, columns, distinct, file, sheet) for step in plan]
+    steps = [_column_step(step, columns, distinct, len(body), file, sheet) for step in _plan(keys)]
+    # the facts of every record, gathered column by column; the problems only for records that have any
+    flagged = np.zeros(len(body), dtype=bool)
+    for kind, _, _, codes, _, found in steps:
+        if kind == "repeated":
+            flagged[:] = True
+        else:
+            flagged |= np.fromiter(map(bool, found), dtype=bool, count=len(found))[codes]
+    gathered = {kind: [(name, values[codes]) for k, name, _, codes, values, _ in steps if k == kind]
+                for kind in ("field", "funding", "info")}
+    names = {kind: [name for name, _ in gathered[kind]] for kind in gathered}
+    per_row = {kind: zip(*(v.tolist() for _, v in gathered[kind]), strict=True) if gathered[kind] else repeat(())
+               for kind in gathered}
     records = []
-    for r, values in enumerate(body[:, list(columns.values())].tolist()):
-        row = int(rows[r])
+    for r, (values, row, fields, funding, info) in enumerate(zip(
+            body[:, list(columns.values())].tolist(), rows.tolist(), per_row["field"], per_row["funding"],
+            per_row["info"], strict=False)):
         pairs = dict(zip(keys, values, strict=True))
-        out: dict = {"funding": {}, "info": {}}
+        out = {"funding": {k: v for k, v in zip(names["funding"], funding, strict=True) if v is not _NOTHING},
+               "info": {k: v for k, v in zip(names["info"], info, strict=True) if v is not _NOTHING},
+               **dict(zip(names["field"], fields, strict=True))}
         problems: list[Problem] = []
-        for kind, name, key, codes, results in steps:
-            if kind == "repeated":  # name: the field's label, key: its spellings
-                problems.extend(_repeated({"_pairs": pairs, "_rows": dict.fromkeys(pairs, row)}, name, key, file,
-                                          sheet))
-                continue
-            value, found = results[codes[r]]
-            if found:
-                problems.extend(_at_row(found, row))
-            if kind == "field":
-                out[name] = value
-            elif value is not _NOTHING and kind != "placeholder":
-                out[kind][name] = value
+        if flagged[r]:
+            for kind, name, key, codes, _, found in steps:
+                if kind == "repeated":  # name: the field's label, key: its spellings
+                    problems.extend(_repeated({"_pairs": pairs, "_rows": dict.fromkeys(pairs, row)}, name, key,
+                                              file, sheet))
+                elif found[codes[r]]:
+                    problems.extend(_at_row(found[codes[r]], row))
         records.append({"_pairs": pairs, "_rows": dict.fromkeys(pairs, row), "_built": (file, sheet, out, problems)})
     return records
 
@@ -154,33 +166,37 @@ def _plan(keys: list[str]) -> list[tuple[str, str, object]]:
     return plan
 
 
-def _column_step(step: tuple[str, str, object], columns: dict[str, int], distinct: dict[int, _Distinct],
-                 file: str, sheet: str) -> tuple[str, object, object, np.ndarray, list]:
-    """(kind, name, key, code per row, (value, problems at row `_ROW`) per distinct value) of one plan step."""
+def _column_step(step: tuple[str, str, object], columns: dict[str, int], distinct: list[_Distinct], rows: int,
+                 file: str, sheet: str) -> tuple[str, str, object, np.ndarray, np.ndarray, list[list[Problem]]]:
+    """(kind, name, key, code per row, value per distinct cell, problems per distinct cell at row `_ROW`) of one
+    plan step."""
     kind, name, key = step
     if kind == "repeated":  # two spellings of one field: compared per record (`_repeated`), rarely present
-        return kind, name, key, np.zeros(0, dtype=np.int64), []
+        return kind, name, key, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), []
     if key is None:  # a field without a column: the same outcome for every record
         found: list[Problem] = []
         value = _field(name, None, None, file, sheet, None, found)
-        rows = len(next(iter(distinct.values())).codes) if distinct else 0
-        return kind, name, key, np.zeros(rows, dtype=np.int64), [(value, found)]
+        return kind, name, key, np.zeros(rows, dtype=np.int64), _objects([value]), [found]
     d = distinct[columns[key]]
+    problems: list[list[Problem]] = [[] for _ in d.values]
+    if kind == "field":
+        values = [_field(name, key, cell, file, sheet, _ROW, found)
+                  for cell, found in zip(d.values, problems, strict=True)]
+    elif kind == "funding":
+        values = [_funding(key, cell, file, sheet, _ROW, found) for cell, found in zip(d.values, problems, strict=True)]
+    elif kind == "info":
+        values = [_NOTHING if is_empty(cell) else plain_text(cell) for cell in d.values]
+    else:
+        values = [None] * len(d.values)
+        problems = [placeholder_problems({"_pairs": {key: cell}, "_rows": {key: _ROW}}, file, sheet)
+                    for cell in d.values]
+    return kind, name, key, d.codes, _objects(values), problems
 
-    def outcome(cell: object) -> tuple[object, list[Problem]]:
-        found: list[Problem] = []
-        if kind == "field":
-            value = _field(name, key, cell, file, sheet, _ROW, found)
-        elif kind == "funding":
-            value = _funding(key, cell, file, sheet, _ROW, found)
-        elif kind == "info":
-            value = _NOTHING if is_empty(cell) else plain_text(cell)
-        else:
-            value = None
-            found = placeholder_problems({"_pairs": {key: cell}, "_rows": {key: _ROW}}, file, sheet)
-        return value, found
 
-    return kind, name, key, d.codes, d.each(outcome)
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _at_row(found: list[Problem], row: int) -> list[Problem]:
@@ -246,6 +262,8 @@ def visible_id(value: str) -> str:
 def id_problem(value: str, file: str, sheet: str, row: int | None, key: str) -> Problem | None:
     """A 项目编号 that cannot name a folder and be shown as written: control characters (a tab,
     a line break, NUL …) or more than `MAX_ID_LENGTH` characters. Located, code "project_id"."""
+    if value.isprintable() and len(value) <= MAX_ID_LENGTH:  # no Cc/Cf/Zl/Zp character (the usual id, fast)
+        return None
     controls = sorted({f"U+{ord(ch):04X}" for ch in value if _invisible(ch)})
     shown = visible_id(value)
     if controls:
