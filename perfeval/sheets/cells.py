@@ -57,29 +57,80 @@ def unreadable_cells(frame: pd.DataFrame, columns, numeric=()) -> dict[tuple[obj
     return found
 
 
+def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, the value each code stands for): equal values share a code the way a dict keys them
+    (1, 1.0 and True are one value, the first seen stands for them), missing values one code per type (None apart
+    from NaN). A function of a cell is then computed once per code."""
+    values = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        kinds = pd.factorize(np.fromiter((id(type(v)) for v in values[missing]), dtype=np.int64,
+                                         count=len(missing)))[0]
+        firsts = np.unique(kinds, return_index=True)[1]  # kinds count up from 0 in order of appearance
+        codes = codes.copy()
+        codes[missing] = len(uniques) + kinds
+        extra = np.empty(len(firsts), dtype=object)
+        extra[:] = [values[missing[i]] for i in firsts]
+        uniques = np.concatenate([uniques, extra])
+    return codes, uniques
+
+
+class Coded:
+    """A column as a code per row into the values it holds (`codes_of`): work per distinct value, gathers per
+    row. `values` may repeat after `map` (two texts read the same); `compact` merges them."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray) -> None:
+        self.codes, self.values = codes, values
+
+    @classmethod
+    def of(cls, column: pd.Series | np.ndarray) -> Coded:
+        values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) else column
+        if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+            codes, uniques = pd.factorize(values)
+            return cls(codes, np.asarray(uniques, dtype=object))
+        return cls(*codes_of(values))
+
+    def map(self, func) -> Coded:
+        out = np.empty(len(self.values), dtype=object)
+        out[:] = [func(v) for v in self.values]
+        return Coded(self.codes, out)
+
+    def compact(self) -> Coded:
+        """Equal values (after `map`) under one code, so codes compare like values."""
+        codes, uniques = codes_of(self.values)
+        return Coded(codes[self.codes], uniques)
+
+    def test(self, pred) -> np.ndarray:
+        """`pred` of each row's value, as booleans."""
+        return np.fromiter((bool(pred(v)) for v in self.values), dtype=bool, count=len(self.values))[self.codes]
+
+    def floats(self, func) -> np.ndarray:
+        """`func` of each row's value as floats (None → NaN)."""
+        table = np.fromiter((np.nan if (x := func(v)) is None else x for v in self.values), dtype=float,
+                            count=len(self.values))
+        return table[self.codes]
+
+    def take(self, rows: np.ndarray) -> Coded:
+        return Coded(self.codes[rows], self.values)
+
+    def array(self) -> np.ndarray:
+        return self.values[self.codes]
+
+    def at(self, position: int) -> object:
+        return self.values[self.codes[position]]
+
+
 def unique_map(series: pd.Series, func) -> pd.Series:
     """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
-    values = series.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # only str: factorize groups as a dict would
-        codes, uniques = pd.factorize(values)
-        results = np.empty(len(uniques), dtype=object)
-        for k, u in enumerate(uniques):
-            results[k] = func(u)
-        return pd.Series(results[codes], index=series.index, dtype=object)
-    table = {u: func(u) for u in pd.unique(values)}
-    get = table.get
-    out = [get(v, _MISSING) for v in values]
-    if any(r is _MISSING for r in out):  # NaN is not equal to itself: a NaN object other than the key misses
-        nan: list = []
-        for i, (v, r) in enumerate(zip(values, out, strict=True)):
-            if r is _MISSING:
-                if v != v and not nan:
-                    nan.append(func(v))
-                out[i] = nan[0] if v != v else func(v)
-    return pd.Series(out, index=series.index, dtype=object)
+    coded = Coded.of(series).map(func)
+    return pd.Series(coded.array(), index=series.index, dtype=object)
 
 
-_MISSING = object()
+
 
 
 def row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
