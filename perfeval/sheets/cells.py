@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import math
-from itertools import pairwise
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import pairwise, repeat
 
 import numpy as np
 import pandas as pd
@@ -65,6 +69,10 @@ def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(values)
     uniques = np.asarray(uniques, dtype=object)
     missing = np.flatnonzero(codes < 0)
+    if len(missing) and all(map(operator.is_, values[missing], repeat(None))):  # blanks: all None (usual)
+        codes = codes.copy()
+        codes[missing] = len(uniques)
+        return codes, np.concatenate([uniques, np.full(1, None, dtype=object)])
     if len(missing):
         kinds = pd.factorize(np.fromiter((id(type(v)) for v in values[missing]), dtype=np.int64,
                                          count=len(missing)))[0]
@@ -133,16 +141,39 @@ def unique_map(series: pd.Series, func) -> pd.Series:
 
 
 
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a sheet's rows become many small objects (records, frames):
+    they hold no reference cycles, and each full collection would walk every object already in memory. Restored
+    as it was, even on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
     """`body.iloc[a:b]` with index 0 … b−a−1 for each consecutive pair (a, b) of `bounds`. Sliced block by block:
     pandas' own slicing without its per-call label and metadata work (a portfolio has 10⁴ projects)."""
     body = body.copy()  # one block per dtype: each part slices fewer blocks
     body.index = pd.RangeIndex(len(body))
+    with collection_paused():
+        return _row_slices(body, bounds)
+
+
+def _row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
     parts = []
+    indexes: dict[int, pd.RangeIndex] = {}  # an index is immutable: parts of one length share one
     try:
         mgr, make = body._mgr, pd.DataFrame._from_mgr
         for start, stop in pairwise(bounds):
-            part = mgr.get_slice(slice(start, stop), axis=1, new_index=pd.RangeIndex(stop - start))
+            index = indexes.get(stop - start)
+            if index is None:
+                index = indexes[stop - start] = pd.RangeIndex(stop - start)
+            part = mgr.get_slice(slice(start, stop), axis=1, new_index=index)
             parts.append(make(part, axes=part.axes))
     except (AttributeError, TypeError):  # a pandas without these internals
         parts = []

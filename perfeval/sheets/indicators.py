@@ -163,11 +163,10 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     first total row or note after its last weighted row, as a one-project table does alone."""
     sheet, frame = table.sheet, table.frame
     n = len(frame)
-    none = np.full(n, None, dtype=object)
 
     def raw(column: str) -> Coded:
         if column not in frame:
-            return Coded.of(none)
+            return Coded(np.zeros(n, dtype=np.intp), np.full(1, None, dtype=object))
         if column in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
             return Coded.of(frame[column].astype(object).where(frame[column].notna(), None))
         return Coded.of(frame[column])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from perfeval.errors import Problem
 from perfeval.notation import distinct_rows, is_empty, normalise, parse_amount, plain_text
-from perfeval.sheets.cells import MAX_CELL_NUMBER, cell_number, unreadable
+from perfeval.sheets.cells import MAX_CELL_NUMBER, cell_number, collection_paused, unreadable
 from perfeval.sheets.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.sheets.read import INFO_KEY_HEADERS, locate_table
 from perfeval.sheets.xlsx_guard import CellFault
@@ -48,7 +48,8 @@ def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict],
     ("_built", computed once per distinct cell of each column), so `build_info` on it costs a dict copy."""
     table = locate_table(grid, sheet, INFO_KEYS, scan_rows=5)
     if table is not None and {"id", "name"} <= set(table.headers) and len(table.headers) >= 3:
-        return _table_records(grid, table.header_row, table.frame["row"].to_numpy(), file, sheet), True
+        with collection_paused():
+            return _table_records(grid, table.header_row, table.frame["row"].to_numpy(), file, sheet), True
     rec: dict = {"_rows": {}, "_pairs": {}, "_repeats": {}}
     for i, raw in enumerate(grid.itertuples(index=False)):
         nonempty = [c for c in raw if isinstance(c, CellFault) or normalise(c) != ""]
@@ -167,7 +168,7 @@ def _plan(keys: list[str]) -> list[tuple[str, str, object]]:
 
 
 def _column_step(step: tuple[str, str, object], columns: dict[str, int], distinct: list[_Distinct], rows: int,
-                 file: str, sheet: str) -> tuple[str, str, object, np.ndarray, np.ndarray, list[list[Problem]]]:
+                 file: str, sheet: str) -> tuple[str, str, object, np.ndarray, np.ndarray, list]:
     """(kind, name, key, code per row, value per distinct cell, problems per distinct cell at row `_ROW`) of one
     plan step."""
     kind, name, key = step
@@ -178,18 +179,20 @@ def _column_step(step: tuple[str, str, object], columns: dict[str, int], distinc
         value = _field(name, None, None, file, sheet, None, found)
         return kind, name, key, np.zeros(rows, dtype=np.int64), _objects([value]), [found]
     d = distinct[columns[key]]
-    problems: list[list[Problem]] = [[] for _ in d.values]
-    if kind == "field":
-        values = [_field(name, key, cell, file, sheet, _ROW, found)
-                  for cell, found in zip(d.values, problems, strict=True)]
-    elif kind == "funding":
-        values = [_funding(key, cell, file, sheet, _ROW, found) for cell, found in zip(d.values, problems, strict=True)]
-    elif kind == "info":
-        values = [_NOTHING if is_empty(cell) else plain_text(cell) for cell in d.values]
-    else:
-        values = [None] * len(d.values)
-        problems = [placeholder_problems({"_pairs": {key: cell}, "_rows": {key: _ROW}}, file, sheet)
-                    for cell in d.values]
+    values, problems = [], []
+    for cell in d.values:
+        found: list[Problem] = []
+        if kind == "field":
+            values.append(_field(name, key, cell, file, sheet, _ROW, found))
+        elif kind == "funding":
+            values.append(_funding(key, cell, file, sheet, _ROW, found))
+        elif kind == "info":
+            values.append(_NOTHING if is_empty(cell) else plain_text(cell))
+        else:
+            values.append(None)
+            if is_placeholder(cell):
+                found = placeholder_problems({"_pairs": {key: cell}, "_rows": {key: _ROW}}, file, sheet)
+        problems.append(found or ())
     return kind, name, key, d.codes, _objects(values), problems
 
 
