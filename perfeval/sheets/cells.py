@@ -85,6 +85,25 @@ def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniques
 
 
+def combine(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, first row of each code) for rows taken as tuples of dense codes (each 0 … k−1, as `Coded`
+    holds them): equal tuples share a code, codes numbered in order of first appearance."""
+    n = len(codes[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for c in codes:
+        k = int(c.max()) + 1
+        if size * k >= 2 ** 62:  # renumber before the key would overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max()) + 1
+        key, size = key * k + c, size * k
+    out = pd.factorize(key)[0]
+    seen = np.maximum.accumulate(out)
+    first = np.flatnonzero(np.concatenate(([True], out[1:] > seen[:-1])))
+    return out, first
+
+
 class Coded:
     """A column as a code per row into the values it holds (`codes_of`): work per distinct value, gathers per
     row. `values` may repeat after `map` (two texts read the same); `compact` merges them."""

@@ -11,7 +11,7 @@ import pandas as pd
 
 from perfeval.deadline import read_date, read_status
 from perfeval.errors import Problem
-from perfeval.notation import distinct_rows, is_empty, normalise, parse_value, plain_text, split_weight
+from perfeval.notation import is_empty, normalise, parse_value, plain_text, split_weight
 from perfeval.rules import (
     NUMERIC_RULES,
     RULE_LABELS,
@@ -22,7 +22,7 @@ from perfeval.rules import (
     rule_of,
 )
 from perfeval.scheme import Scheme
-from perfeval.sheets.cells import Coded, cell_number, codes_of, unreadable
+from perfeval.sheets.cells import Coded, cell_number, codes_of, combine, unreadable
 from perfeval.sheets.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.sheets.read import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 
@@ -242,7 +242,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
 
     bad(kind_is(t_kind, "invalid"), "target", INVALID_TARGET)
     bad(kind_is(a_kind, "invalid"), "actual", INVALID_ACTUAL)
-    combo, first = distinct_rows(name.codes, level3.codes, text["target"].codes, text["actual"].codes)
+    combo, first = combine(name.codes, level3.codes, text["target"].codes, text["actual"].codes)
     inferred_at = np.empty(len(first), dtype=object)
     inferred_at[:] = [rule_of(name.at(p), level3.at(p), text["target"].at(p), text["actual"].at(p)) for p in first]
     inferred = Coded(combo, inferred_at)
@@ -268,7 +268,7 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     checkable = np.flatnonzero(deadline & kind_is(t_kind, "date") & ~no_actual & ~kind_is(a_kind, "invalid"))
     deadline_problem = np.full(n, "", dtype=object)
     if len(checkable):
-        pair, at = distinct_rows(text["actual"].codes[checkable], text["target"].codes[checkable])
+        pair, at = combine(text["actual"].codes[checkable], text["target"].codes[checkable])
         found = [_deadline_actual(text["actual"].at(checkable[i]), text["target"].at(checkable[i]), scheme)
                  for i in at]
         deadline_problem[checkable] = np.asarray(found, dtype=object)[pair]
@@ -279,9 +279,9 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     with np.errstate(invalid="ignore"):
         bad(~empty["deduction"] & (np.isnan(deduction) | (deduction < 0)), "deduction", "扣分应为非负数字")
         bad(deduction > weight, "deduction", lambda p: f"扣分不能超过该指标分值 {weight[p]:g}")
-    key_codes = pd.factorize(key_at)[0] if n else np.zeros(0, dtype=np.int64)
+    key_codes = codes_of(key_at)[0]
     level1_filled = level1.map(lambda v: "" if pd.isna(v) else v).compact()
-    same, first = distinct_rows(key_codes, level1_filled.codes, level2.codes, name.codes)
+    same, first = combine(key_codes, level1_filled.codes, level2.codes, name.codes)
     dup = np.ones(n, dtype=bool)
     dup[first] = False
     first_row = row_at[first][same]
