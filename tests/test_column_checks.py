@@ -232,3 +232,30 @@ def test_portfolio_problems_of_many_projects_keep_their_order(tmp_path, referenc
     assert located == [(row, "年度", "2022-01-01") if row % 5 == 2 else
                        (row, "年度", None) if row % 5 == 3 else (row, "年度", "二〇二二")
                        for row in range(2, 12) if row % 5 in (0, 2, 3)]
+
+
+def test_stated_figures_of_a_portfolio_are_located_per_row(tmp_path, reference) -> None:
+    path = save_portfolio([reference.replace(id=f"P{i}", name=f"项目{i}") for i in range(3)], tmp_path / "组合.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["报告数值"]
+    h = {c.value: c.column for c in sheet[1]}
+    sheet.cell(3, h["数据项"], "乱七八糟")
+    sheet.cell(4, h["报告值"], "abc%")
+    sheet.cell(5, h["出处"]).value = None
+    book.save(path)
+    reads = perfeval.read_projects(path)
+    assert [(p.row, p.column, p.value) for p in reads[0].problems] == [(3, "数据项", "乱七八糟"), (4, "报告值", "abc%")]
+    assert reads[0].project is None
+    # P1 and P2 read as written; a blank 出处 reads as the figure's own row (P0's rows 2 … 29: row 5 is its 4th)
+    pd.testing.assert_frame_equal(reads[1].project.stated, reference.stated)
+    book = openpyxl.load_workbook(path)
+    sheet = book["报告数值"]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, h["数据项"], "等级" if row == 3 else sheet.cell(row, h["数据项"]).value)
+        sheet.cell(row, h["报告值"], "99" if row == 4 else sheet.cell(row, h["报告值"]).value)
+    book.save(path)
+    again = perfeval.read_projects(path)[0]
+    assert again.project is not None, again.problems
+    stated = again.project.stated
+    assert stated["where"].tolist()[3] == "报告数值第5行" and stated["where"].tolist()[:3] == ["三(一)"] * 3
+    assert stated["value"].dtype == float and stated["item"].tolist()[:3] == ["总分", "等级", "决策得分"]

@@ -254,8 +254,10 @@ def _check_one(prep: _Prepared) -> None:
             by_scheme.setdefault(id(chosen), (chosen, set()))[1].add(key)
     for chosen, members in by_scheme.values():
         mask = ind_keys.isin(members)
-        result = check_indicators(Table(ind.sheet, prep.ind_frame[mask], ind.header_row, ind.headers), file,
-                                  chosen, ind_keys[mask])
+        every = len(by_scheme) == 1 and bool(mask.all())  # one scheme for every row (the usual portfolio)
+        result = check_indicators(Table(ind.sheet, prep.ind_frame if every else prep.ind_frame[mask],
+                                        ind.header_row, ind.headers), file, chosen,
+                                  ind_keys if every else ind_keys[mask])
         found = result.problems + check_weights(result.frame, file, ind.sheet, chosen, result.declared,
                                                  ind.headers.get("weight", "分值"))
         prep.checked.update(_split_by_key(result.frame))
