@@ -47,10 +47,11 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
         if column in frame:
             content |= ~Coded.of(frame[column]).test(is_empty)
     groups = Coded.of(frame[group]).map(plain_text).compact().codes if group and group in frame else None
+    inherit = _Inheritance(groups, len(frame))
     for column in columns:
         values = Coded.of(frame[column]).map(lambda v: None if is_empty(v) else v)
         present = ~values.test(pd.isna)
-        source = _last_present(present, groups)  # the row each row inherits from (-1: none)
+        source = inherit.last_present(present)  # the row each row inherits from (-1: none)
         keep = (content | present) & (source >= 0)
         filled = np.full(len(frame), None, dtype=object)
         filled[keep] = values.values[values.codes[source[keep]]]
@@ -58,20 +59,32 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
     return frame
 
 
-def _last_present(present: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
-    """For each row the last row at or above it, in its own group, where `present` holds; -1 when none."""
-    n = len(present)
-    if groups is None or n == 0:
-        return np.maximum.accumulate(np.where(present, np.arange(n), -1)) if n else np.zeros(0, dtype=np.int64)
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])  # each group's first position in `order`
-    group_start = start[np.cumsum(np.r_[False, g[1:] != g[:-1]])]
-    last = np.maximum.accumulate(np.where(present[order], np.arange(n), -1))
-    last = np.where(last >= group_start, last, -1)
-    out = np.empty(n, dtype=np.int64)
-    out[order] = np.where(last >= 0, order[np.maximum(last, 0)], -1)
-    return out
+class _Inheritance:
+    """Rows in groups (None: one group), ordered once so that each column's inheritance is a running maximum."""
+
+    def __init__(self, groups: np.ndarray | None, n: int) -> None:
+        self.n = n
+        if groups is None or n == 0 or not (groups[1:] < groups[:-1]).any():  # groups come in blocks: no sort
+            self.order = None
+            g = groups if groups is not None and n else np.zeros(n, dtype=np.intp)
+        else:
+            self.order = np.argsort(groups, kind="stable")
+            g = groups[self.order]
+        start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if n else np.zeros(0, dtype=np.intp)
+        self.group_start = start[np.cumsum(np.r_[False, g[1:] != g[:-1]])] if n else start
+
+    def last_present(self, present: np.ndarray) -> np.ndarray:
+        """For each row the last row at or above it, in its own group, where `present` holds; -1 when none."""
+        n, order = self.n, self.order
+        if n == 0:
+            return np.zeros(0, dtype=np.intp)
+        last = np.maximum.accumulate(np.where(present if order is None else present[order], np.arange(n), -1))
+        last = np.where(last >= self.group_start, last, -1)
+        if order is None:
+            return last
+        out = np.empty(n, dtype=np.intp)
+        out[order] = np.where(last >= 0, order[np.maximum(last, 0)], -1)
+        return out
 
 
 #: a row that is a note under (or inside) the table: 注：…, 说明：…, 填表人：…, 审核人：…, 联系电话：…
@@ -174,14 +187,14 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     cells = {c: raw(c) for c in INDICATOR_HEADERS if c != "project_id"}
     text = {c: v.map(plain_text).compact() for c, v in cells.items()}
     keep = _table_rows(text, keys, one_project_per_key)
-    frame, keys = frame[keep], keys[keep]
+    keys = keys[keep]
     cells = {c: v.take(keep) for c, v in cells.items()}
     text = {c: v.take(keep) for c, v in text.items()}
-    n = len(frame)
-    rows = frame["row"].astype(int)
+    n = len(keys)
+    rows = frame["row"].astype(int)[keep]
     row_at = rows.to_numpy()
     key_at = keys.to_numpy(dtype=object)
-    labels = frame.index
+    labels = frame.index[keep]
     problems: list[tuple[str, Problem]] = []
     # formulas without a result, error values, NaN where scoring reads: never blanks (the text columns
     # 扣分原因/偏差原因/改进措施 keep what the cell shows)
