@@ -79,9 +79,7 @@ def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         firsts = np.unique(kinds, return_index=True)[1]  # kinds count up from 0 in order of appearance
         codes = codes.copy()
         codes[missing] = len(uniques) + kinds
-        extra = np.empty(len(firsts), dtype=object)
-        extra[:] = [values[missing[i]] for i in firsts]
-        uniques = np.concatenate([uniques, extra])
+        uniques = np.concatenate([uniques, values[missing[firsts]]])
     return codes, uniques
 
 
@@ -122,9 +120,8 @@ class Coded:
         return cls(*codes_of(values))
 
     def map(self, func) -> Coded:
-        out = np.empty(len(self.values), dtype=object)
-        out[:] = [func(v) for v in self.values]
-        return Coded(self.codes, out)
+        """`func` of each distinct value (results kept as objects, a tuple too)."""
+        return Coded(self.codes, np.fromiter(map(func, self.values), dtype=object, count=len(self.values)))
 
     def compact(self) -> Coded:
         """Equal values (after `map`) under one code, so codes compare like values."""
@@ -155,9 +152,6 @@ def unique_map(series: pd.Series, func) -> pd.Series:
     """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
     coded = Coded.of(series).map(func)
     return pd.Series(coded.array(), index=series.index, dtype=object)
-
-
-
 
 
 @contextmanager

@@ -256,9 +256,8 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     bad(kind_is(t_kind, "invalid"), "target", INVALID_TARGET)
     bad(kind_is(a_kind, "invalid"), "actual", INVALID_ACTUAL)
     combo, first = combine(name.codes, level3.codes, text["target"].codes, text["actual"].codes)
-    inferred_at = np.empty(len(first), dtype=object)
-    inferred_at[:] = [rule_of(name.at(p), level3.at(p), text["target"].at(p), text["actual"].at(p)) for p in first]
-    inferred = Coded(combo, inferred_at)
+    inferred = Coded(combo, np.fromiter((rule_of(name.at(p), level3.at(p), text["target"].at(p), text["actual"].at(p))
+                                         for p in first), dtype=object, count=len(first)))
 
     def rule_at(p: int) -> object:
         return method.at(p) if method_ok[p] else inferred.at(p)

@@ -197,9 +197,7 @@ def _column_step(step: tuple[str, str, object], columns: dict[str, int], distinc
 
 
 def _objects(values: list) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _at_row(found: list[Problem], row: int) -> list[Problem]:
