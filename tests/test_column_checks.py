@@ -259,3 +259,33 @@ def test_stated_figures_of_a_portfolio_are_located_per_row(tmp_path, reference) 
     stated = again.project.stated
     assert stated["where"].tolist()[3] == "报告数值第5行" and stated["where"].tolist()[:3] == ["三(一)"] * 3
     assert stated["value"].dtype == float and stated["item"].tolist()[:3] == ["总分", "等级", "决策得分"]
+
+
+def test_collection_paused_restores_the_collector_even_on_error() -> None:
+    import gc
+
+    from perfeval.sheets.cells import collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collection_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
+def test_row_slices_equal_pandas_slices() -> None:
+    from perfeval.sheets.cells import row_slices
+
+    body = pd.DataFrame({"row": np.arange(2, 9), "name": list("abcdefg"), "weight": np.linspace(0, 1, 7)})
+    body["name"] = body["name"].astype(object)
+    parts = row_slices(body, [0, 3, 3, 7])
+    assert [len(p) for p in parts] == [3, 0, 4]
+    for part, (start, stop) in zip(parts, [(0, 3), (3, 3), (3, 7)], strict=True):
+        pd.testing.assert_frame_equal(part, body.iloc[start:stop].reset_index(drop=True))
