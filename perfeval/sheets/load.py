@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
             problems.append(Problem(file, canon, None, None, None,
                                     f"缺少工作表「{canon}」（新建模板：perfeval template 模板.xlsx）"))
         return None
-    if grid.dropna(how="all").empty or all(is_empty(v) for v in grid.to_numpy().ravel()):
+    if all(is_empty(v) for v in grid.to_numpy().ravel()):  # stops at the first cell with content
         if required:
             problems.append(Problem(file, sheet, None, None, None, "工作表为空：没有任何数据"))
         return None
@@ -192,8 +193,8 @@ def _prepare(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> _Prepared:
         for column in missing:
             problems.append(Problem(file, ind.sheet, ind.header_row, INDICATOR_LABELS[column], None,
                                     f"缺少必需的列「{INDICATOR_LABELS[column]}」"))
-        cells = ind.frame.drop(columns="row").to_numpy().ravel()
-        if not missing and all(is_empty(v) for v in cells):
+        frame = ind.frame
+        if not missing and all(is_empty(v) for column in frame.columns[1:] for v in frame[column].to_numpy()):
             problems.append(Problem(file, ind.sheet, None, None, None, "指标表没有任何指标行"))
     if problems:
         raise SheetError(problems)
@@ -326,7 +327,7 @@ def _finish(prep: _Prepared) -> list[ProjectRead]:
     text_by = narratives(text_t, prep.keys_of(text_t.frame)) if text_t is not None else {}
     materials_by, ledger_problems = _materials(materials_t, file, prep.keys_of, is_portfolio)
     ledger = "evidence" in ind.headers or materials_t is not None
-    empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
+    empty_stated = _EMPTY_STATED.copy()
     reads: list[ProjectRead] = []
     for key, info, p, chosen in prep.heads:
         if chosen is None:
@@ -367,12 +368,20 @@ def _finish(prep: _Prepared) -> list[ProjectRead]:
     return reads
 
 
+#: a project's 报告数值 when its workbook states nothing (copied per workbook)
+_EMPTY_STATED = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
+
+
 def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
-                strict: bool = False) -> list[ProjectRead]:
+                strict: bool = False, workers: int | None = None) -> list[ProjectRead]:
     """Every project in files and folders (a folder is searched recursively for .xlsx/.xlsm/.csv sets
     the way `perfeval batch` finds its inputs), in a stable order. A file that cannot be read at all
     becomes one refused `ProjectRead` keyed by its file name, so one bad file never hides the others.
-    Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet."""
+    Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet.
+
+    `workers`: processes that read the files (None: one per core when there are several files and enough to
+    read, `perfeval.sheets.pool`; 1: in this process). The result is the same whatever the number."""
+    from perfeval.sheets import pool
     from perfeval.sheets.inputs import input_files
 
     items = [paths] if isinstance(paths, str | Path) else list(paths)
@@ -381,6 +390,10 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
         folders = "、".join(str(p) for p in items)
         raise SheetError([Problem(folders, None, None, None, None,
                                   "没有找到指标表（.xlsx、.xlsm 或 .csv）")])
+    count = pool.pool_size(workers, files, scheme)
+    if count > 1:
+        return pool.run(partial(_read_files, scheme=scheme, strict=strict),
+                        pool.chunks(files, count, _BATCH_FILES), count)
     reads: list[ProjectRead] = []
     for start in range(0, len(files), _BATCH_FILES):
         reads.extend(_read_files(files[start:start + _BATCH_FILES], scheme, strict))
@@ -453,15 +466,17 @@ def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
 
 
 def load_projects(path: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
-                  strict: bool = False, field_data: bool = True) -> list[Project]:
+                  strict: bool = False, field_data: bool = True, workers: int | None = None) -> list[Project]:
     """All projects in a file (a project workbook, a portfolio workbook or a CSV set), a folder of
     them (searched recursively, like `perfeval batch`) or a list of files and folders.
 
     Raises SheetError listing every problem of every refused project. Auditable problems (weights,
     repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`.
-    `field_data`: merge the expert sheets and survey kept beside each project (`perfeval.field_data`)."""
+    `field_data`: merge the expert sheets and survey kept beside each project (`perfeval.field_data`).
+    `workers`: processes reading several files (None: automatic, 1: in this process; see `read_inputs`)."""
     single = isinstance(path, str | Path) and not Path(path).is_dir()
-    reads = read_projects(path, scheme, strict=strict) if single else read_inputs(path, scheme, strict=strict)
+    reads = (read_projects(path, scheme, strict=strict) if single
+             else read_inputs(path, scheme, strict=strict, workers=workers))
     problems = [q for r in reads for q in r.refusing]
     if problems:
         raise SheetError(problems)
