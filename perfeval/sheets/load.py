@@ -327,7 +327,7 @@ def _finish(prep: _Prepared) -> list[ProjectRead]:
     text_by = narratives(text_t, prep.keys_of(text_t.frame)) if text_t is not None else {}
     materials_by, ledger_problems = _materials(materials_t, file, prep.keys_of, is_portfolio)
     ledger = "evidence" in ind.headers or materials_t is not None
-    empty_stated = _EMPTY_STATED.copy()
+    empty_stated = _EMPTY_STATED.copy(deep=False)  # copy-on-write: a project's own frame, no data copied
     reads: list[ProjectRead] = []
     for key, info, p, chosen in prep.heads:
         if chosen is None:

@@ -334,7 +334,7 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
     start = best_row + best_depth
     values = grid.to_numpy(dtype=object)  # an object grid's one block: no copy
     # one 2-D object block (a frame built column by column costs more than the table's cells)
-    frame = pd.DataFrame(values[start:, list(best_map.values())], columns=list(best_map))
+    frame = pd.DataFrame(values[start:, list(best_map.values())], columns=list(best_map), dtype=object)
     frame.insert(0, "row", grid.index.to_numpy()[start:] + 1)
 
     def written(j: int) -> str:
