@@ -152,3 +152,22 @@ def test_frames_travel_packed_and_come_back_equal() -> None:
     for (a, b), (c, d) in zip(before, after, strict=True):
         pd.testing.assert_frame_equal(a, c, check_exact=True)
         pd.testing.assert_frame_equal(b, d, check_exact=True)
+
+
+def test_a_threaded_process_reads_in_one_process(tmp_path: Path) -> None:
+    """Forking a process that runs other threads (a Jupyter kernel) can deadlock: it reads without a pool."""
+    import threading
+
+    files = [tmp_path / f"{i}.xlsx" for i in range(4)]
+    for f in files:
+        f.write_bytes(b"x" * (1 << 19))
+    assert pool.pool_size(None, files, None) == min(pool.cores(), 4)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert pool.pool_size(None, files, None) == 1
+        assert pool.pool_size(2, files, None) == 1
+    finally:
+        stop.set()
+        other.join()

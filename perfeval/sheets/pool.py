@@ -39,7 +39,8 @@ def cores() -> int:
 
 def pool_size(workers: int | None, files: Sequence[Path], scheme: object) -> int:
     """How many processes read `files`: `workers` when given (1 = in this process), else one per core when there
-    are several files and enough bytes to be worth a pool; 1 when `scheme` cannot be sent to a worker."""
+    are several files and enough bytes to be worth a pool; 1 when this process cannot fork safely (`_can_fork`) or
+    `scheme` cannot be sent to a worker."""
     if workers is not None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -48,9 +49,17 @@ def pool_size(workers: int | None, files: Sequence[Path], scheme: object) -> int
         if len(files) < 2 or _total_bytes(files) < MIN_PARALLEL_BYTES:
             return 1
         count = min(cores(), len(files))
-    if count > 1 and not _picklable(scheme):
+    if count > 1 and not (_can_fork() and _picklable(scheme)):
         return 1
     return max(count, 1)
+
+
+def _can_fork() -> bool:
+    """Workers are forked from this process (fast: they start with everything imported), which is safe only while
+    it runs a single thread: forking a threaded process can deadlock, and the other start methods run the main
+    script again in each worker (a script without an ``if __name__ == "__main__"`` guard would start over).
+    A threaded process (a Jupyter kernel, a GUI) reads in one process."""
+    return threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
 
 
 def _total_bytes(files: Sequence[Path]) -> int:
@@ -93,23 +102,13 @@ def chunks(files: Sequence[Path], count: int, limit: int) -> list[list[Path]]:
     return out
 
 
-def _context() -> mp.context.BaseContext:
-    """fork when this process runs a single thread (fast: the workers start with everything imported); else
-    forkserver (forking a threaded process, such as a Jupyter kernel, can deadlock)."""
-    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
-        return mp.get_context("fork")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["perfeval.sheets.load"])
-    return ctx
-
-
 def run(read: Callable[[list[Path]], list], parts: list[list[Path]], count: int) -> list:
     """`read(part)` for every part, `count` processes at once, concatenated in order. A pool that breaks (a
     worker killed) leaves the parts it did not return to be read here, so nothing is lost and what a file
     raises is raised as it would be without a pool."""
     results: list[list | None] = [None] * len(parts)
     try:
-        with ProcessPoolExecutor(count, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(count, mp_context=mp.get_context("fork")) as pool:
             futures = [pool.submit(_packed_read, read, part) for part in parts]
             for n, future in enumerate(futures):
                 results[n] = unpack(future.result())
