@@ -163,7 +163,9 @@ class _Prepared:
     text_t: Table | None
     materials_t: Table | None
     panel_table: pd.DataFrame | None
-    ind_frame: pd.DataFrame | None = None  # merged cells filled down (set by `_check_batch`)
+    #: merged cells filled down, and each row's project key (set by `_check_one`; one-project workbooks checked
+    #: together in `_check_singles` do not keep them: only a portfolio's orphan rows need them)
+    ind_frame: pd.DataFrame | None = None
     ind_keys: pd.Series | None = None
     checked: dict[str, pd.DataFrame] = field(default_factory=dict)
     stated_by: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -295,31 +297,52 @@ def _check_singles(members: list[_Prepared]) -> None:
     found = result.problems + check_weights(result.frame, "", ind.sheet, chosen, result.declared,
                                              ind.headers.get("weight", "分值"))
     checked = _split_by_key(result.frame)
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    for n, (prep, key) in enumerate(zip(members, keys, strict=True)):
-        own = prep.heads[0][0]
-        part = filled.iloc[bounds[n]:bounds[n + 1]]
-        prep.ind_frame = part.set_axis(prep.ind.frame.index)
-        prep.ind_keys = pd.Series(own, index=prep.ind.frame.index, dtype=object)
+    for prep, key in zip(members, keys, strict=True):
         if key in checked:
-            prep.checked[own] = checked[key]
-    files = [str(prep.raw.path) for prep in members]
+            prep.checked[prep.heads[0][0]] = checked[key]
+    _located(members, found)
+    _check_singles_stated(members, keys, chosen)
+
+
+def _located(members: list[_Prepared], found: list[tuple[str, Problem]]) -> None:
+    """Problems of a batch keyed by (position, project key), each given to its workbook, located in its file."""
     for key, problem in found:
         n, own = key.split(_BATCH_SEP, 1)
-        members[int(n)].row_problems.setdefault(own, []).append(replace(problem, file=files[int(n)]))
-    for prep in members:
-        if prep.stated_t is not None:
-            stated_keys = prep.keys_of(prep.stated_t.frame)
-            for k, problem in _stated_of(prep, prep.stated_t.frame, stated_keys, {prep.heads[0][0]}, chosen):
-                prep.row_problems.setdefault(k, []).append(problem)
+        prep = members[int(n)]
+        prep.row_problems.setdefault(own, []).append(replace(problem, file=str(prep.raw.path)))
+
+
+def _check_singles_stated(members: list[_Prepared], keys: list[str], chosen: Scheme) -> None:
+    """The 报告数值 sheets of one-project workbooks checked together (those of one sheet name and header layout in
+    one pass, keyed like `_check_singles`); each workbook keeps its own figures and problems, in its rows' order."""
+    groups: dict[tuple, list[int]] = {}
+    for n, prep in enumerate(members):
+        stated_t = prep.stated_t
+        if stated_t is not None:
+            shape = (stated_t.sheet, stated_t.header_row, tuple(stated_t.headers.items()),
+                     tuple(stated_t.frame.columns))
+            groups.setdefault(shape, []).append(n)
+    for positions in groups.values():
+        first = members[positions[0]].stated_t
+        assert first is not None
+        tables = [members[n].stated_t.frame for n in positions]  # type: ignore[union-attr]
+        frame = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
+        batch_keys = pd.Series(np.repeat(np.asarray([keys[n] for n in positions], dtype=object),
+                                         [len(t) for t in tables]), index=frame.index, dtype=object)
+        stated_frame, found = check_stated(Table(first.sheet, frame, first.header_row, first.headers), "", chosen,
+                                           batch_keys)
+        for key, part in _split_by_key(stated_frame).items():
+            n, own = key.split(_BATCH_SEP, 1)
+            members[int(n)].stated_by[own] = part
+        _located(members, found)
 
 
 def _finish(prep: _Prepared) -> list[ProjectRead]:
     """Each project of a checked workbook: its `Project`, or its problems when refused."""
     raw, ind, is_portfolio, info_sheet = prep.raw, prep.ind, prep.is_portfolio, prep.info_sheet
     file = str(raw.path)
-    ind_frame, ind_keys = prep.ind_frame, prep.ind_keys
-    assert ind_frame is not None and ind_keys is not None
+    ind_frame, ind_keys = prep.ind_frame, prep.ind_keys  # a portfolio's, for its orphan rows
+    assert not is_portfolio or (ind_frame is not None and ind_keys is not None)
     checked, stated_by, row_problems = prep.checked, prep.stated_by, prep.row_problems
     known = {h[0] for h in prep.heads}
     orphans = sorted(set(ind_keys[ind_keys != ""]) - known) if is_portfolio else []
