@@ -171,3 +171,29 @@ def test_a_threaded_process_reads_in_one_process(tmp_path: Path) -> None:
     finally:
         stop.set()
         other.join()
+
+
+def test_stated_sheets_checked_together_read_as_one_by_one(tmp_path: Path) -> None:
+    """The 报告数值 sheets of one-project workbooks are checked in one pass: every figure and every problem (an
+    unknown 数据项, a value that cannot be read), located in its own file and in its rows' order, is what reading
+    each workbook alone gives."""
+    from perfeval.sheets.load import read_projects
+    from perfeval.sheets.write import save_project
+
+    base = perfeval.load_project(REFERENCE, field_data=False)
+    files = []
+    for i in range(5):
+        stated = base.stated.copy()
+        if i % 2:
+            extra = pd.DataFrame({"item": ["不存在的数据项", "预算执行率"], "value": [None, None],
+                                  "text": ["12", f"约{i}成"], "where": ["", "三(二)"]})
+            stated = pd.concat([extra, stated], ignore_index=True)
+        if i == 4:
+            stated = stated.iloc[:0]
+        files.append(save_project(base.replace(id=f"S{i}", name=f"项目{i}", stated=stated), tmp_path / f"S{i}.xlsx"))
+    alone = [r for f in files for r in read_projects(f)]
+    together = read_inputs(files, workers=1)
+    _same(alone, together)
+    flagged = [r for r in together if any(q.sheet == "报告数值" for q in r.problems)]
+    assert [r.key for r in flagged] == ["S1", "S3"]
+    assert all(q.file.endswith(f"{r.key}.xlsx") for r in flagged for q in r.problems)
