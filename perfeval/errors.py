@@ -147,3 +147,52 @@ class TaskLost(PerfevalError):
 
     def __str__(self) -> str:
         return f"Dask 任务失败（{self.kind}：{self.detail}）"
+
+
+class ReaderDied(PerfevalError):
+    """The process reading an input file (`path`) ended without a result: `exitcode` as
+    multiprocessing reports it (negative: killed by signal ``-exitcode``), the address-space limit it
+    ran under (`memory_mb`), whether it was scoring rather than reading (`scoring`) and the telling
+    line of its stderr (`hint`)."""
+
+    def __init__(self, path: str, exitcode: int | None, memory_mb: int, scoring: bool = False, hint: str = ""):
+        self.path, self.exitcode, self.memory_mb, self.scoring, self.hint = path, exitcode, memory_mb, scoring, hint
+        super().__init__(path, exitcode, memory_mb, scoring, hint)
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that killed the reader, if one did."""
+        return -self.exitcode if self.exitcode is not None and self.exitcode < 0 else None
+
+    def __str__(self) -> str:
+        import signal as _signal
+
+        if self.signal is not None:
+            try:
+                name = f"，{_signal.Signals(self.signal).name}"
+            except ValueError:
+                name = ""
+            how = f"信号 {self.signal}{name}"
+        else:
+            how = f"退出码 {self.exitcode}"
+        doing = "评分" if self.scoring else "读取文件"
+        said = f"\n进程最后的输出：{self.hint}" if self.hint else ""
+        return (f"{_name(self.path)}：{doing}时进程异常退出（{how}），未留下结果；文件可能已损坏，"
+                f"或读取它需要的内存超过上限（{self.memory_mb} MB）。其他文件不受影响{said}")
+
+
+class ReaderTimeout(PerfevalError):
+    """Reading (or scoring) an input file (`path`) ran past the per-file limit (`seconds`)."""
+
+    def __init__(self, path: str, seconds: float, scoring: bool = False):
+        self.path, self.seconds, self.scoring = path, seconds, scoring
+        super().__init__(path, seconds, scoring)
+
+    def __str__(self) -> str:
+        doing = "评分" if self.scoring else "读取"
+        return (f"{_name(self.path)}：{doing}超时（超过 {self.seconds:g} 秒），已终止；文件可能过大或已损坏。"
+                "其他文件不受影响")
+
+
+def _name(path: str) -> str:
+    return str(path).replace("\\", "/").rsplit("/", 1)[-1]

@@ -8,6 +8,7 @@ the reader aborts the process (SIGABRT) — the way a corrupt 13 KB file takes d
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 import zipfile
@@ -19,6 +20,7 @@ import pytest
 from perfeval.batch import contain, run_batch
 from perfeval.cli import main
 from perfeval.devtools import synth
+from perfeval.errors import ReaderDied, ReaderTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -104,6 +106,25 @@ def test_a_reader_that_overruns_the_time_limit_is_stopped(tmp_path: Path, monkey
         assert status.stage == "读取"
         assert status.reason == (f"{status.entry.source.name}：读取超时（超过 0.001 秒），已终止；"
                                  "文件可能过大或已损坏。其他文件不受影响")
+        failure = status.entry.failure
+        assert isinstance(failure, ReaderTimeout) and failure.seconds == 0.001 and not failure.scoring
+        assert failure.path == str(status.entry.source)
+
+
+def test_read_failures_are_typed_and_survive_a_process_boundary() -> None:
+    """The supervisor's reasons are exceptions carrying their fields; their text is the located Chinese reason,
+    and they pickle (a Dask chunk sends its scan back as a pickle)."""
+    died = contain.died_reason(Path("/in/坏.xlsx"), -6, 64, hint="memory allocation of 1 bytes failed")
+    assert isinstance(died, ReaderDied) and died.signal == 6 and died.memory_mb == 64
+    assert str(died).startswith("坏.xlsx：读取文件时进程异常退出（信号 6，SIGABRT），未留下结果")
+    assert str(died).endswith("\n进程最后的输出：memory allocation of 1 bytes failed")
+    exited = contain.died_reason(Path("/in/坏.xlsx"), 3, 64, scoring=True)
+    assert exited.signal is None and "评分时进程异常退出（退出码 3）" in str(exited)
+    for error in (died, exited, contain.timeout_reason(Path("/in/慢.xlsx"), 2.5, scoring=True)):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error)
+    (entry,) = contain.failed_scan(Path("/in/坏.xlsx"), died).entries
+    assert entry.failure is died and entry.problems == [str(died)] and entry.stage == contain.STAGE
 
 
 def test_a_worker_death_mid_chunk_requeues_the_other_files(mixed: Path, monkeypatch) -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from perfeval.batch.discover import Entry, Scan, scan_chunk
 from perfeval.batch.status import Stage
+from perfeval.errors import PerfevalError, ReaderDied, ReaderTimeout
 
 MEMORY_ENV = "PERFEVAL_SCAN_MEMORY_MB"
 TIMEOUT_ENV = "PERFEVAL_SCAN_TIMEOUT_S"
@@ -114,24 +115,10 @@ def scan_worker(conn, scheme: str | None, memory_mb: int, log: str | None = None
 
 # ----------------------------------------------------------------------------- supervisor
 
-def _signal_name(number: int) -> str:
-    try:
-        return f"，{signal.Signals(number).name}"
-    except ValueError:
-        return ""
-
-
 def died_reason(path: Path, exitcode: int | None, memory_mb: int, scoring: bool = False,
-                hint: str = "") -> str:
-    """Why a file failed when its worker died (Chinese, names the file)."""
-    if exitcode is not None and exitcode < 0:
-        how = f"信号 {-exitcode}{_signal_name(-exitcode)}"
-    else:
-        how = f"退出码 {exitcode}"
-    doing = "评分" if scoring else "读取文件"
-    said = f"\n进程最后的输出：{hint}" if hint else ""
-    return (f"{path.name}：{doing}时进程异常退出（{how}），未留下结果；文件可能已损坏，"
-            f"或读取它需要的内存超过上限（{memory_mb} MB）。其他文件不受影响{said}")
+                hint: str = "") -> ReaderDied:
+    """Why a file failed when its worker died (its text is Chinese and names the file)."""
+    return ReaderDied(str(path), exitcode, memory_mb, scoring, hint)
 
 
 def log_hint(log: Path | None, limit: int = 300) -> str:
@@ -145,13 +132,14 @@ def log_hint(log: Path | None, limit: int = 300) -> str:
     return telling[-1][:limit] if telling else ""
 
 
-def timeout_reason(path: Path, seconds: float, scoring: bool = False) -> str:
-    doing = "评分" if scoring else "读取"
-    return f"{path.name}：{doing}超时（超过 {seconds:g} 秒），已终止；文件可能过大或已损坏。其他文件不受影响"
+def timeout_reason(path: Path, seconds: float, scoring: bool = False) -> ReaderTimeout:
+    return ReaderTimeout(str(path), seconds, scoring)
 
 
-def failed_scan(path: Path, reason: str) -> Scan:
-    return Scan([Entry(key=path.stem, source=path, problems=[reason], stage=STAGE)], None)
+def failed_scan(path: Path, failure: PerfevalError | str) -> Scan:
+    """A scan holding only `path`, failed at the READ stage for `failure` (its text is the entry's problem)."""
+    error = failure if isinstance(failure, PerfevalError) else None
+    return Scan([Entry(key=path.stem, source=path, problems=[str(failure)], stage=STAGE, failure=error)], None)
 
 
 @dataclass
@@ -270,7 +258,7 @@ class _Supervisor:
             worker.proc.join(timeout=5)
             self._lost(worker, lambda path, scoring: timeout_reason(path, self.timeout_s, scoring))
 
-    def _lost(self, worker: _Worker, reason: Callable[[Path, bool], str]) -> None:
+    def _lost(self, worker: _Worker, reason: Callable[[Path, bool], PerfevalError]) -> None:
         """The worker died or overran: blame the file it was on, requeue the rest, replace it."""
         _, files = worker.task
         step = worker.step

@@ -44,6 +44,8 @@ class Entry:
     field_data: str = ""          # the expert sheets / survey merged, or what is missing (perfeval.field_data)
     #: the validated project, kept when the batch builds reports (so it is read and validated once)
     project: object | None = field(default=None, repr=False, compare=False)
+    #: the typed reason a READ-stage failure carries (errors.ReaderDied / ReaderTimeout), else None
+    failure: Exception | None = field(default=None, repr=False, compare=False)
 
     @property
     def valid(self) -> bool:

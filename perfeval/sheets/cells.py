@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import math
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import pairwise, repeat
 
 import numpy as np
 import pandas as pd
@@ -56,26 +61,137 @@ def unreadable_cells(frame: pd.DataFrame, columns, numeric=()) -> dict[tuple[obj
     return found
 
 
+def codes_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, the value each code stands for): equal values share a code the way a dict keys them
+    (1, 1.0 and True are one value, the first seen stands for them), missing values one code per type (None apart
+    from NaN). A function of a cell is then computed once per code."""
+    values = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    missing = np.flatnonzero(codes < 0)
+    if len(missing) and all(map(operator.is_, values[missing], repeat(None))):  # blanks: all None (usual)
+        codes = codes.copy()
+        codes[missing] = len(uniques)
+        return codes, np.concatenate([uniques, np.full(1, None, dtype=object)])
+    if len(missing):
+        kinds = pd.factorize(np.fromiter((id(type(v)) for v in values[missing]), dtype=np.int64,
+                                         count=len(missing)))[0]
+        firsts = np.unique(kinds, return_index=True)[1]  # kinds count up from 0 in order of appearance
+        codes = codes.copy()
+        codes[missing] = len(uniques) + kinds
+        uniques = np.concatenate([uniques, values[missing[firsts]]])
+    return codes, uniques
+
+
+def combine(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, first row of each code) for rows taken as tuples of dense codes (each 0 … k−1, as `Coded`
+    holds them): equal tuples share a code, codes numbered in order of first appearance."""
+    n = len(codes[0])
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    key, size = np.zeros(n, dtype=np.int64), 1
+    for c in codes:
+        k = int(c.max()) + 1
+        if size * k >= 2 ** 62:  # renumber before the key would overflow
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max()) + 1
+        key, size = key * k + c, size * k
+    out = pd.factorize(key)[0]
+    seen = np.maximum.accumulate(out)
+    first = np.flatnonzero(np.concatenate(([True], out[1:] > seen[:-1])))
+    return out, first
+
+
+class Coded:
+    """A column as a code per row into the values it holds (`codes_of`): work per distinct value, gathers per
+    row. `values` may repeat after `map` (two texts read the same); `compact` merges them."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray) -> None:
+        self.codes, self.values = codes, values
+
+    @classmethod
+    def of(cls, column: pd.Series | np.ndarray) -> Coded:
+        values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) else column
+        if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+            codes, uniques = pd.factorize(values)
+            return cls(codes, np.asarray(uniques, dtype=object))
+        return cls(*codes_of(values))
+
+    def map(self, func) -> Coded:
+        """`func` of each distinct value (results kept as objects, a tuple too)."""
+        return Coded(self.codes, np.fromiter(map(func, self.values), dtype=object, count=len(self.values)))
+
+    def compact(self) -> Coded:
+        """Equal values (after `map`) under one code, so codes compare like values."""
+        codes, uniques = codes_of(self.values)
+        return Coded(codes[self.codes], uniques)
+
+    def test(self, pred) -> np.ndarray:
+        """`pred` of each row's value, as booleans."""
+        return np.fromiter((bool(pred(v)) for v in self.values), dtype=bool, count=len(self.values))[self.codes]
+
+    def floats(self, func) -> np.ndarray:
+        """`func` of each row's value as floats (None → NaN)."""
+        table = np.fromiter((np.nan if (x := func(v)) is None else x for v in self.values), dtype=float,
+                            count=len(self.values))
+        return table[self.codes]
+
+    def take(self, rows: np.ndarray) -> Coded:
+        return Coded(self.codes[rows], self.values)
+
+    def array(self) -> np.ndarray:
+        return self.values[self.codes]
+
+    def at(self, position: int) -> object:
+        return self.values[self.codes[position]]
+
+
 def unique_map(series: pd.Series, func) -> pd.Series:
     """Apply `func` once per distinct value (sheets repeat the same texts across many rows)."""
-    values = series.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) == "string":  # only str: factorize groups as a dict would
-        codes, uniques = pd.factorize(values)
-        results = np.empty(len(uniques), dtype=object)
-        for k, u in enumerate(uniques):
-            results[k] = func(u)
-        return pd.Series(results[codes], index=series.index, dtype=object)
-    table = {u: func(u) for u in pd.unique(values)}
-    get = table.get
-    out = [get(v, _MISSING) for v in values]
-    if any(r is _MISSING for r in out):  # NaN is not equal to itself: a NaN object other than the key misses
-        nan: list = []
-        for i, (v, r) in enumerate(zip(values, out, strict=True)):
-            if r is _MISSING:
-                if v != v and not nan:
-                    nan.append(func(v))
-                out[i] = nan[0] if v != v else func(v)
-    return pd.Series(out, index=series.index, dtype=object)
+    coded = Coded.of(series).map(func)
+    return pd.Series(coded.array(), index=series.index, dtype=object)
 
 
-_MISSING = object()
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a sheet's rows become many small objects (records, frames):
+    they hold no reference cycles, and each full collection would walk every object already in memory. Restored
+    as it was, even on an error."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
+    """`body.iloc[a:b]` with index 0 … b−a−1 for each consecutive pair (a, b) of `bounds`. Sliced block by block:
+    pandas' own slicing without its per-call label and metadata work (a portfolio has 10⁴ projects)."""
+    body = body.copy()  # one block per dtype: each part slices fewer blocks
+    body.index = pd.RangeIndex(len(body))
+    with collection_paused():
+        return _row_slices(body, bounds)
+
+
+def _row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
+    parts = []
+    indexes: dict[int, pd.RangeIndex] = {}  # an index is immutable: parts of one length share one
+    try:
+        mgr, make = body._mgr, pd.DataFrame._from_mgr
+        for start, stop in pairwise(bounds):
+            index = indexes.get(stop - start)
+            if index is None:
+                index = indexes[stop - start] = pd.RangeIndex(stop - start)
+            part = mgr.get_slice(slice(start, stop), axis=1, new_index=index)
+            parts.append(make(part, axes=part.axes))
+    except (AttributeError, TypeError):  # a pandas without these internals
+        parts = []
+        for start, stop in pairwise(bounds):
+            part = body.iloc[start:stop]
+            part.index = pd.RangeIndex(stop - start)
+            parts.append(part)
+    return parts

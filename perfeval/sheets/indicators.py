@@ -22,7 +22,7 @@ from perfeval.rules import (
     rule_of,
 )
 from perfeval.scheme import Scheme
-from perfeval.sheets.cells import cell_number, unique_map, unreadable_cells
+from perfeval.sheets.cells import Coded, cell_number, codes_of, combine, unreadable
 from perfeval.sheets.placeholders import PLACEHOLDER_CODE, is_placeholder, placeholder_message
 from perfeval.sheets.read import INDICATOR_HEADERS, INDICATOR_LABELS, Table
 
@@ -42,16 +42,49 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
     and is skipped."""
     frame = frame.copy()
     columns = [c for c in columns if c in frame]
-    content = pd.Series(False, index=frame.index)
+    content = np.zeros(len(frame), dtype=bool)
     for column in ("name", "weight", "target", "actual"):
-        if column not in frame:
-            continue
-        content |= unique_map(frame[column], lambda v: not is_empty(v)).astype(bool)
+        if column in frame:
+            content |= ~Coded.of(frame[column]).test(is_empty)
+    groups = Coded.of(frame[group]).map(plain_text).compact().codes if group and group in frame else None
+    inherit = _Inheritance(groups, len(frame))
     for column in columns:
-        values = unique_map(frame[column], lambda v: None if is_empty(v) else v)
-        grouped = values.groupby(unique_map(frame[group], plain_text)) if group and group in frame else values
-        frame[column] = grouped.ffill().where(content | values.notna(), None)
+        values = Coded.of(frame[column]).map(lambda v: None if is_empty(v) else v)
+        present = ~values.test(pd.isna)
+        source = inherit.last_present(present)  # the row each row inherits from (-1: none)
+        keep = (content | present) & (source >= 0)
+        filled = np.full(len(frame), None, dtype=object)
+        filled[keep] = values.values[values.codes[source[keep]]]
+        frame[column] = pd.Series(filled, index=frame.index, dtype=object)
     return frame
+
+
+class _Inheritance:
+    """Rows in groups (None: one group), ordered once so that each column's inheritance is a running maximum."""
+
+    def __init__(self, groups: np.ndarray | None, n: int) -> None:
+        self.n = n
+        if groups is None or n == 0 or not (groups[1:] < groups[:-1]).any():  # groups come in blocks: no sort
+            self.order = None
+            g = groups if groups is not None and n else np.zeros(n, dtype=np.intp)
+        else:
+            self.order = np.argsort(groups, kind="stable")
+            g = groups[self.order]
+        start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if n else np.zeros(0, dtype=np.intp)
+        self.group_start = start[np.cumsum(np.r_[False, g[1:] != g[:-1]])] if n else start
+
+    def last_present(self, present: np.ndarray) -> np.ndarray:
+        """For each row the last row at or above it, in its own group, where `present` holds; -1 when none."""
+        n, order = self.n, self.order
+        if n == 0:
+            return np.zeros(0, dtype=np.intp)
+        last = np.maximum.accumulate(np.where(present if order is None else present[order], np.arange(n), -1))
+        last = np.where(last >= self.group_start, last, -1)
+        if order is None:
+            return last
+        out = np.empty(n, dtype=np.intp)
+        out[order] = np.where(last >= 0, order[np.maximum(last, 0)], -1)
+        return out
 
 
 #: a row that is a note under (or inside) the table: 注：…, 说明：…, 填表人：…, 审核人：…, 联系电话：…
@@ -60,32 +93,39 @@ NOTE_ROW = re.compile(r"^\s*(?:注|说明|备注|附注|填表说明|填报说�
                       r"数据来源|资料来源|单位盖章|盖章)\s*\d*\s*[：:]")
 
 
-def _table_rows(text: dict[str, pd.Series], keys: pd.Series, one_project_per_key: bool = False) -> pd.Series:
+def _total_label(text: str) -> bool:
+    return any(part in TOTAL_ROW_NAMES or part.startswith("合计") for part in text.split("|"))
+
+
+def _table_rows(text: dict[str, Coded], keys: pd.Series, one_project_per_key: bool = False) -> np.ndarray:
     """Rows that belong to the indicator table, as people lay it out: blank rows are skipped; total rows
     (合计/小计/总分 …) and notes (注：…, 填表人：…) are not indicators; in a one-project table the table ends
     at the first total row or note after which no indicator row carries a weight."""
-    blank = {c: text[c] == "" for c in text}
+    blank = {c: text[c].test(lambda v: v == "") for c in ("name", "level3", "weight", "target", "actual")}
     keep = ~(blank["name"] & blank["level3"] & blank["weight"] & blank["target"] & blank["actual"])
-    labels = text["level1"].str.replace(" ", "") + "|" + text["level2"] + "|" + text["level3"] + "|" + text["name"]
-    total_row = unique_map(labels, lambda s: any(part in TOTAL_ROW_NAMES or part.startswith("合计")
-                                                 for part in s.split("|"))).astype(bool)
-    note_row = pd.Series(False, index=keep.index)
+    # a label part (一级|二级|三级|名称, split at "|") naming a total; 一级 read without its spaces
+    total_row = text["level1"].test(lambda v: _total_label(v.replace(" ", "")))
+    for column in ("level2", "level3", "name"):
+        total_row |= text[column].test(_total_label)
+    note_row = np.zeros(len(keep), dtype=bool)
     for column in ("level1", "level2", "level3", "name", "weight", "target", "actual"):
-        note_row |= unique_map(text[column], lambda t: bool(NOTE_ROW.match(t))).astype(bool)
+        note_row |= text[column].test(lambda t: NOTE_ROW.match(t))
     keep &= ~total_row & ~note_row
     if len(keep) and one_project_per_key:  # many one-project tables at once: each ends on its own
+        index = keys.index
         position = keys.groupby(keys, sort=False).cumcount()
-        last_weight = position.where(~blank["weight"] & keep).groupby(keys, sort=False).transform("max")
-        after = (total_row | note_row) & (position > last_weight.fillna(-1))
+        last_weight = position.where(pd.Series(~blank["weight"] & keep, index=index)).groupby(
+            keys, sort=False).transform("max")
+        after = pd.Series(total_row | note_row, index=index) & (position > last_weight.fillna(-1))
         first_end = position.where(after).groupby(keys, sort=False).transform("min")
-        keep &= ~(position >= first_end.fillna(np.inf))
+        keep &= ~(position >= first_end.fillna(np.inf)).to_numpy(dtype=bool)
     elif len(keep) and keys.nunique() <= 1:
-        position = pd.Series(range(len(keep)), index=keep.index)
+        position = np.arange(len(keep))
         weighted = position[~blank["weight"] & keep]
-        last_weight = int(weighted.iloc[-1]) if len(weighted) else -1
+        last_weight = int(weighted[-1]) if len(weighted) else -1
         ends = position[(total_row | note_row) & (position > last_weight)]  # 小计 rows between blocks stay
         if len(ends):
-            keep &= position < int(ends.iloc[0])
+            keep &= position < int(ends[0])
     return keep
 
 
@@ -137,106 +177,156 @@ def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *
     sheet, frame = table.sheet, table.frame
     n = len(frame)
 
-    def raw(column: str) -> pd.Series:
-        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    def raw(column: str) -> Coded:
+        if column not in frame:
+            return Coded(np.zeros(n, dtype=np.intp), np.full(1, None, dtype=object))
+        if column in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
+            return Coded.of(frame[column].astype(object).where(frame[column].notna(), None))
+        return Coded.of(frame[column])
 
-    text = {c: unique_map(raw(c), plain_text) for c in INDICATOR_HEADERS if c not in ("project_id", *LEDGER)}
-    for c in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
-        text[c] = unique_map(raw(c).astype(object).where(raw(c).notna(), None), plain_text)
+    cells = {c: raw(c) for c in INDICATOR_HEADERS if c != "project_id"}
+    text = {c: v.map(plain_text).compact() for c, v in cells.items()}
     keep = _table_rows(text, keys, one_project_per_key)
-    frame, keys = frame[keep], keys[keep]
-    text = {c: v[keep] for c, v in text.items()}
-    rows = frame["row"].astype(int)
+    keys = keys[keep]
+    cells = {c: v.take(keep) for c, v in cells.items()}
+    text = {c: v.take(keep) for c, v in text.items()}
+    n = len(keys)
+    rows = frame["row"].astype(int)[keep]
+    row_at = rows.to_numpy()
+    key_at = keys.to_numpy(dtype=object)
+    labels = frame.index[keep]
     problems: list[tuple[str, Problem]] = []
     # formulas without a result, error values, NaN where scoring reads: never blanks (the text columns
     # 扣分原因/偏差原因/改进措施 keep what the cell shows)
-    unread = unreadable_cells(frame, SCORED_COLUMNS, ("weight", "target", "actual", "deduction", "stated_score"))
+    numeric = ("weight", "target", "actual", "deduction", "stated_score")
+    unread: dict[tuple[object, str], str] = {}
+    for column in SCORED_COLUMNS:
+        if column not in frame:
+            continue
+        messages = cells[column].map(lambda v, c=column: unreadable(v, c in numeric))
+        for p in np.flatnonzero(messages.test(lambda m: m is not None)):
+            unread[(labels[p], column)] = messages.at(p)
     for (i, column), message in unread.items():
         header = table.headers.get(column, INDICATOR_LABELS[column])
         problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, str(frame.at[i, column]), message)))
 
-    def bad(mask: pd.Series, column: str, expected, value: pd.Series | None = None, code: str = "",
+    def bad(mask: np.ndarray, column: str, expected, value: Coded | None = None, code: str = "",
             severity: str = "error") -> None:
         header = table.headers.get(column, INDICATOR_LABELS[column])
         shown = text[column] if value is None else value
-        for i in mask[mask].index:
-            if (i, column) in unread:
+        for p in np.flatnonzero(mask):
+            if (labels[p], column) in unread:
                 continue  # already reported as unreadable
-            message = expected(i) if callable(expected) else expected
-            problems.append((keys[i], Problem(file, sheet, int(rows[i]), header, shown[i], message, code,
-                                              severity)))
+            message = expected(p) if callable(expected) else expected
+            problems.append((key_at[p], Problem(file, sheet, int(row_at[p]), header, shown.at(p), message, code,
+                                                severity)))
 
-    split1 = unique_map(text["level1"], split_weight)
-    level1 = unique_map(text["level1"], lambda v: scheme.level_of(v) if v else None)
-    bad(text["level1"] == "", "level1", "一级指标不能为空（合并单元格会自动向下继承）")
+    empty = {c: v.test(lambda t: t == "") for c, v in text.items()}
+    split1 = text["level1"].map(split_weight)
+    level1 = text["level1"].map(lambda v: scheme.level_of(v) if v else None)
+    level1_na = level1.test(pd.isna)
+    bad(empty["level1"], "level1", "一级指标不能为空（合并单元格会自动向下继承）")
     names = "、".join(lv.name for lv in scheme.levels)
-    bad((text["level1"] != "") & level1.isna(), "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
+    bad(~empty["level1"] & level1_na, "level1", f"一级指标应为评价方案「{scheme.name}」中的 {names} 之一")
     declared: dict[str, dict[str, tuple[float, int]]] = {}
     header_weight = split1.map(lambda t: t[1])
-    marked = (header_weight.notna() & level1.notna()).to_numpy(dtype=bool)
-    for key, level, weight_, row in zip(keys.to_numpy(dtype=object)[marked], level1.to_numpy(dtype=object)[marked],
-                                        header_weight.to_numpy(dtype=object)[marked], rows.to_numpy()[marked],
-                                        strict=True):
+    marked = ~header_weight.test(pd.isna) & ~level1_na
+    for key, level, weight_, row in zip(key_at[marked], level1.array()[marked], header_weight.array()[marked],
+                                        row_at[marked], strict=True):
         declared.setdefault(key, {}).setdefault(level, (float(weight_), int(row)))
-    level2 = unique_map(text["level2"], lambda v: split_weight(v)[0])
-    level3 = unique_map(text["level3"], lambda v: split_weight(v)[0])
-    name = text["name"].where(text["name"] != "", level3)
-    bad(name == "", "name", "指标名称不能为空")
-    weight = pd.to_numeric(unique_map(text["weight"], cell_number), errors="coerce").astype(float)
-    bad(weight.isna() | (weight < 0), "weight", "分值应为非负数字，如 10 或 4.5")
-    method = unique_map(text["method"], _resolve_or_flag)
-    bad(method == "!", "method", lambda i: _method_error(text["method"][i]))
-    target = unique_map(text["target"], parse_value)
-    actual = unique_map(text["actual"], parse_value)
+    level2 = text["level2"].map(lambda v: split_weight(v)[0]).compact()
+    level3 = text["level3"].map(lambda v: split_weight(v)[0]).compact()
+    name = _name(text["name"], empty["name"], level3)
+    name_empty = name.test(lambda v: v == "")
+    bad(name_empty, "name", "指标名称不能为空")
+    weight = text["weight"].floats(cell_number)
+    with np.errstate(invalid="ignore"):
+        bad(np.isnan(weight) | (weight < 0), "weight", "分值应为非负数字，如 10 或 4.5")
+    method = text["method"].map(_resolve_or_flag)
+    method_bad = method.test(lambda m: m == "!")
+    bad(method_bad, "method", lambda p: _method_error(text["method"].at(p)))
+    method_ok = ~method_bad & ~method.test(pd.isna)
+    target = text["target"].map(parse_value)
+    actual = text["actual"].map(parse_value)
     t_kind, a_kind = target.map(lambda m: m.kind), actual.map(lambda m: m.kind)
-    bad(t_kind == "invalid", "target", INVALID_TARGET)
-    bad(a_kind == "invalid", "actual", INVALID_ACTUAL)
-    combos = pd.Series(list(zip(name, level3, text["target"], text["actual"], strict=True)), index=name.index)
-    inferred = unique_map(combos, lambda k: rule_of(*k))
-    rule = method.where(method.notna() & (method != "!"), inferred)
-    bad(rule.isin(RULES_NEEDING_TARGET) & (t_kind == "empty"), "target",
-        lambda i: f"评分方法「{rule[i]}」需要指标值（目标值）")
-    no_actual = rule.isin(RULES_NEEDING_ACTUAL) & (a_kind == "empty")
+
+    def kind_is(kinds: Coded, *wanted: str) -> np.ndarray:
+        return kinds.test(lambda k: k in wanted)
+
+    bad(kind_is(t_kind, "invalid"), "target", INVALID_TARGET)
+    bad(kind_is(a_kind, "invalid"), "actual", INVALID_ACTUAL)
+    combo, first = combine(name.codes, level3.codes, text["target"].codes, text["actual"].codes)
+    inferred = Coded(combo, np.fromiter((rule_of(name.at(p), level3.at(p), text["target"].at(p), text["actual"].at(p))
+                                         for p in first), dtype=object, count=len(first)))
+
+    def rule_at(p: int) -> object:
+        return method.at(p) if method_ok[p] else inferred.at(p)
+
+    def rule_in(rules) -> np.ndarray:
+        return np.where(method_ok, method.test(lambda r: r in rules), inferred.test(lambda r: r in rules))
+
+    bad(rule_in(RULES_NEEDING_TARGET) & kind_is(t_kind, "empty"), "target",
+        lambda p: f"评分方法「{rule_at(p)}」需要指标值（目标值）")
+    no_actual = rule_in(RULES_NEEDING_ACTUAL) & kind_is(a_kind, "empty")
     bad(no_actual, "actual", "实际完成值为空；请填写实际完成情况")
     # a number is needed: never a text or a date scored 0 behind a ✓
-    numeric_rule = rule.isin(NUMERIC_RULES)
-    bad(numeric_rule & t_kind.isin(["text", "date"]), "target",
-        lambda i: f"评分方法「{RULE_LABELS[rule[i]]}」需要数值形式的指标值（如 ≥24人、≥95%、80%-90%）")
-    bad(~no_actual & numeric_rule & target.map(lambda m: m.is_numeric) & a_kind.isin(["text", "date"]), "actual",
-        lambda i: f"指标值「{text['target'][i]}」是数值，实际完成值也应写数值（如 24人、96%）")
-    deadline = (rule == "deadline") & (t_kind != "empty")
-    bad(deadline & (t_kind != "date") & (t_kind != "invalid"), "target", DEADLINE_TARGET)
-    checkable = deadline & (t_kind == "date") & ~no_actual & (a_kind != "invalid")
-    pairs = pd.Series(list(zip(text["actual"], text["target"], strict=True)), index=name.index)[checkable]
-    deadline_problem = unique_map(pairs, lambda k: _deadline_actual(k[0], k[1], scheme)) if len(pairs) else pairs
-    bad((deadline_problem != "").reindex(name.index, fill_value=False), "actual", lambda i: deadline_problem[i])
-    stated = pd.to_numeric(unique_map(text["stated_score"], cell_number), errors="coerce").astype(float)
-    bad((text["stated_score"] != "") & stated.isna(), "stated_score", "报告得分应为数字")
-    deduction = pd.to_numeric(unique_map(text["deduction"], cell_number), errors="coerce").astype(float)
-    bad((text["deduction"] != "") & (deduction.isna() | (deduction < 0)), "deduction", "扣分应为非负数字")
-    bad(deduction > weight, "deduction", lambda i: f"扣分不能超过该指标分值 {weight[i]:g}")
-    ident = pd.DataFrame({"k": keys, "l1": level1.fillna(""), "l2": level2, "n": name})
-    dup = ident.duplicated(keep="first") & (name != "")
-    first_row = rows.groupby([ident["k"], ident["l1"], ident["l2"], ident["n"]]).transform("first")
-    bad(dup, "name", lambda i: f"指标重复：与第{first_row[i]}行的同一指标（{level1[i]}/{level2[i]}/{name[i]}）重复"
+    numeric_rule = rule_in(NUMERIC_RULES)
+    bad(numeric_rule & kind_is(t_kind, "text", "date"), "target",
+        lambda p: f"评分方法「{RULE_LABELS[rule_at(p)]}」需要数值形式的指标值（如 ≥24人、≥95%、80%-90%）")
+    bad(~no_actual & numeric_rule & target.test(lambda m: m.is_numeric) & kind_is(a_kind, "text", "date"), "actual",
+        lambda p: f"指标值「{text['target'].at(p)}」是数值，实际完成值也应写数值（如 24人、96%）")
+    deadline = rule_in(("deadline",)) & ~kind_is(t_kind, "empty")
+    bad(deadline & ~kind_is(t_kind, "date", "invalid"), "target", DEADLINE_TARGET)
+    checkable = np.flatnonzero(deadline & kind_is(t_kind, "date") & ~no_actual & ~kind_is(a_kind, "invalid"))
+    deadline_problem = np.full(n, "", dtype=object)
+    if len(checkable):
+        pair, at = combine(text["actual"].codes[checkable], text["target"].codes[checkable])
+        found = [_deadline_actual(text["actual"].at(checkable[i]), text["target"].at(checkable[i]), scheme)
+                 for i in at]
+        deadline_problem[checkable] = np.asarray(found, dtype=object)[pair]
+    bad(deadline_problem != "", "actual", lambda p: deadline_problem[p])
+    stated = text["stated_score"].floats(cell_number)
+    bad(~empty["stated_score"] & np.isnan(stated), "stated_score", "报告得分应为数字")
+    deduction = text["deduction"].floats(cell_number)
+    with np.errstate(invalid="ignore"):
+        bad(~empty["deduction"] & (np.isnan(deduction) | (deduction < 0)), "deduction", "扣分应为非负数字")
+        bad(deduction > weight, "deduction", lambda p: f"扣分不能超过该指标分值 {weight[p]:g}")
+    key_codes = codes_of(key_at)[0]
+    level1_filled = level1.map(lambda v: "" if pd.isna(v) else v).compact()
+    same, first = combine(key_codes, level1_filled.codes, level2.codes, name.codes)
+    dup = np.ones(n, dtype=bool)
+    dup[first] = False
+    first_row = row_at[first][same]
+    bad(dup & ~name_empty, "name",
+        lambda p: f"指标重复：与第{first_row[p]}行的同一指标（{level1.at(p)}/{level2.at(p)}/{name.at(p)}）重复"
         f"；两行均按表内所写计分", value=name, code="duplicate_indicator")
     for column in PLACEHOLDER_COLUMNS:  # a template's example or placeholder left in place: a warning
         if column in frame:
-            left = unique_map(text[column], is_placeholder).astype(bool)
-            bad(left, column, lambda i, c=column: placeholder_message(text[c][i]), code=PLACEHOLDER_CODE,
-                severity="warning")
+            bad(text[column].test(is_placeholder), column, lambda p, c=column: placeholder_message(text[c].at(p)),
+                code=PLACEHOLDER_CODE, severity="warning")
 
+    def objects(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, dtype=object)
+
+    level1_shown = np.where(level1_na, split1.map(lambda t: t[0]).array(), level1.array())
     out = pd.DataFrame({
-        "row": rows, "level1": level1.where(level1.notna(), split1.map(lambda t: t[0])).astype(object),
-        "level2": level2.astype(object), "level3": level3.astype(object), "name": name.astype(object),
-        "weight": weight, "target": text["target"].astype(object), "actual": text["actual"].astype(object),
-        "method": method.where(method.notna() & (method != "!"), "").astype(object),
+        "row": rows.to_numpy(), "level1": objects(level1_shown), "level2": objects(level2.array()),
+        "level3": objects(level3.array()), "name": objects(name.array()), "weight": weight,
+        "target": objects(text["target"].array()), "actual": objects(text["actual"].array()),
+        "method": objects(np.where(method_ok, method.array(), "").astype(object)),
         "stated_score": stated, "deduction": deduction,
-        "deduction_reason": text["deduction_reason"].astype(object), "reason": text["reason"].astype(object),
-        "measure": text["measure"].astype(object), "evidence": text["evidence"].astype(object),
-        "data_source": text["data_source"].astype(object), "_key": keys,
+        "deduction_reason": objects(text["deduction_reason"].array()), "reason": objects(text["reason"].array()),
+        "measure": objects(text["measure"].array()), "evidence": objects(text["evidence"].array()),
+        "data_source": objects(text["data_source"].array()), "_key": objects(key_at),
     })
-    return CheckedIndicators(out.reset_index(drop=True), problems, declared)
+    return CheckedIndicators(out, problems, declared)
+
+
+def _name(written: Coded, empty: np.ndarray, level3: Coded) -> Coded:
+    """指标名称 as written, else the 三级指标 (without its weight), under codes that compare like the names."""
+    both = np.concatenate([written.values, level3.values])
+    codes, uniques = codes_of(both)
+    return Coded(np.where(empty, codes[len(written.values) + level3.codes], codes[written.codes]), uniques)
 
 
 def _method_error(value: str) -> str:

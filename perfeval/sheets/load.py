@@ -110,21 +110,19 @@ def _scheme_beside(method: str | None, workbook: Path) -> str | None:
 
 
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{key: rows of that key without the `_key` column, in their order}: one stable sort by key, then a
-    slice per key (no per-key gather)."""
+    """{key: rows of that key without the `_key` column, in their order}: a slice per key of the rows (after one
+    stable sort by key when the keys interleave), each with its own 0 … n−1 index."""
+    from perfeval.sheets.cells import row_slices
+
     if frame.empty:
         return {}
     codes, uniques = pd.factorize(frame["_key"], sort=False)
-    order = np.argsort(codes, kind="stable")
-    body = frame.drop(columns="_key").take(order)
-    body.index = pd.RangeIndex(len(body))
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    out: dict[str, pd.DataFrame] = {}
-    for k, start, stop in zip(uniques, bounds[:-1], bounds[1:], strict=True):
-        part = body.iloc[start:stop]
-        part.index = pd.RangeIndex(stop - start)
-        out[k] = part
-    return out
+    body = frame.drop(columns="_key")
+    if (codes[1:] < codes[:-1]).any():  # codes number keys by first appearance: sorted unless keys interleave
+        order = np.argsort(codes, kind="stable")
+        body, codes = body.take(order), codes[order]
+    bounds = np.searchsorted(codes, np.arange(len(uniques) + 1)).tolist()
+    return dict(zip(uniques.tolist(), row_slices(body, bounds), strict=True))
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
@@ -259,8 +257,10 @@ def _check_one(prep: _Prepared) -> None:
             by_scheme.setdefault(id(chosen), (chosen, set()))[1].add(key)
     for chosen, members in by_scheme.values():
         mask = ind_keys.isin(members)
-        result = check_indicators(Table(ind.sheet, prep.ind_frame[mask], ind.header_row, ind.headers), file,
-                                  chosen, ind_keys[mask])
+        every = len(by_scheme) == 1 and bool(mask.all())  # one scheme for every row (the usual portfolio)
+        result = check_indicators(Table(ind.sheet, prep.ind_frame if every else prep.ind_frame[mask],
+                                        ind.header_row, ind.headers), file, chosen,
+                                  ind_keys if every else ind_keys[mask])
         found = result.problems + check_weights(result.frame, file, ind.sheet, chosen, result.declared,
                                                  ind.headers.get("weight", "分值"))
         prep.checked.update(_split_by_key(result.frame))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from perfeval.errors import Problem
 from perfeval.notation import is_empty, normalise, parse_amount, parse_rate, plain_text
 from perfeval.scheme import Scheme
-from perfeval.sheets.cells import cell_number, unique_map
+from perfeval.sheets.cells import Coded, cell_number, combine, unique_map
 from perfeval.sheets.read import Table
 
 #: stated items: canonical name -> (kind, aliases)
@@ -59,35 +60,44 @@ def check_stated(table: Table, file: str, scheme: Scheme,
     frame = table.frame
     n = len(frame)
 
-    def raw(column: str) -> pd.Series:
-        return frame[column] if column in frame else pd.Series([None] * n, index=frame.index, dtype=object)
+    def raw(column: str) -> Coded:
+        if column not in frame:
+            return Coded(np.zeros(n, dtype=np.intp), np.full(1, "", dtype=object))
+        return Coded.of(frame[column]).map(plain_text).compact()
 
-    item_raw, text, where = (unique_map(raw(c), plain_text) for c in ("item", "text", "where"))
-    keep = (item_raw != "") | (text != "")
-    found = unique_map(item_raw, lambda t: canonical_item(t, scheme))
-    rows = frame["row"].astype(int)
+    item, text, where = (raw(c) for c in ("item", "text", "where"))
+    keep = ~item.test(lambda t: t == "") | ~text.test(lambda t: t == "")
+    found = item.map(lambda t: canonical_item(t, scheme))
+    unknown = found.test(lambda f: f is None)
+    row_at = frame["row"].astype(int).to_numpy()
+    key_at = keys.to_numpy(dtype=object)
     problems: list[tuple[str, Problem]] = []
     levels = "、".join(f"{lv.name}得分" for lv in scheme.levels)
-    for i in (keep & found.isna())[lambda m: m].index:
-        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "数据项", item_raw[i],
-                                          f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
-                                          f"资金到位率、偏差率、预算执行率得分 或 {levels}（及相应得分率）")))
-    keep &= found.notna()
-    found, text, where, rows, keys = found[keep], text[keep], where[keep], rows[keep], keys[keep]
-    pairs = pd.Series(list(zip(found.map(lambda f: f[1]), text, strict=True)), index=found.index, dtype=object)
-    parsed = unique_map(pairs, lambda kt: stated_value(*kt))
-    errors = parsed.map(lambda v: v[1])
-    for i in errors[errors != ""].index:
-        problems.append((keys[i], Problem(file, table.sheet, int(rows[i]), "报告值", text[i], errors[i])))
-    ok = errors == ""
+    for p in np.flatnonzero(keep & unknown):
+        problems.append((key_at[p], Problem(file, table.sheet, int(row_at[p]), "数据项", item.at(p),
+                                            f"未知的数据项；应为 总分、等级、预算数、到位数、执行数、预算执行率、"
+                                            f"资金到位率、偏差率、预算执行率得分 或 {levels}（及相应得分率）")))
+    rows = np.flatnonzero(keep & ~unknown)
+    kind = found.map(lambda f: None if f is None else f[1]).compact()
+    pair, first = combine(kind.codes[rows], text.codes[rows])
+    parsed_at = [stated_value(kind.at(rows[i]), text.at(rows[i])) for i in first]
+    error_at = np.asarray([err for _, err in parsed_at] + [""], dtype=object)[:-1][pair]
+    for j in np.flatnonzero(error_at != ""):
+        p = rows[j]
+        problems.append((key_at[p], Problem(file, table.sheet, int(row_at[p]), "报告值", text.at(p), error_at[j])))
+    ok = rows[error_at == ""]
+    value_at = np.fromiter((value for value, _ in parsed_at), dtype=float, count=len(parsed_at))
+    written = where.take(ok).array()
+    blank = written == ""
+    written[blank] = [f"{table.sheet}第{r}行" for r in row_at[ok][blank]]
     out = pd.DataFrame({
-        "item": found[ok].map(lambda f: f[0]).astype(object),
-        "value": parsed[ok].map(lambda v: v[0]).astype(float),
-        "text": text[ok].astype(object),
-        "where": where[ok].where(where[ok] != "", rows[ok].map(lambda r: f"{table.sheet}第{r}行")).astype(object),
-        "_key": keys[ok],
+        "item": pd.Series(found.map(lambda f: None if f is None else f[0]).take(ok).array(), dtype=object),
+        "value": value_at[pair[error_at == ""]] if len(ok) else np.zeros(0, dtype=float),
+        "text": pd.Series(text.take(ok).array(), dtype=object),
+        "where": pd.Series(written, dtype=object),
+        "_key": keys.iloc[ok].reset_index(drop=True),
     })
-    return out.reset_index(drop=True), problems
+    return out, problems
 
 
 def narrative(table: Table | None) -> dict[str, str]:
