@@ -94,7 +94,8 @@ def test_cross_file_duplicate_refused_the_same_either_way(mixed: Path, monkeypat
     file exactly as serial reading does."""
     serial = perfeval.evaluate_portfolio(mixed)
     monkeypatch.setattr(pool, "MIN_PARALLEL_BYTES", 0)
-    assert pool.pool_size(None, input_files([mixed]), None) == min(pool.cores(), len(input_files([mixed])))
+    monkeypatch.setattr(pool, "idle_cores", lambda: 2)
+    assert pool.pool_size(None, input_files([mixed]), None) == 2
     parallel = perfeval.evaluate_portfolio(mixed)
     pd.testing.assert_frame_equal(serial.projects, parallel.projects)
     pd.testing.assert_frame_equal(serial.problems, parallel.problems)
@@ -127,6 +128,19 @@ def _dying(part: list[Path], parent: int, victim: Path) -> list[ProjectRead]:
     return _read_files(part, None, False)
 
 
+def test_automatic_workers_follow_idle_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy machine (load average at or above its cores) reads in one process; an idle one uses every core."""
+    files = [tmp_path / f"{i}.xlsx" for i in range(4)]
+    for f in files:
+        f.write_bytes(b"x" * (1 << 19))
+    monkeypatch.setattr(pool, "cores", lambda: 2)
+    for load, expected in ((0.0, 2), (1.0, 2), (1.6, 1), (3.5, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert pool.idle_cores() == expected
+        assert pool.pool_size(None, files, None) == expected
+        assert pool.pool_size(2, files, None) == 2  # asked for: as asked
+
+
 def test_pool_size_and_chunks(tmp_path: Path) -> None:
     small = [tmp_path / f"{i}.xlsx" for i in range(3)]
     for f in small:
@@ -154,14 +168,15 @@ def test_frames_travel_packed_and_come_back_equal() -> None:
         pd.testing.assert_frame_equal(b, d, check_exact=True)
 
 
-def test_a_threaded_process_reads_in_one_process(tmp_path: Path) -> None:
+def test_a_threaded_process_reads_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Forking a process that runs other threads (a Jupyter kernel) can deadlock: it reads without a pool."""
     import threading
 
     files = [tmp_path / f"{i}.xlsx" for i in range(4)]
     for f in files:
         f.write_bytes(b"x" * (1 << 19))
-    assert pool.pool_size(None, files, None) == min(pool.cores(), 4)
+    monkeypatch.setattr(pool, "idle_cores", lambda: 2)
+    assert pool.pool_size(None, files, None) == 2
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()

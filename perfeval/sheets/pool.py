@@ -37,10 +37,21 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def idle_cores() -> int:
+    """The cores free for this process and its workers: the cores less the other runnable work (the 1-minute load
+    average, this process counted as one of ours). Another worker on a busy machine only adds the pool's cost:
+    under contention the processes of one session share one slice of the machine."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available: assume the machine is ours
+        load = 0.0
+    return max(1, min(cores(), int(cores() - max(load - 1.0, 0.0) + 0.5)))
+
+
 def pool_size(workers: int | None, files: Sequence[Path], scheme: object) -> int:
-    """How many processes read `files`: `workers` when given (1 = in this process), else one per core when there
-    are several files and enough bytes to be worth a pool; 1 when this process cannot fork safely (`_can_fork`) or
-    `scheme` cannot be sent to a worker."""
+    """How many processes read `files`: `workers` when given (1 = in this process), else one per idle core
+    (`idle_cores`) when there are several files and enough bytes to be worth a pool; 1 when this process cannot
+    fork safely (`_can_fork`) or `scheme` cannot be sent to a worker."""
     if workers is not None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -48,7 +59,7 @@ def pool_size(workers: int | None, files: Sequence[Path], scheme: object) -> int
     else:
         if len(files) < 2 or _total_bytes(files) < MIN_PARALLEL_BYTES:
             return 1
-        count = min(cores(), len(files))
+        count = min(idle_cores(), len(files))
     if count > 1 and not (_can_fork() and _picklable(scheme)):
         return 1
     return max(count, 1)
