@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,7 @@ def _table(raw: RawWorkbook, canon: str, spec: dict, problems: list[Problem],
             problems.append(Problem(file, canon, None, None, None,
                                     f"缺少工作表「{canon}」（新建模板：perfeval template 模板.xlsx）"))
         return None
-    if grid.dropna(how="all").empty or all(is_empty(v) for v in grid.to_numpy().ravel()):
+    if all(is_empty(v) for v in grid.to_numpy().ravel()):  # stops at the first cell with content
         if required:
             problems.append(Problem(file, sheet, None, None, None, "工作表为空：没有任何数据"))
         return None
@@ -160,7 +161,9 @@ class _Prepared:
     text_t: Table | None
     materials_t: Table | None
     panel_table: pd.DataFrame | None
-    ind_frame: pd.DataFrame | None = None  # merged cells filled down (set by `_check_batch`)
+    #: merged cells filled down, and each row's project key (set by `_check_one`; one-project workbooks checked
+    #: together in `_check_singles` do not keep them: only a portfolio's orphan rows need them)
+    ind_frame: pd.DataFrame | None = None
     ind_keys: pd.Series | None = None
     checked: dict[str, pd.DataFrame] = field(default_factory=dict)
     stated_by: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -190,8 +193,8 @@ def _prepare(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> _Prepared:
         for column in missing:
             problems.append(Problem(file, ind.sheet, ind.header_row, INDICATOR_LABELS[column], None,
                                     f"缺少必需的列「{INDICATOR_LABELS[column]}」"))
-        cells = ind.frame.drop(columns="row").to_numpy().ravel()
-        if not missing and all(is_empty(v) for v in cells):
+        frame = ind.frame
+        if not missing and all(is_empty(v) for column in frame.columns[1:] for v in frame[column].to_numpy()):
             problems.append(Problem(file, ind.sheet, None, None, None, "指标表没有任何指标行"))
     if problems:
         raise SheetError(problems)
@@ -294,31 +297,52 @@ def _check_singles(members: list[_Prepared]) -> None:
     found = result.problems + check_weights(result.frame, "", ind.sheet, chosen, result.declared,
                                              ind.headers.get("weight", "分值"))
     checked = _split_by_key(result.frame)
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    for n, (prep, key) in enumerate(zip(members, keys, strict=True)):
-        own = prep.heads[0][0]
-        part = filled.iloc[bounds[n]:bounds[n + 1]]
-        prep.ind_frame = part.set_axis(prep.ind.frame.index)
-        prep.ind_keys = pd.Series(own, index=prep.ind.frame.index, dtype=object)
+    for prep, key in zip(members, keys, strict=True):
         if key in checked:
-            prep.checked[own] = checked[key]
-    files = [str(prep.raw.path) for prep in members]
+            prep.checked[prep.heads[0][0]] = checked[key]
+    _located(members, found)
+    _check_singles_stated(members, keys, chosen)
+
+
+def _located(members: list[_Prepared], found: list[tuple[str, Problem]]) -> None:
+    """Problems of a batch keyed by (position, project key), each given to its workbook, located in its file."""
     for key, problem in found:
         n, own = key.split(_BATCH_SEP, 1)
-        members[int(n)].row_problems.setdefault(own, []).append(replace(problem, file=files[int(n)]))
-    for prep in members:
-        if prep.stated_t is not None:
-            stated_keys = prep.keys_of(prep.stated_t.frame)
-            for k, problem in _stated_of(prep, prep.stated_t.frame, stated_keys, {prep.heads[0][0]}, chosen):
-                prep.row_problems.setdefault(k, []).append(problem)
+        prep = members[int(n)]
+        prep.row_problems.setdefault(own, []).append(replace(problem, file=str(prep.raw.path)))
+
+
+def _check_singles_stated(members: list[_Prepared], keys: list[str], chosen: Scheme) -> None:
+    """The 报告数值 sheets of one-project workbooks checked together (those of one sheet name and header layout in
+    one pass, keyed like `_check_singles`); each workbook keeps its own figures and problems, in its rows' order."""
+    groups: dict[tuple, list[int]] = {}
+    for n, prep in enumerate(members):
+        stated_t = prep.stated_t
+        if stated_t is not None:
+            shape = (stated_t.sheet, stated_t.header_row, tuple(stated_t.headers.items()),
+                     tuple(stated_t.frame.columns))
+            groups.setdefault(shape, []).append(n)
+    for positions in groups.values():
+        first = members[positions[0]].stated_t
+        assert first is not None
+        tables = [members[n].stated_t.frame for n in positions]  # type: ignore[union-attr]
+        frame = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0].reset_index(drop=True)
+        batch_keys = pd.Series(np.repeat(np.asarray([keys[n] for n in positions], dtype=object),
+                                         [len(t) for t in tables]), index=frame.index, dtype=object)
+        stated_frame, found = check_stated(Table(first.sheet, frame, first.header_row, first.headers), "", chosen,
+                                           batch_keys)
+        for key, part in _split_by_key(stated_frame).items():
+            n, own = key.split(_BATCH_SEP, 1)
+            members[int(n)].stated_by[own] = part
+        _located(members, found)
 
 
 def _finish(prep: _Prepared) -> list[ProjectRead]:
     """Each project of a checked workbook: its `Project`, or its problems when refused."""
     raw, ind, is_portfolio, info_sheet = prep.raw, prep.ind, prep.is_portfolio, prep.info_sheet
     file = str(raw.path)
-    ind_frame, ind_keys = prep.ind_frame, prep.ind_keys
-    assert ind_frame is not None and ind_keys is not None
+    ind_frame, ind_keys = prep.ind_frame, prep.ind_keys  # a portfolio's, for its orphan rows
+    assert not is_portfolio or (ind_frame is not None and ind_keys is not None)
     checked, stated_by, row_problems = prep.checked, prep.stated_by, prep.row_problems
     known = {h[0] for h in prep.heads}
     orphans = sorted(set(ind_keys[ind_keys != ""]) - known) if is_portfolio else []
@@ -326,7 +350,7 @@ def _finish(prep: _Prepared) -> list[ProjectRead]:
     text_by = narratives(text_t, prep.keys_of(text_t.frame)) if text_t is not None else {}
     materials_by, ledger_problems = _materials(materials_t, file, prep.keys_of, is_portfolio)
     ledger = "evidence" in ind.headers or materials_t is not None
-    empty_stated = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
+    empty_stated = _EMPTY_STATED.copy(deep=False)  # copy-on-write: a project's own frame, no data copied
     reads: list[ProjectRead] = []
     for key, info, p, chosen in prep.heads:
         if chosen is None:
@@ -367,12 +391,20 @@ def _finish(prep: _Prepared) -> list[ProjectRead]:
     return reads
 
 
+#: a project's 报告数值 when its workbook states nothing (copied per workbook)
+_EMPTY_STATED = pd.DataFrame({c: pd.Series(dtype=float if c == "value" else object) for c in STATED_COLUMNS})
+
+
 def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
-                strict: bool = False) -> list[ProjectRead]:
+                strict: bool = False, workers: int | None = None) -> list[ProjectRead]:
     """Every project in files and folders (a folder is searched recursively for .xlsx/.xlsm/.csv sets
     the way `perfeval batch` finds its inputs), in a stable order. A file that cannot be read at all
     becomes one refused `ProjectRead` keyed by its file name, so one bad file never hides the others.
-    Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet."""
+    Raises PerfevalError for a path that does not exist and SheetError for a folder without any sheet.
+
+    `workers`: processes that read the files (None: one per core when there are several files and enough to
+    read, `perfeval.sheets.pool`; 1: in this process). The result is the same whatever the number."""
+    from perfeval.sheets import pool
     from perfeval.sheets.inputs import input_files
 
     items = [paths] if isinstance(paths, str | Path) else list(paths)
@@ -381,6 +413,10 @@ def read_inputs(paths: str | Path | Iterable[str | Path], scheme: str | Path | S
         folders = "、".join(str(p) for p in items)
         raise SheetError([Problem(folders, None, None, None, None,
                                   "没有找到指标表（.xlsx、.xlsm 或 .csv）")])
+    count = pool.pool_size(workers, files, scheme)
+    if count > 1:
+        return pool.run(partial(_read_files, scheme=scheme, strict=strict),
+                        pool.chunks(files, count, _BATCH_FILES), count)
     reads: list[ProjectRead] = []
     for start in range(0, len(files), _BATCH_FILES):
         reads.extend(_read_files(files[start:start + _BATCH_FILES], scheme, strict))
@@ -453,15 +489,17 @@ def _materials_of(by_key: dict[str, pd.DataFrame], key: str) -> pd.DataFrame:
 
 
 def load_projects(path: str | Path | Iterable[str | Path], scheme: str | Path | Scheme | None = None, *,
-                  strict: bool = False, field_data: bool = True) -> list[Project]:
+                  strict: bool = False, field_data: bool = True, workers: int | None = None) -> list[Project]:
     """All projects in a file (a project workbook, a portfolio workbook or a CSV set), a folder of
     them (searched recursively, like `perfeval batch`) or a list of files and folders.
 
     Raises SheetError listing every problem of every refused project. Auditable problems (weights,
     repeated rows) do not refuse a project unless `strict`; they travel as `Project.sheet_findings`.
-    `field_data`: merge the expert sheets and survey kept beside each project (`perfeval.field_data`)."""
+    `field_data`: merge the expert sheets and survey kept beside each project (`perfeval.field_data`).
+    `workers`: processes reading several files (None: automatic, 1: in this process; see `read_inputs`)."""
     single = isinstance(path, str | Path) and not Path(path).is_dir()
-    reads = read_projects(path, scheme, strict=strict) if single else read_inputs(path, scheme, strict=strict)
+    reads = (read_projects(path, scheme, strict=strict) if single
+             else read_inputs(path, scheme, strict=strict, workers=workers))
     problems = [q for r in reads for q in r.refusing]
     if problems:
         raise SheetError(problems)

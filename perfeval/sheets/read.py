@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineWorkbook
 
@@ -185,11 +186,24 @@ def _read_xlsx(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, bool], di
             refused[sheet.name] = sheet.problem
             continue
         rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-        grid = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+        grid = _grid(rows)
         grid = _with_faults(grid, sheet.faults)
         grid.attrs["hidden"] = not sheet.visible
         grids[sheet.name] = grid
     return grids, visible, refused
+
+
+def _grid(rows: list[list]) -> pd.DataFrame:
+    """calamine's rows as an object grid: one 2-D object block (cheaper than a frame built from nested lists)."""
+    if not rows:
+        return pd.DataFrame(dtype=object)
+    try:
+        cells = np.array(rows, dtype=object)
+    except ValueError:  # rows of different lengths
+        cells = None
+    if cells is None or cells.ndim != 2 or cells.shape[1] == 0:
+        return pd.DataFrame(rows, dtype=object)
+    return pd.DataFrame(cells, dtype=object, copy=False)
 
 
 def _pick_sheets(names: list[str], visible: dict[str, bool]) -> dict[str, str]:
@@ -318,15 +332,14 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
     if best_row is None or len(best_map) < 2:
         return None
     start = best_row + best_depth
-    body = grid.iloc[start:]
+    values = grid.to_numpy(dtype=object)  # an object grid's one block: no copy
     # one 2-D object block (a frame built column by column costs more than the table's cells)
-    frame = pd.DataFrame(body.to_numpy(dtype=object)[:, list(best_map.values())], columns=list(best_map),
-                         index=body.index)
-    frame.insert(0, "row", body.index.to_numpy() + 1)
+    frame = pd.DataFrame(values[start:, list(best_map.values())], columns=list(best_map), dtype=object)
+    frame.insert(0, "row", grid.index.to_numpy()[start:] + 1)
 
     def written(j: int) -> str:
-        lower = normalise(grid.iat[start - 1, j])
-        return lower if best_depth == 2 and lookup.get(fold_header(lower)) else normalise(grid.iat[best_row, j])
+        lower = normalise(values[start - 1, j])
+        return lower if best_depth == 2 and lookup.get(fold_header(lower)) else normalise(values[best_row, j])
 
     headers = {canon: written(j) for canon, j in best_map.items()}
-    return Table(sheet, frame.reset_index(drop=True), start, headers)
+    return Table(sheet, frame, start, headers)

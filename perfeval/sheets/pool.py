@@ -1,0 +1,213 @@
+"""Reading many files on several cores: contiguous chunks of files read and validated in worker processes, the
+results put back in file order, identical to reading them one after another.
+
+Each chunk is what `load._read_files` would read in one go (the one-project workbooks of a chunk are still checked
+together in one vectorised pass). A worker's projects cross the process boundary packed: the indicator and stated
+frames of all its projects as one frame per column layout, cut back into one frame per project in the parent
+(pickling tens of thousands of small DataFrames costs more than reading them).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: below this many bytes of input in all, reading stays in this process (a pool costs ~0.1–0.3 s to start)
+MIN_PARALLEL_BYTES = 1 << 20
+#: chunks per worker (several, so a worker that drew the larger files does not leave the others idle)
+CHUNKS_PER_WORKER = 4
+#: the Project frames packed for the trip back
+_PACKED = ("indicators", "stated")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def idle_cores() -> int:
+    """The cores free for this process and its workers: the cores less the other runnable work (the 1-minute load
+    average, this process counted as one of ours). Another worker on a busy machine only adds the pool's cost:
+    under contention the processes of one session share one slice of the machine."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available: assume the machine is ours
+        load = 0.0
+    return max(1, min(cores(), int(cores() - max(load - 1.0, 0.0) + 0.5)))
+
+
+def pool_size(workers: int | None, files: Sequence[Path], scheme: object) -> int:
+    """How many processes read `files`: `workers` when given (1 = in this process), else one per idle core
+    (`idle_cores`) when there are several files and enough bytes to be worth a pool; 1 when this process cannot
+    fork safely (`_can_fork`) or `scheme` cannot be sent to a worker."""
+    if workers is not None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        count = min(workers, len(files))
+    else:
+        if len(files) < 2 or _total_bytes(files) < MIN_PARALLEL_BYTES:
+            return 1
+        count = min(idle_cores(), len(files))
+    if count > 1 and not (_can_fork() and _picklable(scheme)):
+        return 1
+    return max(count, 1)
+
+
+def _can_fork() -> bool:
+    """Workers are forked from this process (fast: they start with everything imported), which is safe only while
+    it runs a single thread: forking a threaded process can deadlock, and the other start methods run the main
+    script again in each worker (a script without an ``if __name__ == "__main__"`` guard would start over).
+    A threaded process (a Jupyter kernel, a GUI) reads in one process."""
+    return threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
+
+
+def _total_bytes(files: Sequence[Path]) -> int:
+    return sum(_size(file) for file in files)
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:  # gone or unreadable: its reader says so
+        return 0
+
+
+def _picklable(value: object) -> bool:
+    if value is None or isinstance(value, str | Path):
+        return True
+    try:
+        pickle.dumps(value)
+    except Exception:  # a scheme holding something that cannot cross processes is read here instead
+        return False
+    return True
+
+
+def chunks(files: Sequence[Path], count: int, limit: int) -> list[list[Path]]:
+    """`files` cut, in order, into about `count` × CHUNKS_PER_WORKER runs of similar size in bytes (at most
+    `limit` files each)."""
+    sizes = [max(_size(file), 1) for file in files]
+    target = sum(sizes) / max(count * CHUNKS_PER_WORKER, 1)
+    out: list[list[Path]] = []
+    current: list[Path] = []
+    held = 0
+    for file, size in zip(files, sizes, strict=True):
+        if current and (held + size > target or len(current) >= limit):
+            out.append(current)
+            current, held = [], 0
+        current.append(file)
+        held += size
+    if current:
+        out.append(current)
+    return out
+
+
+def run(read: Callable[[list[Path]], list], parts: list[list[Path]], count: int) -> list:
+    """`read(part)` for every part, `count` processes at once, concatenated in order. A pool that breaks (a
+    worker killed) leaves the parts it did not return to be read here, so nothing is lost and what a file
+    raises is raised as it would be without a pool."""
+    results: list[list | None] = [None] * len(parts)
+    try:
+        with ProcessPoolExecutor(count, mp_context=mp.get_context("fork")) as pool:
+            futures = [pool.submit(_packed_read, read, part) for part in parts]
+            for n, future in enumerate(futures):
+                results[n] = unpack(future.result())
+    except BrokenProcessPool:
+        pass
+    out: list = []
+    for n, part in enumerate(parts):
+        out.extend(results[n] if results[n] is not None else read(part))
+    return out
+
+
+def _packed_read(read: Callable[[list[Path]], list], part: list[Path]) -> tuple:
+    return pack(read(part))
+
+
+def pack(reads: list) -> tuple:
+    """`reads` (ProjectRead list) ready to pickle: each project's indicator and stated frames taken out and
+    concatenated per column layout; `unpack` restores them. Frames without a plain 0..n-1 index, or empty, stay
+    where they are."""
+    groups: dict[tuple, list[tuple[int, str, pd.DataFrame]]] = {}
+    for n, read in enumerate(reads):
+        project = read.project
+        if project is None:
+            continue
+        for attr in _PACKED:
+            frame = getattr(project, attr)
+            if not _packable(frame):
+                continue
+            layout = (tuple(frame.columns), frame.columns.name, _dtypes(frame))
+            groups.setdefault(layout, []).append((n, attr, frame))
+    packed = []
+    for members in groups.values():
+        frames = [frame for _, _, frame in members]
+        whole = _concat(frames)
+        if not _same_dtypes(whole, frames[0]):
+            continue  # concatenation changed a column's type: these frames travel as they are
+        for n, attr, _ in members:
+            object.__setattr__(reads[n].project, attr, None)  # the worker's own copy, about to be pickled
+        packed.append((whole, [(n, attr) for n, attr, _ in members], np.array([len(f) for f in frames])))
+    return reads, packed
+
+
+def unpack(payload: tuple) -> list:
+    reads, packed = payload
+    for whole, slots, lengths in packed:
+        bounds = np.concatenate([[0], np.cumsum(lengths)])
+        for (n, attr), start, stop in zip(slots, bounds[:-1], bounds[1:], strict=True):
+            part = whole.iloc[start:stop]
+            part.index = pd.RangeIndex(stop - start)
+            object.__setattr__(reads[n].project, attr, part)
+    return reads
+
+
+def _dtypes(frame: pd.DataFrame) -> tuple:
+    get = getattr(frame._mgr, "get_dtypes", None)  # without building the `dtypes` Series
+    return tuple(get()) if get is not None else tuple(frame.dtypes)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of one layout one under the other, column by column with numpy (a third of `pd.concat`'s cost on
+    thousands of small frames), each column keeping its dtype and each run of neighbouring columns of one dtype one
+    block, as the frames had them (`pd.concat` of the projects' frames later, in scoring, is fast on that layout);
+    `pd.concat` for extension dtypes."""
+    first = frames[0]
+    arrays = [getattr(frame._mgr, "column_arrays", None) for frame in frames]
+    dtypes = list(first.dtypes)
+    if len(frames) == 1 or any(a is None for a in arrays) or not all(isinstance(t, np.dtype) for t in dtypes):
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else first
+    runs: list[list[int]] = []
+    for j, dtype in enumerate(dtypes):
+        if runs and dtypes[runs[-1][-1]] == dtype:
+            runs[-1].append(j)
+        else:
+            runs.append([j])
+    blocks = []
+    for run in runs:
+        columns = [np.concatenate([a[j] for a in arrays]) for j in run]
+        block = np.stack(columns, axis=1) if len(columns) > 1 else columns[0][:, None]
+        blocks.append(pd.DataFrame(block, columns=first.columns[run], dtype=dtypes[run[0]]))
+    return pd.concat(blocks, axis=1) if len(blocks) > 1 else blocks[0]
+
+
+def _packable(frame: object) -> bool:
+    if not isinstance(frame, pd.DataFrame) or frame.empty or frame.attrs or frame.columns.has_duplicates:
+        return False
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
+
+
+def _same_dtypes(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    return list(a.dtypes) == list(b.dtypes)
