@@ -69,8 +69,10 @@ def _can_fork() -> bool:
     """Workers are forked from this process (fast: they start with everything imported), which is safe only while
     it runs a single thread: forking a threaded process can deadlock, and the other start methods run the main
     script again in each worker (a script without an ``if __name__ == "__main__"`` guard would start over).
-    A threaded process (a Jupyter kernel, a GUI) reads in one process."""
-    return threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
+    A threaded process (a Jupyter kernel, a GUI) or a daemonic one (a batch's scan worker) reads in one
+    process."""
+    return (threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
+            and not mp.current_process().daemon)  # a daemonic process may not have children
 
 
 def _total_bytes(files: Sequence[Path]) -> int:
