@@ -212,3 +212,23 @@ def test_stated_sheets_checked_together_read_as_one_by_one(tmp_path: Path) -> No
     flagged = [r for r in together if any(q.sheet == "报告数值" for q in r.problems)]
     assert [r.key for r in flagged] == ["S1", "S3"]
     assert all(q.file.endswith(f"{r.key}.xlsx") for r in flagged for q in r.problems)
+
+
+def _report_can_fork(queue) -> None:
+    queue.put(pool._can_fork())
+
+
+def test_a_daemonic_process_reads_in_one_process() -> None:
+    """A batch's scan workers are daemonic, and a daemonic process may not start children: reading there stays in
+    the process (a pool would fail with "daemonic processes are not allowed to have children")."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    answers = []
+    for daemon in (True, False):
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_report_can_fork, args=(queue,), daemon=daemon)
+        proc.start()
+        answers.append(queue.get(timeout=30))
+        proc.join(timeout=30)
+    assert answers == [False, True]
