@@ -14,9 +14,9 @@ import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.display import fmt_num
-from perfeval.model import Project
+from perfeval.model import Project, keep_rules, known_rules
 from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
-from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
+from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
@@ -271,16 +271,23 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     return blocks
 
 
-def _rules(frame: pd.DataFrame) -> np.ndarray:
-    explicit = frame["method"].fillna("").to_numpy(dtype=object)
-    rules = explicit.copy()
-    need = np.flatnonzero(explicit == "")
-    keys = [frame[c].to_numpy(dtype=object)[need] for c in ("name", "level3", "target", "actual")]
-    codes, first = distinct_rows(*keys)
-    inferred = np.empty(len(first), dtype=object)
-    inferred[:] = [rule_of(*(k[i] for k in keys)) for i in first]  # validation inferred them: cached
-    rules[need] = inferred[codes]
-    return rules
+def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> np.ndarray:
+    """The rule of each row of the stacked indicator frame: the rules each project keeps (`Project.rules`), those
+    not yet worked out inferred in one pass over their rows and then kept with their projects."""
+    known = [known_rules(p) for p in projects]
+    missing = [k for k, rules in enumerate(known) if rules is None]
+    if missing:
+        rows = ind["pidx"].to_numpy()
+        wanted = np.asarray(pidx, dtype=np.int64)[missing]
+        starts, ends = np.searchsorted(rows, wanted, "left"), np.searchsorted(rows, wanted, "right")
+        lengths = ends - starts
+        take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
+        keys = ind[[c for c in RULE_KEYS if c in ind]]
+        inferred = indicator_rules(keys if len(take) == len(ind) else keys.iloc[take])
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        for j, k in enumerate(missing):
+            known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
+    return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -314,7 +321,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
 
     ind["level1"] = _scheme_levels(ind["level1"], scheme)
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
-    ind["rule"] = _rules(ind)
+    ind["rule"] = _kept_rules(ind, projects, pidx)
     ind["rule_label"] = ind["rule"].map(RULE_LABELS)
     by_pidx = head.set_index("pidx")
     ind["execution_rate"] = by_pidx["execution_rate"].reindex(ind["pidx"]).to_numpy()
