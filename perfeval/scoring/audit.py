@@ -379,14 +379,25 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     key = c["text"].where(kinds == "grade", pd.Series(as_text, index=c.index, dtype=object))
     group_codes, _ = distinct_rows(c["pidx"].to_numpy(), c["item_code"].to_numpy())
     group = np.where(c["item"].isna().to_numpy(), np.nan, group_codes)  # no group for a missing item
-    spans = pd.DataFrame({"key": key, "low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
-    by_group = spans.groupby(group, sort=False)  # grouped once for the three transforms
-    counts = by_group["key"].transform("nunique")
+    spans = pd.DataFrame({"low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
+    by_group = spans.groupby(group, sort=False)  # grouped once for the two transforms
+    counts = _distinct_per_group(group_codes, ~np.isnan(group), key.to_numpy(dtype=object))
     measured = c["kind"].isin(["rate", "level_rate", "amount"])
     apart = by_group["low"].transform("max") > by_group["high"].transform("min") + 1e-9
     conflicts = c.loc[(counts > 1) & (apart | ~measured), ["pidx", "item", "text", "where"]]
     out += _conflicts(conflicts.sort_values(["pidx", "item"], kind="stable"))
     return out + _self_findings(c, ind, levels, options, per_project)
+
+
+def _distinct_per_group(groups: np.ndarray, grouped: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Per row, how many distinct keys (NaN and None not counted) the rows of its group hold, as
+    `groupby(groups).transform("nunique")` counts them; 0 for a row outside every group (`grouped` False)."""
+    codes = pd.factorize(keys)[0]
+    counted = grouped & (codes >= 0)
+    g = groups[counted]
+    _, first = distinct_rows(g, codes[counted])
+    per_group = np.bincount(g[first], minlength=int(groups.max(initial=-1)) + 1)
+    return np.where(grouped, per_group[groups], 0)
 
 
 def _conflict(item: object, texts, wheres) -> tuple[str, str]:

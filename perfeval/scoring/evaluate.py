@@ -253,34 +253,24 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
 
 def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
-    column positions; None otherwise (or when pandas keeps no such blocks). One pass of cheap comparisons per
-    frame: the column labels by identity of their values where a copy shares them, positions as slices."""
+    column positions; None otherwise (or when pandas keeps no such blocks). One cheap comparison per frame: the
+    column labels by identity of their values where a copy shares them, the blocks' (dtype, positions) as a list."""
     try:
         blocks = [f._mgr.blocks for f in frames]
-        layout = [(b.dtype, b.mgr_locs.indexer) for b in blocks[0]]
+        layouts = [[(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
+                    for b in own] for own in blocks]
     except AttributeError:
         return None
-    raw = [None if isinstance(loc, slice) else np.asarray(loc).tobytes() for _, loc in layout]
+    layout = layouts[0]
     columns = frames[0].columns
     labels = getattr(columns, "_data", None)
-    width = len(layout)
-    for frame, own in zip(frames, blocks, strict=True):
-        if len(own) != width:
+    for frame, own in zip(frames, layouts, strict=True):
+        if own != layout:
             return None
         cols = frame.columns
         if cols is not columns and (labels is None or getattr(cols, "_data", None) is not labels) \
                 and not cols.equals(columns):
             return None
-        for b, (dtype, loc), packed in zip(own, layout, raw, strict=True):
-            own_dtype = b.dtype
-            if own_dtype is not dtype and own_dtype != dtype:
-                return None
-            own_loc = b.mgr_locs.indexer
-            if packed is None:
-                if not isinstance(own_loc, slice) or own_loc != loc:
-                    return None
-            elif isinstance(own_loc, slice) or np.asarray(own_loc).tobytes() != packed:
-                return None
     return blocks
 
 
