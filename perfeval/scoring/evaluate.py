@@ -217,11 +217,11 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         return pd.DataFrame({"pidx": pd.Series(dtype=int)})
     columns = list(frames[0].columns)
     arrays = _column_arrays(frames, columns)
-    out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)))
+    out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)), copy=False)  # the arrays are new
     out.columns = columns
-    for c in columns:
-        kind = frames[0][c].dtype.kind
-        if kind in "fi":
+    for c, first in zip(columns, frames[0].dtypes, strict=True):
+        kind = first.kind
+        if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
     out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
     return out
