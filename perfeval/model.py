@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from perfeval.errors import Problem
 from perfeval.notation import plain_text
-from perfeval.rules import resolve_method
+from perfeval.rules import indicator_rules, resolve_method
 
 #: columns of `Project.indicators`, in order
 INDICATOR_COLUMNS = (
@@ -58,6 +59,17 @@ class Project:
     #: 核查说明); None when the project was not scored by a panel
     panel: pd.DataFrame | None = None
 
+    @property
+    def rules(self) -> np.ndarray:
+        """The rule id of each row of `indicators` (`perfeval.rules.indicator_rules`: the 评分方法 as written, else
+        the rule its texts imply), worked out once and kept with the project (read-only). A what-if edit builds a
+        new Project (`with_indicator`, `replace`), whose rules are worked out afresh; `evaluate` fills them for
+        many projects in one pass (`keep_rules`)."""
+        known = known_rules(self)
+        if known is None:
+            known = keep_rules(self, indicator_rules(self.indicators))
+        return known
+
     def replace(self, **changes: object) -> Project:
         """A copy with some fields changed (projects are never mutated)."""
         return replace(self, **changes)
@@ -78,3 +90,25 @@ class Project:
             frame.loc[index, column] = value
         return replace(self, indicators=frame)
 
+
+
+_RULES = "_rules_of_indicators"  # where a Project keeps (its indicators frame, their rules); not a dataclass field
+
+
+def known_rules(project: Project) -> np.ndarray | None:
+    """The rules kept with `project` for its current indicators frame; None when not yet worked out."""
+    kept = project.__dict__.get(_RULES)
+    return kept[1] if kept is not None and kept[0] is project.indicators else None
+
+
+def keep_rules(project: Project, rules: np.ndarray, *, checked: bool = True) -> np.ndarray:
+    """Keep `rules` (`indicator_rules(project.indicators)`, e.g. a slice of a stacked portfolio's) with `project`:
+    a cache beside the frozen fields, so `dataclasses.replace` and equality ignore it. Returns them read-only.
+    `checked=False` skips the length check (for a caller that sliced them by the frame's own length)."""
+    if checked:
+        rules = np.array(rules, dtype=object)
+        if len(rules) != len(project.indicators):
+            raise ValueError(f"{len(rules)} rules for {len(project.indicators)} indicators")
+    rules.flags.writeable = False
+    object.__setattr__(project, _RULES, (project.indicators, rules))
+    return rules

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from perfeval.deadline import read_status
-from perfeval.notation import Measure, normalise, parse_value
+from perfeval.notation import Measure, distinct_rows, normalise, parse_value
 from perfeval.scheme import QualitativeScale, ScoringOptions
 
 #: rule id -> Chinese name shown to users
@@ -100,6 +100,28 @@ def rule_of(name: str, level3: str, target: str, actual: str) -> str:
     per distinct combination in a process, so validation infers it and scoring takes the same answer; an
     edited target or actual (a what-if) is a different combination and is inferred afresh."""
     return infer_rule(name, level3, parse_value(target), parse_value(actual))
+
+
+#: the columns an indicator's rule is worked out from (the explicit 评分方法, else inferred from the others)
+RULE_KEYS = ("method", "name", "level3", "target", "actual")
+
+
+def indicator_rules(frame: pd.DataFrame) -> np.ndarray:
+    """The rule id of each row of an indicator frame (`Project.indicators`, or many projects' stacked): the
+    explicit 评分方法 where there is one, else the rule its name, 三级指标, 指标值 and 实际完成值 imply
+    (`rule_of`, once per distinct combination). An object array in row order."""
+    explicit = frame["method"].fillna("").to_numpy(dtype=object) if "method" in frame \
+        else np.full(len(frame), "", dtype=object)
+    rules = explicit.copy()
+    need = np.flatnonzero(explicit == "")
+    if not len(need):
+        return rules
+    keys = [frame[c].to_numpy(dtype=object)[need] for c in ("name", "level3", "target", "actual")]
+    codes, first = distinct_rows(*keys)
+    inferred = np.empty(len(first), dtype=object)
+    inferred[:] = [rule_of(*(k[i] for k in keys)) for i in first]  # validation inferred them: cached
+    rules[need] = inferred[codes]
+    return rules
 
 
 def classify_text(text: str, target_text: str, scale: QualitativeScale) -> str | None:

@@ -44,9 +44,7 @@ LAYERS = {
 #: the imports that still point upward (importer, imported): each is a piece of one module that belongs a layer
 #: lower and waits for that module to be split (a split now would defeat the merge of parallel work)
 UPWARD = {
-    # merging an expert panel needs each indicator's rule as evaluate resolves it (judged_indicators) and the
-    # merged project's evaluation (PanelResult.evaluate): goes away once the rule is kept with the Project
-    ("perfeval.panel.template", "perfeval.scoring.evaluate"),
+    # the merged project's evaluation (PanelResult.evaluate); judged_indicators takes the rule the Project keeps
     ("perfeval.panel.apply", "perfeval.scoring.evaluate"),
 }
 

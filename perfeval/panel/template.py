@@ -25,7 +25,7 @@ from perfeval.errors import PerfevalError
 from perfeval.model import Project
 from perfeval.rules import RULE_LABELS
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.scoring.evaluate import evaluate
+from perfeval.sheets.cells import unique_map
 from perfeval.sheets.write import cell_value
 
 #: rules whose score is an evaluator's judgement (the indicators an expert panel scores)
@@ -121,12 +121,14 @@ def standard_text(rule: str, name: str, level3: str, target: str, weight: float,
 
 
 def judged_indicators(project: Project, scheme: str | Path | Scheme | None = None) -> pd.DataFrame:
-    """The indicators an expert panel scores: those whose rule (as `evaluate` resolves it) is 定性, 扣分 or
-    评价要点. Columns: position (row position in `project.indicators`), row, level1, level2, level3, name,
-    weight, rule, target, actual, standard."""
+    """The indicators an expert panel scores: those whose rule (the one the project keeps, `Project.rules`, which
+    `evaluate` scores by) is 定性, 扣分 or 评价要点. Columns: position (row position in `project.indicators`), row,
+    level1 (as the scheme names it, as `evaluate` shows it), level2, level3, name, weight, rule, target, actual,
+    standard."""
     chosen = load_scheme(scheme if scheme is not None else project.scheme_id)
-    ev = evaluate(project, chosen)
-    ind = ev.indicators
+    ind = project.indicators.assign(rule=project.rules).reset_index(drop=True)
+    ind["level1"] = unique_map(ind["level1"], lambda label: (chosen.level_of(label) if isinstance(label, str)
+                                                             else None) or label)
     mask = ind["rule"].isin(JUDGED_RULES).to_numpy()
     out = pd.DataFrame({
         "position": np.flatnonzero(mask),

@@ -246,16 +246,19 @@ RATE_FIELDS = {"预算执行率": "execution_rate", "资金到位率": "arrival_
 
 def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) -> pd.DataFrame:
     """Each stated figure beside the value perfeval computes for it (vectorised over projects)."""
-    out = stated.copy()
+    out = stated.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     h = head.set_index("pidx")
     item = out["item"]
-    item_kind = _distinct(_item_kind, item)
-    kind = item_kind.astype(str)  # a fixed-width str array, as np.select over strings gave
+    items = item.to_numpy(dtype=object)
+    # each distinct item's kind, worked out once (a missing item, code −1, takes the last: its own kind '')
+    item_codes, item_names = pd.factorize(items)
+    name_kinds = np.array([*(_item_kind(name) for name in item_names), _item_kind(None)], dtype=object)
+    item_kind = name_kinds[item_codes]
+    kind = name_kinds.astype(str)[item_codes]  # a fixed-width str array, as np.select over strings gave
     out["kind"] = pd.Series(item_kind, index=out.index, dtype=object)  # compared often: plain objects are fast
+    out["item_code"] = item_codes  # the item as a number: grouping by it is grouping by the item
     computed = np.full(len(out), np.nan)
     pidx = out["pidx"].to_numpy()
-    items = item.to_numpy(dtype=object)
-    item_codes, item_names = pd.factorize(items)
     for name, column in (("total", None), *((k, v) for k, v in {**AMOUNT_FIELDS, **RATE_FIELDS}.items())):
         mask = (kind == "total") if column is None else (item_codes == _position(item_names, name))
         if mask.any():
@@ -271,9 +274,12 @@ def _computed(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame) ->
     for column in ("grade", "total", "budget", "allocated", "spent"):
         values = h[column].to_numpy()
         out[column] = values.take(at) if (at >= 0).all() else h[column].reindex(pidx).to_numpy()
-    kind_of = np.where(np.isin(kind, ["rate", "level_rate"]), "rate",
-                       np.where(kind == "amount", "amount", "score"))
-    codes, written = _distinct_table(lambda k, t: _written(k, str(t)), kind_of, out["text"])
+    name_kind_of = np.array(["rate" if k in ("rate", "level_rate") else "amount" if k == "amount" else "score"
+                             for k in name_kinds], dtype=str)
+    kind_of_code = np.searchsorted(np.array(["amount", "rate", "score"]), name_kind_of)[item_codes]
+    kind_of = np.array(["amount", "rate", "score"])[kind_of_code]
+    codes, written = _distinct_table(lambda k, t: _written(("amount", "rate", "score")[k], str(t)), kind_of_code,
+                                     out["text"])
     written = np.array(written, dtype=float).reshape(-1, 2)[codes]
     half, number = written[:, 0], written[:, 1]
     value = out["value"].to_numpy(dtype=float)
@@ -371,16 +377,27 @@ def _stated_findings(stated: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFr
     codes, first = distinct_rows(rounded.to_numpy())
     as_text = rounded.iloc[first].astype(str).to_numpy(dtype=object)[codes]  # astype(str), once per value
     key = c["text"].where(kinds == "grade", pd.Series(as_text, index=c.index, dtype=object))
-    group_codes, _ = distinct_rows(c["pidx"], c["item"])
+    group_codes, _ = distinct_rows(c["pidx"].to_numpy(), c["item_code"].to_numpy())
     group = np.where(c["item"].isna().to_numpy(), np.nan, group_codes)  # no group for a missing item
-    spans = pd.DataFrame({"key": key, "low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
-    by_group = spans.groupby(group, sort=False)  # grouped once for the three transforms
-    counts = by_group["key"].transform("nunique")
+    spans = pd.DataFrame({"low": c["value"] - c["halfwidth"], "high": c["value"] + c["halfwidth"]})
+    by_group = spans.groupby(group, sort=False)  # grouped once for the two transforms
+    counts = _distinct_per_group(group_codes, ~np.isnan(group), key.to_numpy(dtype=object))
     measured = c["kind"].isin(["rate", "level_rate", "amount"])
     apart = by_group["low"].transform("max") > by_group["high"].transform("min") + 1e-9
     conflicts = c.loc[(counts > 1) & (apart | ~measured), ["pidx", "item", "text", "where"]]
     out += _conflicts(conflicts.sort_values(["pidx", "item"], kind="stable"))
     return out + _self_findings(c, ind, levels, options, per_project)
+
+
+def _distinct_per_group(groups: np.ndarray, grouped: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Per row, how many distinct keys (NaN and None not counted) the rows of its group hold, as
+    `groupby(groups).transform("nunique")` counts them; 0 for a row outside every group (`grouped` False)."""
+    codes = pd.factorize(keys)[0]
+    counted = grouped & (codes >= 0)
+    g = groups[counted]
+    _, first = distinct_rows(g, codes[counted])
+    per_group = np.bincount(g[first], minlength=int(groups.max(initial=-1)) + 1)
+    return np.where(grouped, per_group[groups], 0)
 
 
 def _conflict(item: object, texts, wheres) -> tuple[str, str]:
@@ -470,7 +487,7 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
                            f"（按评分规则计算为 {_fmt(float(r.total))} 分）"), ("text", "n", "items", "total"))
 
     # the stated total vs the stated subtotals of every level (a level stated twice gives a range)
-    subs = sub[sub["level"].isin(set(levels["name"]))]
+    subs = sub[sub["level"].isin(levels["name"].unique())]
     span = subs.groupby(["pidx", "level"], sort=False)["value"].agg(["min", "max"]).reset_index()
     need = levels.loc[levels["weight"] > 0, ["pidx", "name"]].merge(
         span, left_on=["pidx", "name"], right_on=["pidx", "level"], how="left")
@@ -535,7 +552,8 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
     base = "到位数" if options.execution_denominator == "allocated" else "预算数"
     for item, (num, den) in {"预算执行率": ("执行数", base), "资金到位率": ("到位数", "预算数")}.items():
         rate = c.loc[items == item, ["sid", "pidx", "value", "text", "halfwidth", "agrees", "where"]]
-        parts = [c.loc[items == name, ["pidx", "value", "text", "halfwidth"]] for name in (num, den)]
+        parts = [_distinct_statements(c.loc[items == name, ["pidx", "value", "text", "halfwidth"]])
+                 for name in (num, den)]
         m = rate.merge(parts[0], on="pidx", suffixes=("", "_n")).merge(
             parts[1].rename(columns={"value": "value_d", "text": "text_d", "halfwidth": "halfwidth_d"}), on="pidx")
         m = m[m["value_d"] - m["halfwidth_d"] > 0]
@@ -555,6 +573,14 @@ def _self_findings(c: pd.DataFrame, ind: pd.DataFrame, levels: pd.DataFrame, opt
         add(flagged, lambda r, item=item, num=num, den=den, shown=shown: (
             f"报告{item}为 {r.text}，但按报告所写{num}/{den}计算为 {shown[r.sid]}"), ("text", "sid"))
     return out
+
+
+def _distinct_statements(part: pd.DataFrame) -> pd.DataFrame:
+    """`part` without the repeats of a statement already made for its project (the same value written the same
+    way): a report that states 执行数 in four places pairs each rate with its distinct figures only, not with
+    every place. Statements without a value or text are all kept (NaN is not equal to itself)."""
+    known = part["value"].notna() & part["text"].notna()
+    return part[~(part.duplicated(["pidx", "value", "text", "halfwidth"]) & known)]
 
 
 def _project_findings(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame,

@@ -14,9 +14,9 @@ import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.display import fmt_num
-from perfeval.model import Project
+from perfeval.model import Project, keep_rules, known_rules
 from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
-from perfeval.rules import RULE_LABELS, round_scores, rule_of, score_frame
+from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
@@ -217,11 +217,11 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         return pd.DataFrame({"pidx": pd.Series(dtype=int)})
     columns = list(frames[0].columns)
     arrays = _column_arrays(frames, columns)
-    out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)))
+    out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)), copy=False)  # the arrays are new
     out.columns = columns
-    for c in columns:
-        kind = frames[0][c].dtype.kind
-        if kind in "fi":
+    for c, first in zip(columns, frames[0].dtypes, strict=True):
+        kind = first.kind
+        if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
     out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
     return out
@@ -253,34 +253,44 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
 
 def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
-    column positions; None otherwise (or when pandas keeps no such blocks)."""
+    column positions; None otherwise (or when pandas keeps no such blocks). One cheap comparison per frame: the
+    column labels by identity of their values where a copy shares them, the blocks' (dtype, positions) as a list."""
     try:
         blocks = [f._mgr.blocks for f in frames]
-        layout = [(b.dtype, b.mgr_locs.as_array.tobytes()) for b in blocks[0]]
+        layouts = [[(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
+                    for b in own] for own in blocks]
     except AttributeError:
         return None
+    layout = layouts[0]
     columns = frames[0].columns
-
-    for frame, own in zip(frames, blocks, strict=True):
-        if len(own) != len(layout) or not (frame.columns is columns or frame.columns.equals(columns)):
+    labels = getattr(columns, "_data", None)
+    for frame, own in zip(frames, layouts, strict=True):
+        if own != layout:
             return None
-        for b, (dtype, locs) in zip(own, layout, strict=True):
-            own_dtype = b.dtype
-            if (own_dtype is not dtype and own_dtype != dtype) or b.mgr_locs.as_array.tobytes() != locs:
-                return None
+        cols = frame.columns
+        if cols is not columns and (labels is None or getattr(cols, "_data", None) is not labels) \
+                and not cols.equals(columns):
+            return None
     return blocks
 
 
-def _rules(frame: pd.DataFrame) -> np.ndarray:
-    explicit = frame["method"].fillna("").to_numpy(dtype=object)
-    rules = explicit.copy()
-    need = np.flatnonzero(explicit == "")
-    keys = [frame[c].to_numpy(dtype=object)[need] for c in ("name", "level3", "target", "actual")]
-    codes, first = distinct_rows(*keys)
-    inferred = np.empty(len(first), dtype=object)
-    inferred[:] = [rule_of(*(k[i] for k in keys)) for i in first]  # validation inferred them: cached
-    rules[need] = inferred[codes]
-    return rules
+def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> np.ndarray:
+    """The rule of each row of the stacked indicator frame: the rules each project keeps (`Project.rules`), those
+    not yet worked out inferred in one pass over their rows and then kept with their projects."""
+    known = [known_rules(p) for p in projects]
+    missing = [k for k, rules in enumerate(known) if rules is None]
+    if missing:
+        rows = ind["pidx"].to_numpy()
+        wanted = np.asarray(pidx, dtype=np.int64)[missing]
+        starts, ends = np.searchsorted(rows, wanted, "left"), np.searchsorted(rows, wanted, "right")
+        lengths = ends - starts
+        take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
+        keys = ind[[c for c in RULE_KEYS if c in ind]]
+        inferred = indicator_rules(keys if len(take) == len(ind) else keys.iloc[take])
+        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        for j, k in enumerate(missing):
+            known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
+    return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -314,7 +324,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
 
     ind["level1"] = _scheme_levels(ind["level1"], scheme)
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
-    ind["rule"] = _rules(ind)
+    ind["rule"] = _kept_rules(ind, projects, pidx)
     ind["rule_label"] = ind["rule"].map(RULE_LABELS)
     by_pidx = head.set_index("pidx")
     ind["execution_rate"] = by_pidx["execution_rate"].reindex(ind["pidx"]).to_numpy()

@@ -146,10 +146,8 @@ def checklist_kind(rule: str, level2: str, level3: str, name: str) -> tuple[str,
 def materials_checklist(project: Project, evaluation: Evaluation | None = None) -> pd.DataFrame:
     """Per indicator: what 佐证材料 to collect (`CHECKLIST_COLUMNS`). With an evaluation, indicators that lost
     points are marked (须有佐证); with a ledger, the evidence ids already registered are shown."""
-    from perfeval.scoring.evaluate import _rules
-
     ind = project.indicators.reset_index(drop=True)
-    rules = _rules(ind) if len(ind) else np.array([], dtype=object)
+    rules = project.rules  # the rule kept with the project, as evaluate scores it
     kinds = [checklist_kind(str(r), str(a), str(b), str(c))
              for r, a, b, c in zip(rules, ind["level2"], ind["level3"], ind["name"], strict=True)]
     ids = ind["evidence"].map(split_ids) if "evidence" in ind else pd.Series([()] * len(ind))
