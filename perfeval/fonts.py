@@ -9,6 +9,7 @@ the characters a document uses (`subset_font`, `font_face_css`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import threading
 from functools import lru_cache
@@ -22,7 +23,12 @@ EMBEDDED_FAMILY = "PerfevalCJK"
 #: tables a horizontal, unhinted subset does not need (vertical metrics, OpenType layout:
 #: Chinese running text uses no ligatures or contextual forms)
 _DROPPED_TABLES = ("GSUB", "GPOS", "VORG", "vhea", "vmtx")
+#: Brotli quality of the WOFF2 data (fontTools always uses 11): 10 makes a report's subset within 0.5 % of
+#: the size at 11 in about a quarter of the time (≈ 0.2 s instead of 0.8 s for 800 characters); the font
+#: itself (the decompressed tables) is the same
+WOFF2_QUALITY = 10
 _lock = threading.Lock()
+_woff2_lock = threading.Lock()
 
 
 def font_path() -> Path:
@@ -92,6 +98,32 @@ BASE_CHARACTERS = (
 )
 
 
+class _Brotli:
+    """What fontTools' WOFF2 writer uses of the `brotli` module, compressing at `WOFF2_QUALITY`."""
+
+    def __init__(self, module) -> None:
+        self._module = module
+        self.MODE_FONT, self.MODE_TEXT = module.MODE_FONT, module.MODE_TEXT
+        self.decompress = module.decompress
+
+    def compress(self, data: bytes, **kwargs) -> bytes:
+        return self._module.compress(data, **{"quality": WOFF2_QUALITY, **kwargs})
+
+
+@contextlib.contextmanager
+def _woff2_quality():
+    """fontTools' WOFF2 writer compressing at `WOFF2_QUALITY` for the duration (it has no option for it)."""
+    from fontTools.ttLib import woff2
+
+    with _woff2_lock:
+        original = woff2.brotli
+        woff2.brotli = _Brotli(original)
+        try:
+            yield
+        finally:
+            woff2.brotli = original
+
+
 @lru_cache(maxsize=8)
 def _subset_bytes(characters: str, flavor: str | None) -> bytes:
     from fontTools import subset
@@ -106,12 +138,16 @@ def _subset_bytes(characters: str, flavor: str | None) -> bytes:
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep copyright (0) and OFL notice (13, 14)
     with TTFont(str(font_path()), fontNumber=face_index(), lazy=True, recalcBBoxes=False,
                 recalcTimestamp=False) as face:
+        for tag in _DROPPED_TABLES:  # dropped anyway: removed before the subsetter reads them (GSUB, GPOS:
+            if tag in face:          # ≈ 0.1 s per subset), which leaves the result byte for byte the same
+                del face[tag]
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=characters)
         subsetter.subset(face)
         face.flavor = flavor
         out = io.BytesIO()
-        face.save(out)
+        with _woff2_quality() if flavor == "woff2" else contextlib.nullcontext():
+            face.save(out)
     return out.getvalue()
 
 
