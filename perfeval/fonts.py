@@ -163,9 +163,10 @@ def _harfbuzz():
 
         ffi = cffi.FFI()
         ffi.cdef(_HB_DECLARATIONS)
-        hb = ffi.dlopen(ctypes_name("harfbuzz", "libharfbuzz.so.0"))
-        hbs = ffi.dlopen(ctypes_name("harfbuzz-subset", "libharfbuzz-subset.so.0"))
-    except (ImportError, OSError, AttributeError):
+        hb, hbs = _dlopen(ffi, "harfbuzz"), _dlopen(ffi, "harfbuzz-subset")
+    except ImportError:
+        return None
+    if hb is None or hbs is None:
         return None
     blob = hb.hb_blob_create_from_file_or_fail(str(font_path()).encode())
     if blob == ffi.NULL:
@@ -175,11 +176,20 @@ def _harfbuzz():
     return ffi, hb, hbs, face
 
 
-def ctypes_name(name: str, fallback: str) -> str:
-    """The file name the loader knows a shared library by (`fallback` when ctypes cannot tell)."""
+def _dlopen(ffi, name: str):
+    """The shared library `name` (e.g. "harfbuzz") by its usual file names on Linux, macOS and Windows, then as
+    ctypes finds it (which runs ldconfig: only when the usual names fail); None if it cannot be loaded."""
     from ctypes.util import find_library
 
-    return find_library(name) or fallback
+    for candidate in (f"lib{name}.so.0", f"lib{name}.0.dylib", f"lib{name}-0.dll", f"{name}-0", None):
+        path = candidate or find_library(name)
+        if not path:
+            continue
+        try:
+            return ffi.dlopen(path)
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 def _harfbuzz_subset(characters: str) -> bytes | None:
