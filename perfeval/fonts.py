@@ -5,10 +5,10 @@ a TrueType collection whose Simplified-Chinese face is "Noto Sans CJK SC". Chart
 with matplotlib (`register_cjk_font`); HTML and PDF exports embed a subset of it holding only
 the characters a document uses (`subset_font`, `font_face_css`).
 
-Subsets are cut by HarfBuzz (libharfbuzz-subset, which WeasyPrint already loads for the PDF's own font
-subsets), called through cffi: about 20 ms for a report's 800 characters where fontTools' subsetter takes
-about a second, the largest cost of a report after WeasyPrint's layout. Where the library is missing,
-fontTools cuts the same glyphs (the bytes then differ: byte-identical reports assume one environment).
+Subsets are cut by HarfBuzz's subsetter through uharfbuzz (the HarfBuzz project's Python binding, which
+carries its own HarfBuzz, so the bytes are the same on every machine): about 20 ms for a report's 800
+characters where fontTools' subsetter takes about a second, the largest cost of a report after WeasyPrint's
+layout. Where uharfbuzz cannot be imported, fontTools cuts the same glyphs (the bytes then differ).
 """
 
 from __future__ import annotations
@@ -129,67 +129,25 @@ def _woff2_quality():
             woff2.brotli = original
 
 
-_HB_DECLARATIONS = """
-typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t; typedef struct hb_set_t hb_set_t;
-typedef struct hb_subset_input_t hb_subset_input_t; typedef uint32_t hb_codepoint_t; typedef uint32_t hb_tag_t;
-hb_blob_t *hb_blob_create_from_file_or_fail (const char *file_name);
-void hb_blob_destroy (hb_blob_t *blob);
-const char *hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
-hb_face_t *hb_face_create (hb_blob_t *blob, unsigned int index);
-void hb_face_destroy (hb_face_t *face);
-hb_blob_t *hb_face_reference_blob (hb_face_t *face);
-void hb_set_add (hb_set_t *set, hb_codepoint_t codepoint);
-void hb_set_add_sorted_array (hb_set_t *set, const hb_codepoint_t *sorted_codepoints, unsigned int num_codepoints);
-hb_tag_t hb_tag_from_string (const char *str, int len);
-hb_subset_input_t *hb_subset_input_create_or_fail (void);
-void hb_subset_input_destroy (hb_subset_input_t *input);
-hb_set_t *hb_subset_input_set (hb_subset_input_t *input, int set_type);
-void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
-hb_face_t *hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
-"""
-#: hb_subset_sets_t and hb_subset_flags_t values (stable since HarfBuzz 2.9)
-_HB_SET_UNICODE, _HB_SET_DROP_TABLE_TAG, _HB_SET_NAME_ID = 1, 3, 4
-_HB_FLAG_NO_HINTING = 1
 #: name records kept in a subset: HarfBuzz's default (0–6) and the OFL notice (13, 14)
 _NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 
 
 @lru_cache(maxsize=1)
 def _harfbuzz():
-    """(ffi, libharfbuzz, libharfbuzz-subset, the face) for subsetting with HarfBuzz, or None where the
-    libraries are missing (WeasyPrint needs libharfbuzz; libharfbuzz-subset usually comes with it)."""
+    """(uharfbuzz, the face) for subsetting with HarfBuzz, or None where uharfbuzz cannot be imported (a
+    platform without its wheel: fontTools cuts the subset instead)."""
     try:
-        import cffi
-
-        ffi = cffi.FFI()
-        ffi.cdef(_HB_DECLARATIONS)
-        hb, hbs = _dlopen(ffi, "harfbuzz"), _dlopen(ffi, "harfbuzz-subset")
+        import uharfbuzz
     except ImportError:
         return None
-    if hb is None or hbs is None:
-        return None
-    blob = hb.hb_blob_create_from_file_or_fail(str(font_path()).encode())
-    if blob == ffi.NULL:
-        return None
-    face = hb.hb_face_create(blob, face_index())
-    hb.hb_blob_destroy(blob)  # the face holds its own reference
-    return ffi, hb, hbs, face
+    blob = uharfbuzz.Blob.from_file_path(str(font_path()))
+    return uharfbuzz, uharfbuzz.Face(blob, face_index())
 
 
-def _dlopen(ffi, name: str):
-    """The shared library `name` (e.g. "harfbuzz") by its usual file names on Linux, macOS and Windows, then as
-    ctypes finds it (which runs ldconfig: only when the usual names fail); None if it cannot be loaded."""
-    from ctypes.util import find_library
-
-    for candidate in (f"lib{name}.so.0", f"lib{name}.0.dylib", f"lib{name}-0.dll", f"{name}-0", None):
-        path = candidate or find_library(name)
-        if not path:
-            continue
-        try:
-            return ffi.dlopen(path)
-        except (OSError, AttributeError):
-            continue
-    return None
+def _tag(text: str) -> int:
+    """An OpenType table tag as HarfBuzz numbers it (hb_tag_t: four ASCII bytes, big-endian)."""
+    return int.from_bytes(text.ljust(4).encode("ascii"), "big")
 
 
 def _harfbuzz_subset(characters: str) -> bytes | None:
@@ -199,34 +157,18 @@ def _harfbuzz_subset(characters: str) -> bytes | None:
     loaded = _harfbuzz()
     if loaded is None:
         return None
-    ffi, hb, hbs, face = loaded
-    codepoints = sorted({ord(c) for c in characters})
-    request = hbs.hb_subset_input_create_or_fail()
-    if request == ffi.NULL:
-        return None
+    hb, face = loaded
+    request = hb.SubsetInput()
+    request.unicode_set.update(sorted({ord(c) for c in characters}))
+    request.drop_table_tag_set.update(_tag(tag) for tag in _DROPPED_TABLES)
+    request.name_id_set.update(_NAME_IDS)
+    request.flags = hb.SubsetFlags.NO_HINTING
     try:
-        hb.hb_set_add_sorted_array(hbs.hb_subset_input_set(request, _HB_SET_UNICODE),
-                                   ffi.new("hb_codepoint_t[]", codepoints), len(codepoints))
-        dropped = hbs.hb_subset_input_set(request, _HB_SET_DROP_TABLE_TAG)
-        for tag in _DROPPED_TABLES:
-            hb.hb_set_add(dropped, hb.hb_tag_from_string(tag.encode("ascii"), -1))
-        names = hbs.hb_subset_input_set(request, _HB_SET_NAME_ID)
-        for name_id in _NAME_IDS:
-            hb.hb_set_add(names, name_id)
-        hbs.hb_subset_input_set_flags(request, _HB_FLAG_NO_HINTING)
-        subset = hbs.hb_subset_or_fail(face, request)
-    finally:
-        hbs.hb_subset_input_destroy(request)
-    if subset == ffi.NULL:
+        subset = hb.subset(face, request)
+    except Exception:  # uharfbuzz raises when hb_subset_or_fail fails: fontTools cuts it instead
         return None
-    blob = hb.hb_face_reference_blob(subset)
-    try:
-        length = ffi.new("unsigned int *")
-        data = hb.hb_blob_get_data(blob, length)
-        return bytes(ffi.buffer(data, length[0])) if length[0] else None
-    finally:
-        hb.hb_blob_destroy(blob)
-        hb.hb_face_destroy(subset)
+    data = subset.blob.data if subset is not None else b""
+    return bytes(data) or None
 
 
 def _fonttools_subset(characters: str, flavor: str | None) -> bytes:

@@ -17,8 +17,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/bin/time ] || need+=(time)  # measures the hostile-file checks (tests and benchmarks)
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)  # /sbin is not on an ordinary user's PATH
 "$ldconfig" -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-# WeasyPrint and the report fonts cut font subsets with HarfBuzz's subsetter when it is there (fontTools
-# otherwise, with other bytes): installing it makes reports the same on every machine
+# WeasyPrint cuts the PDF's font subsets with HarfBuzz's subsetter when it is there (fontTools otherwise,
+# with other bytes): installing it makes PDFs the same on every machine
 "$ldconfig" -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 usable() {  # a Python >= 3.11 that can make a virtual environment with pip
   "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1

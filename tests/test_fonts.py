@@ -85,7 +85,7 @@ def _glyph_shapes(data: bytes, text: str) -> dict[str, tuple]:
 
 
 def test_harfbuzz_is_used_here_and_cuts_the_same_glyphs_as_fonttools():
-    assert fonts._harfbuzz() is not None  # this machine has libharfbuzz-subset (WeasyPrint's PDF subsets need it)
+    assert fonts._harfbuzz() is not None  # uharfbuzz is a dependency
     characters = "".join(sorted(set(SAMPLE) | set(fonts.BASE_CHARACTERS)))
     by_harfbuzz = fonts._harfbuzz_subset(characters)
     by_fonttools = fonts._fonttools_subset(characters, None)
