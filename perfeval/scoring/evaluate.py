@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +20,7 @@ from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
 from perfeval.scoring.budget import Budget, rates
 from perfeval.scoring.understood import for_evaluation
-from perfeval.sheets.cells import unique_map
+from perfeval.sheets.cells import collection_paused, unique_map
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -426,22 +424,8 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
 
     Each frame also keeps `pidx`, the project's position in `projects`. Projects are grouped by scheme
     (the one given, or each project's own 评价方式)."""
-    with _collection_paused():
+    with collection_paused():  # millions of small objects, few reference cycles
         return _evaluate_frames(projects, scheme, options)
-
-
-@contextmanager
-def _collection_paused():
-    """Python's cyclic garbage collector paused for the duration: scoring allocates millions of small objects
-    (texts, messages) but few reference cycles (collected once the collector runs again), and every full
-    collection would walk the whole portfolio already in memory. Restored as it was, even on an error."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None,

@@ -156,9 +156,9 @@ def unique_map(series: pd.Series, func) -> pd.Series:
 
 @contextmanager
 def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a sheet's rows become many small objects (records, frames):
-    they hold no reference cycles, and each full collection would walk every object already in memory. Restored
-    as it was, even on an error."""
+    """Python's cyclic garbage collector paused while many small objects are made (a sheet's records and frames,
+    scoring's texts and messages): they hold few reference cycles (collected once the collector runs again), and
+    each full collection would walk every object already in memory. Restored as it was, even on an error."""
     enabled = gc.isenabled()
     gc.disable()
     try:
