@@ -70,3 +70,19 @@ def test_styles_are_set_by_name_as_python_docx_would(rendered):
     body = [p for p in word.paragraphs if p.text and p.style.name == "Normal"]
     assert body  # the default paragraph style: no w:pStyle, exactly as `paragraph.style = "Normal"` leaves it
     assert all(p._p.pPr is None or p._p.pPr.pStyle is None for p in body)
+
+
+def test_a_report_is_the_same_bytes_each_time_with_its_parts_dated_by_the_report(rendered):
+    """python-docx dates the package's parts with the clock; the report dates them with its own time
+    (SOURCE_DATE_EPOCH when set), so the same report is the same bytes (reproducible builds)."""
+    import time
+    import zipfile
+
+    doc, _ = rendered
+    first = render_docx(doc, {})
+    time.sleep(2.1)  # the zip format's clock ticks in 2-second steps
+    assert render_docx(doc, {}) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as package:
+        assert {info.date_time for info in package.infolist()} == {(2024, 1, 1, 0, 0, 0)}
+        assert package.testzip() is None
+    assert Document(io.BytesIO(first)).paragraphs  # still a document Word and python-docx open

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
@@ -703,7 +705,29 @@ def render_docx(doc: ReportDoc, images: Mapping[str, bytes], template: bytes | N
     _update_fields_on_open(document)
     out = io.BytesIO()
     document.save(out)
+    return _dated(out.getvalue(), doc.provenance.generated_at)
+
+
+def _dated(data: bytes, generated_at: str) -> bytes:
+    """The .docx package with every part dated `generated_at` (the report's time: SOURCE_DATE_EPOCH when set)
+    instead of the clock python-docx dates them with, so one report is one sequence of bytes. The parts, their
+    order and their compression are kept."""
+    try:
+        moment = datetime.fromisoformat(generated_at)
+        when = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    except ValueError:  # a time given in another form: a fixed date, still reproducible
+        when = _ZIP_EPOCH
+    when = max(when, _ZIP_EPOCH)  # the zip format starts in 1980
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = zipfile.ZipInfo(info.filename, date_time=when)
+            part.compress_type, part.external_attr = info.compress_type, info.external_attr
+            target.writestr(part, source.read(info))
     return out.getvalue()
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 # ---------------------------------------------------------------- outline numbering
