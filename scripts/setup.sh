@@ -4,7 +4,7 @@
 # broken) holding perfeval from this checkout (editable) with its test extras — so a system Python that is
 # "externally managed" (PEP 668, Debian 12) is never touched. System (Debian): poppler-utils
 # (pdftotext/pdffonts/pdftoppm for checking PDFs), chromium (browser test of the workbench), GNU time, and
-# Pango for WeasyPrint — installed when run as root, otherwise named; tests needing them skip with a reason.
+# Pango and HarfBuzz's subsetter for WeasyPrint — installed when run as root, otherwise named; tests needing them skip with a reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -16,10 +16,14 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/bin/time ] || need+=(time)  # measures the hostile-file checks (tests and benchmarks)
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)  # /sbin is not on an ordinary user's PATH
-"$ldconfig" -p 2>/dev/null | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# the shared-library cache read once: under pipefail, `ldconfig -p | grep -q` fails at random (grep quits at the
+# first match and ldconfig, still writing, dies of SIGPIPE), which named installed libraries as missing
+libraries=$("$ldconfig" -p 2>/dev/null || true)
+has_library() { [[ $libraries == *"$1"* ]]; }
+has_library libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 # WeasyPrint cuts the PDF's font subsets with HarfBuzz's subsetter when it is there (fontTools otherwise,
 # with other bytes): installing it makes PDFs the same on every machine
-"$ldconfig" -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
+has_library libharfbuzz-subset || need+=(libharfbuzz-subset0)
 usable() {  # a Python >= 3.11 that can make a virtual environment with pip
   "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
 }
