@@ -6,6 +6,7 @@ what was expected, so an evaluator can go straight to the cell in Excel.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -165,11 +166,9 @@ class ReaderDied(PerfevalError):
         return -self.exitcode if self.exitcode is not None and self.exitcode < 0 else None
 
     def __str__(self) -> str:
-        import signal as _signal
-
         if self.signal is not None:
             try:
-                name = f"，{_signal.Signals(self.signal).name}"
+                name = f"，{signal.Signals(self.signal).name}"
             except ValueError:
                 name = ""
             how = f"信号 {self.signal}{name}"
@@ -177,7 +176,7 @@ class ReaderDied(PerfevalError):
             how = f"退出码 {self.exitcode}"
         doing = "评分" if self.scoring else "读取文件"
         said = f"\n进程最后的输出：{self.hint}" if self.hint else ""
-        return (f"{_name(self.path)}：{doing}时进程异常退出（{how}），未留下结果；文件可能已损坏，"
+        return (f"{Path(self.path).name}：{doing}时进程异常退出（{how}），未留下结果；文件可能已损坏，"
                 f"或读取它需要的内存超过上限（{self.memory_mb} MB）。其他文件不受影响{said}")
 
 
@@ -190,9 +189,6 @@ class ReaderTimeout(PerfevalError):
 
     def __str__(self) -> str:
         doing = "评分" if self.scoring else "读取"
-        return (f"{_name(self.path)}：{doing}超时（超过 {self.seconds:g} 秒），已终止；文件可能过大或已损坏。"
+        return (f"{Path(self.path).name}：{doing}超时（超过 {self.seconds:g} 秒），已终止；文件可能过大或已损坏。"
                 "其他文件不受影响")
 
-
-def _name(path: str) -> str:
-    return str(path).replace("\\", "/").rsplit("/", 1)[-1]
