@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from perfeval.sheets.cells import row_slices
+
 #: below this many bytes of input in all, reading stays in this process (a pool costs ~0.1–0.3 s to start)
 MIN_PARALLEL_BYTES = 1 << 20
 #: chunks per worker (several, so a worker that drew the larger files does not leave the others idle)
@@ -167,10 +169,8 @@ def pack(reads: list) -> tuple:
 def unpack(payload: tuple) -> list:
     reads, packed = payload
     for whole, slots, lengths in packed:
-        bounds = np.concatenate([[0], np.cumsum(lengths)])
-        for (n, attr), start, stop in zip(slots, bounds[:-1], bounds[1:], strict=True):
-            part = whole.iloc[start:stop]
-            part.index = pd.RangeIndex(stop - start)
+        bounds = [0, *np.cumsum(lengths).tolist()]
+        for (n, attr), part in zip(slots, row_slices(whole, bounds), strict=True):
             object.__setattr__(reads[n].project, attr, part)
     return reads
 
