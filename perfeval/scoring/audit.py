@@ -88,13 +88,32 @@ def _records(rows: pd.DataFrame, code: str, severity: str, message, fields, wher
     the same rows across its projects)."""
     if rows.empty:
         return []
-    used = list(dict.fromkeys([*fields, *where_fields]))
-    codes, first = distinct_rows(*(rows[c] for c in used))
-    messages, places = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
-    for k, r in enumerate(_tuples(rows[used].iloc[first])):
-        messages[k], places[k] = message(r), where(r)
     return [{"pidx": rows["pidx"].to_numpy(dtype=np.int64), "code": code, "severity": severity,
-             "message": messages[codes], "where": places[codes]}]
+             "message": _per_distinct(rows, message, fields), "where": _places(rows, where, where_fields)}]
+
+
+def _per_distinct(rows: pd.DataFrame, func, fields) -> np.ndarray:
+    """func(r) per row (r: the row's `fields` as attributes), called once per distinct combination of them."""
+    fields = list(dict.fromkeys(fields))
+    if not fields:
+        table = np.empty(1, dtype=object)
+        table[0] = func(namedtuple("Row", [])())
+        return table[np.zeros(len(rows), dtype=np.int64)]
+    codes, first = distinct_rows(*(rows[c] for c in fields))
+    table = np.empty(len(first), dtype=object)
+    for k, r in enumerate(_tuples(rows[fields].iloc[first])):
+        table[k] = func(r)
+    return table[codes]
+
+
+def _places(rows: pd.DataFrame, where, where_fields) -> np.ndarray:
+    """where(r) per row. `_where` names the sheet row of each: its label part worked out per distinct
+    (level1, name), the row number put in per row (a portfolio's rows are all different)."""
+    if where is _where and tuple(where_fields) == WHERE_FIELDS and rows["row"].dtype.kind in "iu":
+        labels = _per_distinct(rows, lambda r: f"{r.level1}/{r.name}", ("level1", "name"))
+        return np.array([f"指标表第{n}行「{label}」" for n, label in zip(rows["row"].tolist(), labels.tolist(),
+                                                                      strict=True)], dtype=object)
+    return _per_distinct(rows, where, where_fields)
 
 
 def _one(pidx: int, code: str, severity: str, message: str, where: str) -> Findings:

@@ -252,7 +252,8 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
 def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
     column positions; None otherwise (or when pandas keeps no such blocks). One cheap comparison per frame: the
-    column labels by identity of their values where a copy shares them, the blocks' (dtype, positions) as a list."""
+    blocks' (dtype, positions) as a list, the column labels by identity of their values (each distinct label array,
+    one per portfolio workbook, compared with the first's once)."""
     try:
         blocks = [f._mgr.blocks for f in frames]
         layouts = [[(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
@@ -262,13 +263,19 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     layout = layouts[0]
     columns = frames[0].columns
     labels = getattr(columns, "_data", None)
+    alike = {id(labels)} if labels is not None else set()  # label arrays found equal to the first's (all alive)
     for frame, own in zip(frames, layouts, strict=True):
         if own != layout:
             return None
         cols = frame.columns
-        if cols is not columns and (labels is None or getattr(cols, "_data", None) is not labels) \
-                and not cols.equals(columns):
-            return None
+        if cols is columns:
+            continue
+        own_labels = getattr(cols, "_data", None)
+        if own_labels is None or id(own_labels) not in alike:
+            if not cols.equals(columns):
+                return None
+            if own_labels is not None:
+                alike.add(id(own_labels))  # a portfolio's projects share one: compared once
     return blocks
 
 
