@@ -138,13 +138,29 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     project's year (`years`: pidx -> year); against a date target a bare month (11月) is that month of
     the deadline's year. target_value is the deadline (last day of the target's span), actual_value the
     completion (first day of the actual's span, so a month-only actual is compared by month);
-    target_low/target_high and actual_low/actual_high keep each span."""
-    target = parse_series(frame["target"])
-    actual = parse_series(frame["actual"])
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    target_low/target_high and actual_low/actual_high keep each span.
+
+    Each row's columns follow from its target, actual, name and year alone: they are worked out once per
+    distinct combination (a portfolio repeats a few texts across its projects) and put in each row."""
     n = len(frame)
     pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
     year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
+    used = [c for c in ("target", "actual", "name") if c in frame]
+    codes, first = distinct_rows(*(frame[c] for c in used), year)
+    if len(first) == n:
+        return _parsed_rows(frame, year)
+    distinct = _parsed_rows(frame.iloc[first][used].reset_index(drop=True), year[first])
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    for column in distinct.columns[len(used):]:
+        out[column] = distinct[column].to_numpy()[codes]
+    return out
+
+
+def _parsed_rows(frame: pd.DataFrame, year: np.ndarray) -> pd.DataFrame:
+    """`_parsed` row by row (vectorised): `year` is each row's project year (NaN when not known)."""
+    target = parse_series(frame["target"])
+    actual = parse_series(frame["actual"])
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     t_kind = target["kind"].to_numpy()
     t_span = target[["low", "high"]].to_numpy(dtype=float, copy=True)
     need = np.flatnonzero((t_kind == "date") & np.isnan(t_span[:, 1]))
