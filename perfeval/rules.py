@@ -144,13 +144,16 @@ def qualitative_fractions(actual: pd.Series, target: pd.Series, scale: Qualitati
     """(level, fraction) per row (rows outside `mask` get None/NaN); each distinct
     (actual, target) pair is classified once."""
     rows = np.flatnonzero(mask) if mask is not None else np.arange(len(actual))
-    pairs = list(zip(actual.to_numpy()[rows], target.to_numpy()[rows], strict=True))
-    levels = {pair: classify_text(pair[0], pair[1], scale) for pair in set(pairs)}
+    texts, targets = actual.to_numpy()[rows], target.to_numpy()[rows]
+    codes, first = distinct_rows(texts, targets)
+    levels = np.empty(len(first), dtype=object)
+    levels[:] = [classify_text(texts[i], targets[i], scale) for i in first]
     values = np.full(len(actual), None, dtype=object)
-    values[rows] = [levels[p] for p in pairs]
+    values[rows] = levels[codes]
     level = pd.Series(values, index=actual.index, dtype=object)
-    fraction = level.map(scale.fractions).astype(float)
-    return level, fraction
+    fractions = np.full(len(actual), np.nan)
+    fractions[rows] = pd.Series(levels, dtype=object).map(scale.fractions).to_numpy(dtype=float)[codes]
+    return level, pd.Series(fractions, index=actual.index)
 
 
 def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,11 +161,14 @@ def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np
     text read once; rows outside `mask` or saying nothing about timing get '' / NaN."""
     rows = np.flatnonzero(mask)
     texts = actual.to_numpy()[rows]
-    read = {t: read_status(normalise(t)) for t in set(texts)}
+    codes, first = distinct_rows(texts)
+    read = [read_status(normalise(texts[i])) for i in first]
     status = np.full(len(actual), "", dtype=object)
     months = np.full(len(actual), np.nan)
-    status[rows] = [read[t][0] if read[t] else "" for t in texts]
-    months[rows] = [read[t][1] if read[t] else np.nan for t in texts]
+    table = np.empty(len(first), dtype=object)
+    table[:] = [r[0] if r else "" for r in read]
+    status[rows] = table[codes]
+    months[rows] = np.array([r[1] if r else np.nan for r in read], dtype=float)[codes]
     return status, months
 
 
@@ -172,11 +178,11 @@ def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.nd
     -> 0. Dates are day ordinals: target_value is the deadline (the last day its text allows),
     actual_value the completion (the first day its text allows). Returns fraction (NaN where the
     actual says nothing about timing), status, late_days and late_months."""
-    is_deadline = rule == "deadline"
-    a = frame["actual_value"].to_numpy(dtype=float)
-    t = frame["target_value"].to_numpy(dtype=float)
-    dated = is_deadline & (frame["actual_kind"].to_numpy() == "date") & np.isfinite(a) & np.isfinite(t)
-    status, months = deadline_status(frame["actual"], is_deadline & ~dated)
+    rows = np.flatnonzero(rule == "deadline")  # worked out for these rows only: the others say nothing
+    a = frame["actual_value"].to_numpy(dtype=float)[rows]
+    t = frame["target_value"].to_numpy(dtype=float)[rows]
+    dated = (frame["actual_kind"].to_numpy()[rows] == "date") & np.isfinite(a) & np.isfinite(t)
+    status, months = deadline_status(frame["actual"].iloc[rows], ~dated)
     with np.errstate(invalid="ignore"):
         days = np.where(dated, a - t, np.nan)
         status = np.where(dated, np.where(days <= 0, "on_time", "late"), status)
@@ -188,9 +194,11 @@ def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.nd
                         _clamp(1.0 - months * options.late_deduction_per_month))
     fraction = np.select([status == "on_time", status == "late", status == "missed"], [1.0, late, 0.0],
                          default=np.nan)
-    return {"fraction": np.where(is_deadline, fraction, np.nan), "status": status,
-            "late_days": np.where(dated & (days > 0), days, np.where(dated, 0.0, np.nan)),
-            "late_months": np.where(is_deadline, months, np.nan)}
+    out = {"fraction": np.full(len(rule), np.nan), "status": np.full(len(rule), "", dtype=object),
+           "late_days": np.full(len(rule), np.nan), "late_months": np.full(len(rule), np.nan)}
+    out["fraction"][rows], out["status"][rows], out["late_months"][rows] = fraction, status, months
+    out["late_days"][rows] = np.where(dated & (days > 0), days, np.where(dated, 0.0, np.nan))
+    return out
 
 
 def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int | np.ndarray) -> np.ndarray:
@@ -215,8 +223,8 @@ def _names(column: pd.Series) -> np.ndarray:
     values = column.to_numpy(dtype=object)
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
         return values
-    codes, uniques = pd.factorize(values)
-    return np.asarray(uniques, dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+    codes, first = distinct_rows(values)
+    return np.asarray(values[first], dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
 
 
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:

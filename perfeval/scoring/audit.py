@@ -248,11 +248,12 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
 
 
 def _isin(values: np.ndarray, choices: tuple) -> np.ndarray:
-    """values ∈ choices, elementwise (object arrays compared as Python compares them)."""
-    out = np.zeros(len(values), dtype=bool)
+    """values ∈ choices, elementwise (object arrays compared as Python compares them), once per distinct value."""
+    codes, first = distinct_rows(values)
+    hit = np.zeros(len(first), dtype=bool)
     for choice in choices:
-        out |= values == choice
-    return out
+        hit |= values[first] == choice
+    return hit[codes]
 
 
 def _stated_where(r) -> str:

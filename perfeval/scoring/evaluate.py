@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +145,7 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     distinct combination (a portfolio repeats a few texts across its projects) and put in each row."""
     n = len(frame)
     pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
-    year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
+    year = _years(pidx, years)
     used = [c for c in ("target", "actual", "name") if c in frame]
     codes, first = distinct_rows(*(frame[c] for c in used), year)
     if len(first) == n:
@@ -154,6 +155,24 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     for column in distinct.columns[len(used):]:
         out[column] = distinct[column].to_numpy()[codes]
     return out
+
+
+def _years(pidx: np.ndarray, years: Mapping[int, int] | None) -> np.ndarray:
+    """Each row's project year as a float (NaN where not known): `years` (pidx -> year) looked up per project."""
+    if not years or not len(pidx):
+        return np.full(len(pidx), np.nan)
+    known = np.fromiter(years.keys(), dtype=np.int64, count=len(years))
+    if pidx.dtype.kind not in "iu" or known.min() < 0 or pidx.min() < 0:
+        return pd.Series(pidx).map(years).to_numpy(dtype=float)
+    table = np.full(int(max(known.max(), pidx.max())) + 1, np.nan)
+    table[known] = pd.Series(list(years.values()), dtype=object).to_numpy(dtype=float)
+    return table[pidx]
+
+
+def _per_value(column: pd.Series, func) -> np.ndarray:
+    """func(a Series of `column`'s distinct values) per row: a Series map worked out once per distinct value."""
+    codes, first = distinct_rows(column)
+    return func(column.iloc[first].reset_index(drop=True)).to_numpy()[codes]
 
 
 def _parsed_rows(frame: pd.DataFrame, year: np.ndarray) -> pd.DataFrame:
@@ -250,7 +269,7 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
         arrays: list[np.ndarray | None] = [None] * len(columns)
         for b, first in enumerate(blocks[0]):
             if isinstance(first.values, np.ndarray) and first.values.ndim == 2 and first.values.dtype.kind in "fiO":
-                values = np.concatenate([f[b].values for f in blocks], axis=1)  # float and int stay as they are
+                values = np.concatenate(list(map(_VALUES, map(itemgetter(b), blocks))), axis=1)  # float, int kept
             else:
                 width = len(first.mgr_locs)  # an extension block holds one column; a datetime block may hold more
                 values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(width, -1) for f in blocks],
@@ -272,17 +291,23 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     one per portfolio workbook, compared with the first's once)."""
     try:
         blocks = [f._mgr.blocks for f in frames]
-        layouts = [[(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
-                    for b in own] for own in blocks]
+        first = blocks[0]
+        layout = _layout(first)
+        # a loader's slices share their parent's block placements: frames whose placement objects (alive while
+        # `frames` is) and dtypes are those of a frame already compared are laid out as it is
+        verified = set()
+        for own in blocks:
+            key = (tuple(map(id, map(_PLACEMENT, own))), tuple(map(_DTYPE, own)))
+            if key not in verified:
+                if _layout(own) != layout:
+                    return None
+                verified.add(key)
     except AttributeError:
         return None
-    layout = layouts[0]
     columns = frames[0].columns
     labels = getattr(columns, "_data", None)
     alike = {id(labels)} if labels is not None else set()  # label arrays found equal to the first's (all alive)
-    for frame, own in zip(frames, layouts, strict=True):
-        if own != layout:
-            return None
+    for frame in frames:
         cols = frame.columns
         if cols is columns:
             continue
@@ -293,6 +318,15 @@ def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
             if own_labels is not None:
                 alike.add(id(own_labels))  # a portfolio's projects share one: compared once
     return blocks
+
+
+_PLACEMENT, _DTYPE, _VALUES = attrgetter("mgr_locs"), attrgetter("dtype"), attrgetter("values")
+
+
+def _layout(blocks) -> list:
+    """Blocks' (dtype, column positions)."""
+    return [(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
+            for b in blocks]
 
 
 def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> np.ndarray:
@@ -311,6 +345,8 @@ def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[i
         bounds = np.concatenate(([0], np.cumsum(lengths)))
         for j, k in enumerate(missing):
             known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
+        if len(missing) == len(projects) and len(take) == len(ind):
+            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
     return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
@@ -346,7 +382,7 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     ind["level1"] = _scheme_levels(ind["level1"], scheme)
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
     ind["rule"] = _kept_rules(ind, projects, pidx)
-    ind["rule_label"] = ind["rule"].map(RULE_LABELS)
+    ind["rule_label"] = _per_value(ind["rule"], lambda rules: rules.map(RULE_LABELS))
     by_pidx = head.set_index("pidx")
     ind["execution_rate"] = by_pidx["execution_rate"].reindex(ind["pidx"]).to_numpy()
     ind["arrival_rate"] = by_pidx["arrival_rate"].reindex(ind["pidx"]).to_numpy()
