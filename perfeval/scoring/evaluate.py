@@ -256,7 +256,7 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         kind = first.kind
         if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
-    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
+    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), _lengths(frames))
     return out
 
 
@@ -286,43 +286,52 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
 
 def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
-    column positions; None otherwise (or when pandas keeps no such blocks). One cheap comparison per frame: the
-    blocks' (dtype, positions) as a list, the column labels by identity of their values (each distinct label array,
-    one per portfolio workbook, compared with the first's once)."""
+    column positions; None otherwise (or when pandas keeps no such blocks). Compared once per distinct set of
+    block placement and dtype objects and once per distinct column index: a loader's slices share their parent's
+    (one per portfolio workbook), and the objects are told apart by identity, without Python work per frame."""
     try:
-        blocks = [f._mgr.blocks for f in frames]
+        blocks = list(map(_BLOCKS, frames))
         first = blocks[0]
         layout = _layout(first)
-        # a loader's slices share their parent's block placements: frames whose placement objects (alive while
-        # `frames` is) and dtypes are those of a frame already compared are laid out as it is
-        verified = set()
-        for own in blocks:
-            key = (tuple(map(id, map(_PLACEMENT, own))), tuple(map(_DTYPE, own)))
-            if key not in verified:
-                if _layout(own) != layout:
-                    return None
-                verified.add(key)
+        if (_each(len, blocks) != len(first)).any():
+            return None
+        keys = []
+        for j in range(len(first)):
+            column = list(map(itemgetter(j), blocks))
+            keys += [_each(id, map(_PLACEMENT, column)), _each(id, map(_DTYPE, column))]
+        for i in distinct_rows(*keys)[1]:  # the objects are alive (held by `frames`): ids stay theirs
+            if _layout(blocks[i]) != layout:
+                return None
     except AttributeError:
         return None
     columns = frames[0].columns
-    labels = getattr(columns, "_data", None)
-    alike = {id(labels)} if labels is not None else set()  # label arrays found equal to the first's (all alive)
-    for frame in frames:
-        cols = frame.columns
-        if cols is columns:
-            continue
-        own_labels = getattr(cols, "_data", None)
-        if own_labels is None or id(own_labels) not in alike:
-            if not cols.equals(columns):
-                return None
-            if own_labels is not None:
-                alike.add(id(own_labels))  # a portfolio's projects share one: compared once
+    indexes = list(map(_COLUMNS, frames))
+    try:  # an index's labels are its `_data`: indexes holding the same label array hold the same labels
+        shared = _each(id, map(_LABELS, indexes))
+    except AttributeError:
+        shared = _each(id, indexes)
+    for i in distinct_rows(shared)[1]:
+        if indexes[i] is not columns and not indexes[i].equals(columns):
+            return None
     return blocks
 
 
-_PLACEMENT, _DTYPE, _VALUES = attrgetter("mgr_locs"), attrgetter("dtype"), attrgetter("values")
+def _each(func, items) -> np.ndarray:
+    """func(item) for each item, as int64 (iterated in C: `func` a builtin, `items` a list or a map of getters)."""
+    return np.fromiter(map(func, items), dtype=np.int64)
 
 
+def _lengths(frames: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Each frame's number of rows, worked out once per distinct index object (a loader's slices of one length
+    share one)."""
+    indexes = list(map(_INDEX, frames))
+    codes, first = distinct_rows(_each(id, indexes))
+    return np.array([len(indexes[i]) for i in first], dtype=np.int64)[codes]
+
+
+_BLOCKS, _COLUMNS, _INDEX = attrgetter("_mgr.blocks"), attrgetter("columns"), attrgetter("index")
+_LABELS = attrgetter("_data")
+_PLACEMENT, _DTYPE, _VALUES = attrgetter("_mgr_locs"), attrgetter("values.dtype"), attrgetter("values")
 def _layout(blocks) -> list:
     """Blocks' (dtype, column positions)."""
     return [(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
