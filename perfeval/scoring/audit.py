@@ -178,7 +178,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     judged = rule == "qualitative"
     has_stated = stated.notna().to_numpy()
     out += _records(
-        ind[has_stated & diff & ~judged], "stated_item_score", "warning",
+        _rows(ind, has_stated & diff & ~judged, "name", "stated_score", "rule_label", "target", "actual", "score"),
+        "stated_item_score", "warning",
         lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
                    f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"),
         ("name", "stated_score", "rule_label", "target", "actual", "score"))
@@ -187,7 +188,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         return r.qualitative_level if isinstance(r.qualitative_level, str) else "无法判断"
 
     out += _records(
-        ind[has_stated & diff & judged], "stated_item_score", "info",
+        _rows(ind, has_stated & diff & judged, "name", "stated_score", "actual", "qualitative_level", "score"),
+        "stated_item_score", "info",
         lambda r: (f"定性指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分；"
                    f"按实际完成值「{r.actual or '—'}」的措辞判定为「{level_of(r)}」，"
                    f"计 {_fmt(r.score)} 分，请复核"),
@@ -197,7 +199,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     name_units = _distinct(unit_in_name, ind["name"])
     clash = _distinct(lambda *k: any(unit_factor(x, y) is None for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
                       name_units, ind["target_unit"], ind["actual_unit"]).astype(bool)
-    rows = ind[clash].assign(name_unit=name_units[clash])
+    rows = _rows(ind, clash, "name", "target_unit", "actual_unit", "target", "actual").assign(
+        name_unit=name_units[clash])
     out += _records(rows, "unit_mismatch", "warning", lambda r: (
         f"指标「{r.name}」单位不一致："
         + "，".join(f"{label}为「{u}」" for label, u in (("名称标注", r.name_unit),
@@ -212,7 +215,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     is_cost, floor_words = flags[:, 0], flags[:, 1]
     op = ind["target_op"].to_numpy(dtype=object)
     cost_floor = is_cost & _isin(op, ("≥", ">")) & _isin(rule, ("positive", "exact"))
-    rows = ind[cost_floor]
+    rows = _rows(ind, cost_floor, "weight", "actual_value", "target_value", "name", "target", "target_op", "score")
 
     def cost_message(r) -> str:
         alt = r.weight if r.actual_value <= r.target_value else r.weight * r.target_value / r.actual_value
@@ -222,12 +225,13 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     out += _records(rows, "suspicious_operator", "warning", cost_message,
                     ("weight", "actual_value", "target_value", "name", "target", "target_op", "score"))
     floor = floor_words & _isin(op, ("≤", "<"))
-    out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
+    out += _records(_rows(ind, floor, "name", "target"), "suspicious_operator", "warning", lambda r: (
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"),
         ("name", "target"))
 
     # deviations as perfeval.deviations defines them (the report's 五 and 表3 count the same rows)
-    unexplained = ind[deviation_unexplained(ind, options.decimals).to_numpy()]
+    unexplained = _rows(ind, deviation_unexplained(ind, options.decimals).to_numpy(), "rule", "deduction", "name",
+                        "target", "actual", "score", "weight")
     judged = unexplained["rule"].isin(["manual", "checklist"]) & (unexplained["deduction"].fillna(0) > 0)
     out += _records(unexplained[~judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
@@ -236,15 +240,21 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     out += _records(unexplained[judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"), ("name", "deduction"))
 
-    out += _records(ind[ind["over_achieved"].to_numpy(dtype=bool)], "over_achievement", "warning", lambda r: (
+    out += _records(_rows(ind, ind["over_achieved"].to_numpy(dtype=bool), "name", "completion"), "over_achievement",
+                    "warning", lambda r: (
         f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"
         f"（≥{pct(options.over_achievement_threshold, 0)}），目标可能设定偏低；"
         f"按10号文应说明原因，并可按偏离度调减得分"), ("name", "completion"))
     unknown = (rule == "qualitative") & ind["qualitative_level"].isna().to_numpy()
-    out += _records(ind[unknown], "qualitative_unclassified", "warning", lambda r: (
+    out += _records(_rows(ind, unknown, "name", "actual"), "qualitative_unclassified", "warning", lambda r: (
         f"定性指标「{r.name}」的实际完成值「{r.actual}」无法判断等级，按 0 分计；"
         f"请写明 达成/部分达成/未达成（或 优/良/中/差）"), ("name", "actual"))
     return out
+
+
+def _rows(ind: pd.DataFrame, mask: np.ndarray, *fields: str) -> pd.DataFrame:
+    """The rows of `ind` in `mask` with only what a finding reads of them: pidx, `fields` and where they are."""
+    return ind.loc[mask, [c for c in dict.fromkeys(["pidx", *fields, *WHERE_FIELDS]) if c in ind]]
 
 
 def _isin(values: np.ndarray, choices: tuple) -> np.ndarray:

@@ -153,8 +153,15 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     distinct = _parsed_rows(frame.iloc[first][used].reset_index(drop=True), year[first])
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in distinct.columns[len(used):]:
-        out[column] = distinct[column].to_numpy()[codes]
+        out[column] = _taken(distinct[column], codes)
     return out
+
+
+def _taken(column: pd.Series, codes: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """column's values at `codes`: a text column (pandas' str) stays one, as its values would be read again."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.array.take(codes)
+    return column.to_numpy()[codes]
 
 
 def _years(pidx: np.ndarray, years: Mapping[int, int] | None) -> np.ndarray:
@@ -169,10 +176,10 @@ def _years(pidx: np.ndarray, years: Mapping[int, int] | None) -> np.ndarray:
     return table[pidx]
 
 
-def _per_value(column: pd.Series, func) -> np.ndarray:
+def _per_value(column: pd.Series, func) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """func(a Series of `column`'s distinct values) per row: a Series map worked out once per distinct value."""
     codes, first = distinct_rows(column)
-    return func(column.iloc[first].reset_index(drop=True)).to_numpy()[codes]
+    return _taken(func(column.iloc[first].reset_index(drop=True)), codes)
 
 
 def _parsed_rows(frame: pd.DataFrame, year: np.ndarray) -> pd.DataFrame:
