@@ -110,9 +110,8 @@ def _places(rows: pd.DataFrame, where, where_fields) -> np.ndarray:
     """where(r) per row. `_where` names the sheet row of each: its label part worked out per distinct
     (level1, name), the row number put in per row (a portfolio's rows are all different)."""
     if where is _where and tuple(where_fields) == WHERE_FIELDS and rows["row"].dtype.kind in "iu":
-        labels = _per_distinct(rows, lambda r: f"{r.level1}/{r.name}", ("level1", "name"))
-        return np.array([f"指标表第{n}行「{label}」" for n, label in zip(rows["row"].tolist(), labels.tolist(),
-                                                                      strict=True)], dtype=object)
+        labels = _per_distinct(rows, lambda r: f"行「{r.level1}/{r.name}」", ("level1", "name"))
+        return "指标表第" + rows["row"].to_numpy().astype(str).astype(object) + labels  # elementwise, as str + str
     return _per_distinct(rows, where, where_fields)
 
 

@@ -399,9 +399,9 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
     ind["rule"] = _kept_rules(ind, projects, pidx)
     ind["rule_label"] = _per_value(ind["rule"], lambda rules: rules.map(RULE_LABELS))
-    by_pidx = head.set_index("pidx")
-    ind["execution_rate"] = by_pidx["execution_rate"].reindex(ind["pidx"]).to_numpy()
-    ind["arrival_rate"] = by_pidx["arrival_rate"].reindex(ind["pidx"]).to_numpy()
+    at = _positions(head["pidx"].to_numpy(), ind["pidx"].to_numpy())  # each row's project in `head`
+    ind["execution_rate"] = head["execution_rate"].to_numpy()[at]
+    ind["arrival_rate"] = head["arrival_rate"].to_numpy()[at]
     ind = score_frame(ind, options, scheme.scale(options.qualitative_scale))
 
     order = [lv.name for lv in scheme.levels]
@@ -416,11 +416,19 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     levels["scheme_weight"] = levels["name"].map({lv.name: lv.weight for lv in scheme.levels}).astype(float)
     totals = levels.groupby("pidx", sort=False)["score"].sum()
     head["total"] = round_scores(totals.reindex(head["pidx"]).to_numpy(), "half_up", options.decimals)
-    head["grade"] = [scheme.grade(t) for t in head["total"]]
+    grades = _per_value(head["total"], lambda totals: pd.Series([scheme.grade(t) for t in totals], dtype=object))
+    head["grade"] = np.asarray(grades, dtype=object)  # a list of grades, as it was written
     findings = with_sheet_findings(audit(ind, levels, head, stated, scheme, options), projects, pidx)
     findings = with_level_findings(findings, ind, scheme, options.decimals)
     findings = with_ledger_findings(findings, ind, projects, pidx, options.decimals)
     return PortfolioFrames(ind, levels, head, findings, stated)
+
+
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of `wanted` is in `keys` (distinct non-negative ints, every wanted one among them)."""
+    table = np.zeros(int(max(keys.max(initial=0), wanted.max(initial=0))) + 1, dtype=np.int64)
+    table[keys] = np.arange(len(keys))
+    return table[wanted]
 
 
 def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Sequence[Project],
