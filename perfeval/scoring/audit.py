@@ -148,6 +148,12 @@ def _distinct(func, *columns) -> np.ndarray:
     return table[codes]
 
 
+def _distinct_as(dtype: type, func, *columns) -> np.ndarray:
+    """`_distinct(func, *columns).astype(dtype)`, converted once per distinct combination."""
+    codes, table = _distinct_table(func, *columns)
+    return np.array(table, dtype=object).astype(dtype)[codes]
+
+
 def _written_places(value: float) -> int:
     """Decimals a stated score was written with (9 -> 0, 9.6 -> 1, 9.61 -> 2); NaN -> 0."""
     if value is None or not np.isfinite(value):
@@ -171,7 +177,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     d = options.decimals
     stated = ind["stated_score"]
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
-    places = np.minimum(_distinct(_written_places, stated).astype(float), d)
+    places = np.minimum(_distinct_as(float, _written_places, stated), d)
     diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
     rule = ind["rule"].to_numpy(dtype=object)
     judged = rule == "qualitative"
@@ -196,8 +202,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
 
     # units: target vs actual vs the unit the indicator's name declares
     name_units = _distinct(unit_in_name, ind["name"])
-    clash = _distinct(lambda *k: any(unit_factor(x, y) is None for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
-                      name_units, ind["target_unit"], ind["actual_unit"]).astype(bool)
+    clash = _distinct_as(bool, lambda *k: any(unit_factor(x, y) is None
+                                              for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
+                         name_units, ind["target_unit"], ind["actual_unit"])
     rows = _rows(ind, clash, "name", "target_unit", "actual_unit", "target", "actual").assign(
         name_unit=name_units[clash])
     out += _records(rows, "unit_mismatch", "warning", lambda r: (
@@ -659,8 +666,11 @@ def audit(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame, stated: p
         return pd.DataFrame.from_records([], columns=list(COLUMNS))
     pidx = np.concatenate([c["pidx"] for c in chunks])
     columns = {"pidx": pidx}
+    sizes = [len(c["pidx"]) for c in chunks]
     for name in ("code", "severity"):
-        columns[name] = np.concatenate([np.full(len(c["pidx"]), c[name], dtype=object) for c in chunks])
+        labels = np.empty(len(chunks), dtype=object)
+        labels[:] = [c[name] for c in chunks]
+        columns[name] = np.repeat(labels, sizes)
     for name in ("message", "where"):
         columns[name] = np.concatenate([c[name] for c in chunks])
     # by project, then error / warning / info, each kept in the order the checks found them

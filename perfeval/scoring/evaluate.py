@@ -21,7 +21,7 @@ from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
 from perfeval.scoring.budget import Budget, rates
 from perfeval.scoring.understood import for_evaluation
-from perfeval.sheets.cells import collection_paused, unique_map
+from perfeval.sheets.cells import collection_paused
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -463,7 +463,10 @@ def _scheme_levels(labels: pd.Series, scheme: Scheme) -> pd.Series:
     """Each 一级指标 as the scheme names it. A project validated under another scheme keeps that scheme's
     names ('决策'); the scheme's aliases map them ('决策' → '立项决策'). A label the scheme does not know is
     kept as written: its items are then outside every level of the scheme (`with_level_findings` says so)."""
-    return unique_map(labels, lambda label: (scheme.level_of(label) if isinstance(label, str) else None) or label)
+    codes, first = distinct_rows(labels)  # once per distinct label, as `unique_map` does (objects kept)
+    named = np.fromiter(((scheme.level_of(label) if isinstance(label, str) else None) or label
+                         for label in labels.to_numpy(dtype=object)[first]), dtype=object, count=len(first))
+    return pd.Series(named[codes], index=labels.index, dtype=object)
 
 
 def with_level_findings(findings: pd.DataFrame, ind: pd.DataFrame, scheme: Scheme, decimals: int) -> pd.DataFrame:
