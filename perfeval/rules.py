@@ -218,13 +218,15 @@ def _clamp(x: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
 
-def _names(column: pd.Series) -> np.ndarray:
-    """A column of rule ids as a fixed-width str array (compared many times; objects compare one by one)."""
+def _coded_names(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the column of rule ids as a fixed-width str array — compared many times, objects compare one by one —,
+    a code per row, the row holding each code first)."""
     values = column.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) != "string":
-        return values
     codes, first = distinct_rows(values)
-    return np.asarray(values[first], dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return values, codes, first
+    names = np.asarray(values[first], dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+    return names, codes, first
 
 
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
@@ -240,9 +242,9 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
     return pd.DataFrame(_fraction_columns(frame, options, scale), index=frame.index)
 
 
-def _rule_masks(rule: np.ndarray):
-    """is_(name): rule == name per row, compared once per distinct rule (a portfolio has a few)."""
-    codes, first = distinct_rows(rule)
+def _rule_masks(rule: np.ndarray, codes: np.ndarray, first: np.ndarray):
+    """is_(name): rule == name per row, compared once per distinct rule (a portfolio has a few); `codes` and
+    `first` tell the rows' rules apart (`_coded_names`)."""
     names = rule[first]
 
     def is_(*choices: str) -> np.ndarray:
@@ -257,8 +259,8 @@ def _rule_masks(rule: np.ndarray):
 def _fraction_columns(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> dict[str, object]:
     """`fractions`' columns. Each rule's fraction is worked out on that rule's rows only (elementwise, as over
     every row and then chosen by rule)."""
-    rule = _names(frame["rule"])
-    is_ = _rule_masks(rule)
+    rule, codes, first = _coded_names(frame["rule"])
+    is_ = _rule_masks(rule, codes, first)
     w = frame["weight"].to_numpy(dtype=float)
     a = frame["actual_value"].to_numpy(dtype=float)
     t = frame["target_value"].to_numpy(dtype=float)
