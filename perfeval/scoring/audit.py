@@ -110,8 +110,9 @@ def _places(rows: pd.DataFrame, where, where_fields) -> np.ndarray:
     """where(r) per row. `_where` names the sheet row of each: its label part worked out per distinct
     (level1, name), the row number put in per row (a portfolio's rows are all different)."""
     if where is _where and tuple(where_fields) == WHERE_FIELDS and rows["row"].dtype.kind in "iu":
-        labels = _per_distinct(rows, lambda r: f"行「{r.level1}/{r.name}」", ("level1", "name"))
-        return "指标表第" + rows["row"].to_numpy().astype(str).astype(object) + labels  # elementwise, as str + str
+        labels = _per_distinct(rows, lambda r: f"{r.level1}/{r.name}", ("level1", "name"))
+        return np.array([f"指标表第{n}行「{label}」" for n, label in zip(rows["row"].tolist(), labels.tolist(),
+                                                                      strict=True)], dtype=object)
     return _per_distinct(rows, where, where_fields)
 
 
@@ -179,11 +180,11 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
     places = np.minimum(_distinct_as(float, _written_places, stated), d)
     diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
-    rule = ind["rule"].to_numpy(dtype=object)
-    judged = rule == "qualitative"
+    rule_in = _membership(ind["rule"].to_numpy(dtype=object))
+    qualitative = rule_in(("qualitative",))  # read from the wording: a different score is a call to check
     has_stated = stated.notna().to_numpy()
     out += _records(
-        _rows(ind, has_stated & diff & ~judged, "name", "stated_score", "rule_label", "target", "actual", "score"),
+        _rows(ind, has_stated & diff & ~qualitative, "name", "stated_score", "rule_label", "target", "actual", "score"),
         "stated_item_score", "warning",
         lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
                    f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"),
@@ -193,7 +194,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         return r.qualitative_level if isinstance(r.qualitative_level, str) else "无法判断"
 
     out += _records(
-        _rows(ind, has_stated & diff & judged, "name", "stated_score", "actual", "qualitative_level", "score"),
+        _rows(ind, has_stated & diff & qualitative, "name", "stated_score", "actual", "qualitative_level", "score"),
         "stated_item_score", "info",
         lambda r: (f"定性指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分；"
                    f"按实际完成值「{r.actual or '—'}」的措辞判定为「{level_of(r)}」，"
@@ -220,7 +221,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     flags = np.array(flags, dtype=bool).reshape(-1, 2)[codes]
     is_cost, floor_words = flags[:, 0], flags[:, 1]
     op = ind["target_op"].to_numpy(dtype=object)
-    cost_floor = is_cost & _isin(op, ("≥", ">")) & _isin(rule, ("positive", "exact"))
+    op_in = _membership(op)
+    cost_floor = is_cost & op_in(("≥", ">")) & rule_in(("positive", "exact"))
     rows = _rows(ind, cost_floor, "weight", "actual_value", "target_value", "name", "target", "target_op", "score")
 
     def cost_message(r) -> str:
@@ -230,7 +232,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
 
     out += _records(rows, "suspicious_operator", "warning", cost_message,
                     ("weight", "actual_value", "target_value", "name", "target", "target_op", "score"))
-    floor = floor_words & _isin(op, ("≤", "<"))
+    floor = floor_words & op_in(("≤", "<"))
     out += _records(_rows(ind, floor, "name", "target"), "suspicious_operator", "warning", lambda r: (
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"),
         ("name", "target"))
@@ -251,7 +253,7 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"
         f"（≥{pct(options.over_achievement_threshold, 0)}），目标可能设定偏低；"
         f"按10号文应说明原因，并可按偏离度调减得分"), ("name", "completion"))
-    unknown = (rule == "qualitative") & ind["qualitative_level"].isna().to_numpy()
+    unknown = qualitative & ind["qualitative_level"].isna().to_numpy()
     out += _records(_rows(ind, unknown, "name", "actual"), "qualitative_unclassified", "warning", lambda r: (
         f"定性指标「{r.name}」的实际完成值「{r.actual}」无法判断等级，按 0 分计；"
         f"请写明 达成/部分达成/未达成（或 优/良/中/差）"), ("name", "actual"))
@@ -263,13 +265,19 @@ def _rows(ind: pd.DataFrame, mask: np.ndarray, *fields: str) -> pd.DataFrame:
     return ind.loc[mask, [c for c in dict.fromkeys(["pidx", *fields, *WHERE_FIELDS]) if c in ind]]
 
 
-def _isin(values: np.ndarray, choices: tuple) -> np.ndarray:
-    """values ∈ choices, elementwise (object arrays compared as Python compares them), once per distinct value."""
+def _membership(values: np.ndarray):
+    """isin(choices): values ∈ choices, elementwise (object arrays compared as Python compares them), worked out
+    once per distinct value; the values told apart once for every call."""
     codes, first = distinct_rows(values)
-    hit = np.zeros(len(first), dtype=bool)
-    for choice in choices:
-        hit |= values[first] == choice
-    return hit[codes]
+    distinct = values[first]
+
+    def isin(choices: tuple) -> np.ndarray:
+        hit = np.zeros(len(first), dtype=bool)
+        for choice in choices:
+            hit |= distinct == choice
+        return hit[codes]
+
+    return isin
 
 
 def _stated_where(r) -> str:
