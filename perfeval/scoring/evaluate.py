@@ -339,6 +339,8 @@ def _lengths(frames: Sequence[pd.DataFrame]) -> np.ndarray:
 _BLOCKS, _COLUMNS, _INDEX = attrgetter("_mgr.blocks"), attrgetter("columns"), attrgetter("index")
 _LABELS = attrgetter("_data")
 _PLACEMENT, _DTYPE, _VALUES = attrgetter("_mgr_locs"), attrgetter("values.dtype"), attrgetter("values")
+
+
 def _layout(blocks) -> list:
     """Blocks' (dtype, column positions)."""
     return [(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
