@@ -144,13 +144,16 @@ def qualitative_fractions(actual: pd.Series, target: pd.Series, scale: Qualitati
     """(level, fraction) per row (rows outside `mask` get None/NaN); each distinct
     (actual, target) pair is classified once."""
     rows = np.flatnonzero(mask) if mask is not None else np.arange(len(actual))
-    pairs = list(zip(actual.to_numpy()[rows], target.to_numpy()[rows], strict=True))
-    levels = {pair: classify_text(pair[0], pair[1], scale) for pair in set(pairs)}
+    texts, targets = actual.to_numpy()[rows], target.to_numpy()[rows]
+    codes, first = distinct_rows(texts, targets)
+    levels = np.empty(len(first), dtype=object)
+    levels[:] = [classify_text(texts[i], targets[i], scale) for i in first]
     values = np.full(len(actual), None, dtype=object)
-    values[rows] = [levels[p] for p in pairs]
+    values[rows] = levels[codes]
     level = pd.Series(values, index=actual.index, dtype=object)
-    fraction = level.map(scale.fractions).astype(float)
-    return level, fraction
+    fractions = np.full(len(actual), np.nan)
+    fractions[rows] = pd.Series(levels, dtype=object).map(scale.fractions).to_numpy(dtype=float)[codes]
+    return level, pd.Series(fractions, index=actual.index)
 
 
 def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,11 +161,14 @@ def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np
     text read once; rows outside `mask` or saying nothing about timing get '' / NaN."""
     rows = np.flatnonzero(mask)
     texts = actual.to_numpy()[rows]
-    read = {t: read_status(normalise(t)) for t in set(texts)}
+    codes, first = distinct_rows(texts)
+    read = [read_status(normalise(texts[i])) for i in first]
     status = np.full(len(actual), "", dtype=object)
     months = np.full(len(actual), np.nan)
-    status[rows] = [read[t][0] if read[t] else "" for t in texts]
-    months[rows] = [read[t][1] if read[t] else np.nan for t in texts]
+    table = np.empty(len(first), dtype=object)
+    table[:] = [r[0] if r else "" for r in read]
+    status[rows] = table[codes]
+    months[rows] = np.array([r[1] if r else np.nan for r in read], dtype=float)[codes]
     return status, months
 
 
@@ -172,11 +178,11 @@ def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.nd
     -> 0. Dates are day ordinals: target_value is the deadline (the last day its text allows),
     actual_value the completion (the first day its text allows). Returns fraction (NaN where the
     actual says nothing about timing), status, late_days and late_months."""
-    is_deadline = rule == "deadline"
-    a = frame["actual_value"].to_numpy(dtype=float)
-    t = frame["target_value"].to_numpy(dtype=float)
-    dated = is_deadline & (frame["actual_kind"].to_numpy() == "date") & np.isfinite(a) & np.isfinite(t)
-    status, months = deadline_status(frame["actual"], is_deadline & ~dated)
+    rows = np.flatnonzero(rule == "deadline")  # worked out for these rows only: the others say nothing
+    a = frame["actual_value"].to_numpy(dtype=float)[rows]
+    t = frame["target_value"].to_numpy(dtype=float)[rows]
+    dated = (frame["actual_kind"].to_numpy()[rows] == "date") & np.isfinite(a) & np.isfinite(t)
+    status, months = deadline_status(frame["actual"].iloc[rows], ~dated)
     with np.errstate(invalid="ignore"):
         days = np.where(dated, a - t, np.nan)
         status = np.where(dated, np.where(days <= 0, "on_time", "late"), status)
@@ -188,9 +194,11 @@ def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.nd
                         _clamp(1.0 - months * options.late_deduction_per_month))
     fraction = np.select([status == "on_time", status == "late", status == "missed"], [1.0, late, 0.0],
                          default=np.nan)
-    return {"fraction": np.where(is_deadline, fraction, np.nan), "status": status,
-            "late_days": np.where(dated & (days > 0), days, np.where(dated, 0.0, np.nan)),
-            "late_months": np.where(is_deadline, months, np.nan)}
+    out = {"fraction": np.full(len(rule), np.nan), "status": np.full(len(rule), "", dtype=object),
+           "late_days": np.full(len(rule), np.nan), "late_months": np.full(len(rule), np.nan)}
+    out["fraction"][rows], out["status"][rows], out["late_months"][rows] = fraction, status, months
+    out["late_days"][rows] = np.where(dated & (days > 0), days, np.where(dated, 0.0, np.nan))
+    return out
 
 
 def round_scores(values: np.ndarray | pd.Series, mode: str, decimals: int | np.ndarray) -> np.ndarray:
@@ -210,13 +218,15 @@ def _clamp(x: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
 
-def _names(column: pd.Series) -> np.ndarray:
-    """A column of rule ids as a fixed-width str array (compared many times; objects compare one by one)."""
+def _coded_names(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the column of rule ids as a fixed-width str array — compared many times, objects compare one by one —,
+    a code per row, the row holding each code first)."""
     values = column.to_numpy(dtype=object)
+    codes, first = distinct_rows(values)
     if pd.api.types.infer_dtype(values, skipna=False) != "string":
-        return values
-    codes, uniques = pd.factorize(values)
-    return np.asarray(uniques, dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+        return values, codes, first
+    names = np.asarray(values[first], dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
+    return names, codes, first
 
 
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
@@ -229,84 +239,119 @@ def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeSc
     Required columns: weight, rule, target_value, target_low, target_high, actual_value,
     actual_kind, actual, target, deduction, execution_rate, arrival_rate.
     """
-    rule = _names(frame["rule"])
+    return pd.DataFrame(_fraction_columns(frame, options, scale), index=frame.index)
+
+
+def _rule_masks(rule: np.ndarray, codes: np.ndarray, first: np.ndarray):
+    """is_(name): rule == name per row, compared once per distinct rule (a portfolio has a few); `codes` and
+    `first` tell the rows' rules apart (`_coded_names`)."""
+    names = rule[first]
+
+    def is_(*choices: str) -> np.ndarray:
+        hit = np.zeros(len(first), dtype=bool)
+        for choice in choices:
+            hit |= names == choice
+        return hit[codes]
+
+    return is_
+
+
+def _fraction_columns(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> dict[str, object]:
+    """`fractions`' columns. Each rule's fraction is worked out on that rule's rows only (elementwise, as over
+    every row and then chosen by rule)."""
+    rule, codes, first = _coded_names(frame["rule"])
+    is_ = _rule_masks(rule, codes, first)
     w = frame["weight"].to_numpy(dtype=float)
     a = frame["actual_value"].to_numpy(dtype=float)
     t = frame["target_value"].to_numpy(dtype=float)
     lo = frame["target_low"].to_numpy(dtype=float)
     hi = frame["target_high"].to_numpy(dtype=float)
     deduction = np.nan_to_num(frame["deduction"].to_numpy(dtype=float), nan=0.0)
+    execution_rate = frame["execution_rate"].to_numpy(dtype=float)
+    arrival_rate = frame["arrival_rate"].to_numpy(dtype=float)
+    fraction = np.zeros(len(rule))  # a rule not listed here earns 0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(t != 0, a / t, np.where(a >= 0, np.inf, 0.0))
-        met_pos = a >= t - 1e-12
-        positive = np.where(met_pos, 1.0, _clamp(ratio))
-        met_neg = a <= t + 1e-12
-        if options.negative_rule == "linear":
-            negative = np.where(met_neg, 1.0, _clamp(2.0 - ratio))
-        else:
-            negative = np.where(met_neg, 1.0, _clamp(np.where(a != 0, t / a, 1.0)))
-        close = np.abs(a - t) <= options.exact_tolerance * np.maximum(np.abs(t), 1.0)
-        if options.exact_rule == "symmetric":
-            exact = np.where(close, 1.0, _clamp(1.0 - np.abs(a - t) / np.abs(t)))
-        else:
-            exact = np.where(close | (a > t), 1.0, _clamp(ratio))
-        below = _clamp(1.0 - (lo - a) / np.abs(lo))
-        above = _clamp(1.0 - (a - hi) / np.abs(hi))
-        in_range = np.where(a < lo, below, np.where(a > hi, above, 1.0))
-        if options.zero_target_deduction > 0:
-            zero = np.where(a == 0, 1.0, _clamp((w - options.zero_target_deduction * a) / w))
-        else:
-            zero = np.where(np.abs(a) <= 1e-12, 1.0, 0.0)
-        manual = _clamp(np.where(w > 0, (w - deduction) / w, 1.0))
-        checklist = _clamp(a) * manual
-        execution = _clamp(frame["execution_rate"].to_numpy(dtype=float))
-        arrival = _clamp(frame["arrival_rate"].to_numpy(dtype=float))
+
+        def positive(r):
+            return np.where(a[r] >= t[r] - 1e-12, 1.0, _clamp(ratio[r]))
+
+        def negative(r):
+            met = a[r] <= t[r] + 1e-12
+            if options.negative_rule == "linear":
+                return np.where(met, 1.0, _clamp(2.0 - ratio[r]))
+            return np.where(met, 1.0, _clamp(np.where(a[r] != 0, t[r] / a[r], 1.0)))
+
+        def exact(r):
+            close = np.abs(a[r] - t[r]) <= options.exact_tolerance * np.maximum(np.abs(t[r]), 1.0)
+            if options.exact_rule == "symmetric":
+                return np.where(close, 1.0, _clamp(1.0 - np.abs(a[r] - t[r]) / np.abs(t[r])))
+            return np.where(close | (a[r] > t[r]), 1.0, _clamp(ratio[r]))
+
+        def in_range(r):
+            below = _clamp(1.0 - (lo[r] - a[r]) / np.abs(lo[r]))
+            above = _clamp(1.0 - (a[r] - hi[r]) / np.abs(hi[r]))
+            return np.where(a[r] < lo[r], below, np.where(a[r] > hi[r], above, 1.0))
+
+        def zero(r):
+            if options.zero_target_deduction > 0:
+                return np.where(a[r] == 0, 1.0, _clamp((w[r] - options.zero_target_deduction * a[r]) / w[r]))
+            return np.where(np.abs(a[r]) <= 1e-12, 1.0, 0.0)
+
+        def manual(r):
+            return _clamp(np.where(w[r] > 0, (w[r] - deduction[r]) / w[r], 1.0))
+
+        def checklist(r):
+            return _clamp(a[r]) * manual(r)
+
+        for name, compute in (("positive", positive), ("negative", negative), ("exact", exact),
+                              ("range", in_range), ("zero", zero), ("manual", manual), ("checklist", checklist),
+                              ("execution", lambda r: _clamp(execution_rate[r])),
+                              ("arrival", lambda r: _clamp(arrival_rate[r]))):
+            rows = np.flatnonzero(is_(name))
+            if len(rows):
+                fraction[rows] = compute(rows)
     timely = deadline_fractions(frame, options, rule)
     # a deadline whose actual says nothing about timing ("达成预期指标") is graded as a qualitative text
-    by_text = (rule == "qualitative") | ((rule == "deadline") & np.isnan(timely["fraction"]))
+    is_qualitative, is_deadline = is_("qualitative"), is_("deadline")
+    by_text = is_qualitative | (is_deadline & np.isnan(timely["fraction"]))
     qual_level, qual_fraction = qualitative_fractions(frame["actual"], frame["target"], scale, by_text)
     qualitative = np.nan_to_num(qual_fraction.to_numpy(dtype=float), nan=0.0)
-    deadline = np.where(np.isnan(timely["fraction"]), qualitative, timely["fraction"])
+    fraction[is_qualitative] = qualitative[is_qualitative]
+    fraction[is_deadline] = np.where(np.isnan(timely["fraction"]), qualitative, timely["fraction"])[is_deadline]
 
-    fraction = np.select(
-        [rule == r for r in ("positive", "negative", "exact", "range", "zero", "qualitative",
-                             "manual", "checklist", "execution", "arrival", "deadline")],
-        [positive, negative, exact, in_range, zero, qualitative, manual, checklist, execution,
-         arrival, deadline],
-        default=0.0,
-    )
-    over = np.isin(rule, ("positive", "exact")) & (t > 0) & (ratio >= options.over_achievement_threshold)
+    over = is_("positive", "exact") & (t > 0) & (ratio >= options.over_achievement_threshold)
     if options.over_achievement_penalty > 0:
         fraction = np.where(over, fraction - options.over_achievement_penalty, fraction)
-    numeric = np.isin(rule, ("positive", "negative", "exact", "zero"))
+    numeric = is_("positive", "negative", "exact", "zero")
     with np.errstate(divide="ignore", invalid="ignore"):
         completion = np.where(numeric & (t != 0), a / t, np.nan)
         deviation = np.where(numeric & (t != 0), (a - t) / np.abs(t), np.nan)
         range_dev = np.where(a < lo, (a - lo) / np.abs(lo), np.where(a > hi, (a - hi) / np.abs(hi), 0.0))
-    deviation = np.where(rule == "range", range_dev, deviation)
-    for r, rate in (("execution", "execution_rate"), ("arrival", "arrival_rate")):
-        value = frame[rate].to_numpy(dtype=float)
-        completion = np.where(rule == r, value, completion)
-        deviation = np.where(rule == r, value - 1.0, deviation)
-    return pd.DataFrame({
+    deviation = np.where(is_("range"), range_dev, deviation)
+    for r, value in (("execution", execution_rate), ("arrival", arrival_rate)):
+        rows = is_(r)
+        completion = np.where(rows, value, completion)
+        deviation = np.where(rows, value - 1.0, deviation)
+    return {
         "fraction": np.clip(fraction, 0.0, 1.0),
         "completion": completion,
         "deviation": deviation,
-        "qualitative_level": qual_level.where(rule == "qualitative"),
+        "qualitative_level": qual_level.where(is_qualitative),
         "over_achieved": over,
         "late_days": timely["late_days"],
         "late_months": timely["late_months"],
-    }, index=frame.index)
+    }
 
 
 def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
-    parts = fractions(frame, options, scale)
+    parts = _fraction_columns(frame, options, scale)
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    for column in parts.columns:
-        out[column] = parts[column]
+    for column, values in parts.items():
+        out[column] = values
     w = out["weight"].to_numpy(dtype=float)
-    score = round_scores(w * parts["fraction"].to_numpy(), options.rounding, options.decimals)
+    score = round_scores(w * parts["fraction"], options.rounding, options.decimals)
     out["score"] = np.clip(score, 0.0, w)
     out["lost"] = round_scores(w - out["score"].to_numpy(), "half_up", options.decimals)
     return out

@@ -88,13 +88,32 @@ def _records(rows: pd.DataFrame, code: str, severity: str, message, fields, wher
     the same rows across its projects)."""
     if rows.empty:
         return []
-    used = list(dict.fromkeys([*fields, *where_fields]))
-    codes, first = distinct_rows(*(rows[c] for c in used))
-    messages, places = np.empty(len(first), dtype=object), np.empty(len(first), dtype=object)
-    for k, r in enumerate(_tuples(rows[used].iloc[first])):
-        messages[k], places[k] = message(r), where(r)
     return [{"pidx": rows["pidx"].to_numpy(dtype=np.int64), "code": code, "severity": severity,
-             "message": messages[codes], "where": places[codes]}]
+             "message": _per_distinct(rows, message, fields), "where": _places(rows, where, where_fields)}]
+
+
+def _per_distinct(rows: pd.DataFrame, func, fields) -> np.ndarray:
+    """func(r) per row (r: the row's `fields` as attributes), called once per distinct combination of them."""
+    fields = list(dict.fromkeys(fields))
+    if not fields:
+        table = np.empty(1, dtype=object)
+        table[0] = func(namedtuple("Row", [])())
+        return table[np.zeros(len(rows), dtype=np.int64)]
+    codes, first = distinct_rows(*(rows[c] for c in fields))
+    table = np.empty(len(first), dtype=object)
+    for k, r in enumerate(_tuples(rows[fields].iloc[first])):
+        table[k] = func(r)
+    return table[codes]
+
+
+def _places(rows: pd.DataFrame, where, where_fields) -> np.ndarray:
+    """where(r) per row. `_where` names the sheet row of each: its label part worked out per distinct
+    (level1, name), the row number put in per row (a portfolio's rows are all different)."""
+    if where is _where and tuple(where_fields) == WHERE_FIELDS and rows["row"].dtype.kind in "iu":
+        labels = _per_distinct(rows, lambda r: f"{r.level1}/{r.name}", ("level1", "name"))
+        return np.array([f"指标表第{n}行「{label}」" for n, label in zip(rows["row"].tolist(), labels.tolist(),
+                                                                      strict=True)], dtype=object)
+    return _per_distinct(rows, where, where_fields)
 
 
 def _one(pidx: int, code: str, severity: str, message: str, where: str) -> Findings:
@@ -130,6 +149,12 @@ def _distinct(func, *columns) -> np.ndarray:
     return table[codes]
 
 
+def _distinct_as(dtype: type, func, *columns) -> np.ndarray:
+    """`_distinct(func, *columns).astype(dtype)`, converted once per distinct combination."""
+    codes, table = _distinct_table(func, *columns)
+    return np.array(table, dtype=object).astype(dtype)[codes]
+
+
 def _written_places(value: float) -> int:
     """Decimals a stated score was written with (9 -> 0, 9.6 -> 1, 9.61 -> 2); NaN -> 0."""
     if value is None or not np.isfinite(value):
@@ -153,13 +178,14 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     d = options.decimals
     stated = ind["stated_score"]
     # compared at the precision the score was written with: a table that writes whole points is not held to 0.01
-    places = np.minimum(_distinct(_written_places, stated).astype(float), d)
+    places = np.minimum(_distinct_as(float, _written_places, stated), d)
     diff = np.abs(stated.to_numpy(dtype=float) - round_scores(ind["score"], "half_up", places)) > 1e-9
-    rule = ind["rule"].to_numpy(dtype=object)
-    judged = rule == "qualitative"
+    rule_in = _membership(ind["rule"].to_numpy(dtype=object))
+    qualitative = rule_in(("qualitative",))  # read from the wording: a different score is a call to check
     has_stated = stated.notna().to_numpy()
     out += _records(
-        ind[has_stated & diff & ~judged], "stated_item_score", "warning",
+        _rows(ind, has_stated & diff & ~qualitative, "name", "stated_score", "rule_label", "target", "actual", "score"),
+        "stated_item_score", "warning",
         lambda r: (f"指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分，按{r.rule_label}规则"
                    f"（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}）计算应为 {_fmt(r.score)} 分"),
         ("name", "stated_score", "rule_label", "target", "actual", "score"))
@@ -168,7 +194,8 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
         return r.qualitative_level if isinstance(r.qualitative_level, str) else "无法判断"
 
     out += _records(
-        ind[has_stated & diff & judged], "stated_item_score", "info",
+        _rows(ind, has_stated & diff & qualitative, "name", "stated_score", "actual", "qualitative_level", "score"),
+        "stated_item_score", "info",
         lambda r: (f"定性指标「{r.name}」报告得分 {_fmt(r.stated_score)} 分；"
                    f"按实际完成值「{r.actual or '—'}」的措辞判定为「{level_of(r)}」，"
                    f"计 {_fmt(r.score)} 分，请复核"),
@@ -176,9 +203,11 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
 
     # units: target vs actual vs the unit the indicator's name declares
     name_units = _distinct(unit_in_name, ind["name"])
-    clash = _distinct(lambda *k: any(unit_factor(x, y) is None for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
-                      name_units, ind["target_unit"], ind["actual_unit"]).astype(bool)
-    rows = ind[clash].assign(name_unit=name_units[clash])
+    clash = _distinct_as(bool, lambda *k: any(unit_factor(x, y) is None
+                                              for x, y in ((k[1], k[2]), (k[0], k[1]), (k[0], k[2]))),
+                         name_units, ind["target_unit"], ind["actual_unit"])
+    rows = _rows(ind, clash, "name", "target_unit", "actual_unit", "target", "actual").assign(
+        name_unit=name_units[clash])
     out += _records(rows, "unit_mismatch", "warning", lambda r: (
         f"指标「{r.name}」单位不一致："
         + "，".join(f"{label}为「{u}」" for label, u in (("名称标注", r.name_unit),
@@ -192,8 +221,9 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     flags = np.array(flags, dtype=bool).reshape(-1, 2)[codes]
     is_cost, floor_words = flags[:, 0], flags[:, 1]
     op = ind["target_op"].to_numpy(dtype=object)
-    cost_floor = is_cost & _isin(op, ("≥", ">")) & _isin(rule, ("positive", "exact"))
-    rows = ind[cost_floor]
+    op_in = _membership(op)
+    cost_floor = is_cost & op_in(("≥", ">")) & rule_in(("positive", "exact"))
+    rows = _rows(ind, cost_floor, "weight", "actual_value", "target_value", "name", "target", "target_op", "score")
 
     def cost_message(r) -> str:
         alt = r.weight if r.actual_value <= r.target_value else r.weight * r.target_value / r.actual_value
@@ -202,13 +232,14 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
 
     out += _records(rows, "suspicious_operator", "warning", cost_message,
                     ("weight", "actual_value", "target_value", "name", "target", "target_op", "score"))
-    floor = floor_words & _isin(op, ("≤", "<"))
-    out += _records(ind[floor], "suspicious_operator", "warning", lambda r: (
+    floor = floor_words & op_in(("≤", "<"))
+    out += _records(_rows(ind, floor, "name", "target"), "suspicious_operator", "warning", lambda r: (
         f"指标「{r.name}」的指标值写作「{r.target}」（上限）：此类比率指标通常应为下限（≥），请核对"),
         ("name", "target"))
 
     # deviations as perfeval.deviations defines them (the report's 五 and 表3 count the same rows)
-    unexplained = ind[deviation_unexplained(ind, options.decimals).to_numpy()]
+    unexplained = _rows(ind, deviation_unexplained(ind, options.decimals).to_numpy(), "rule", "deduction", "name",
+                        "target", "actual", "score", "weight")
     judged = unexplained["rule"].isin(["manual", "checklist"]) & (unexplained["deduction"].fillna(0) > 0)
     out += _records(unexplained[~judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」未完全达到目标（指标值 {r.target or '—'}，实际完成值 {r.actual or '—'}，"
@@ -217,23 +248,36 @@ def _indicator_findings(ind: pd.DataFrame, options: ScoringOptions) -> Findings:
     out += _records(unexplained[judged], "unexplained_deviation", "warning", lambda r: (
         f"指标「{r.name}」扣 {_fmt(r.deduction)} 分，但未填写扣分原因"), ("name", "deduction"))
 
-    out += _records(ind[ind["over_achieved"].to_numpy(dtype=bool)], "over_achievement", "warning", lambda r: (
+    out += _records(_rows(ind, ind["over_achieved"].to_numpy(dtype=bool), "name", "completion"), "over_achievement",
+                    "warning", lambda r: (
         f"指标「{r.name}」实际完成值为目标的 {pct(r.completion, 0)}"
         f"（≥{pct(options.over_achievement_threshold, 0)}），目标可能设定偏低；"
         f"按10号文应说明原因，并可按偏离度调减得分"), ("name", "completion"))
-    unknown = (rule == "qualitative") & ind["qualitative_level"].isna().to_numpy()
-    out += _records(ind[unknown], "qualitative_unclassified", "warning", lambda r: (
+    unknown = qualitative & ind["qualitative_level"].isna().to_numpy()
+    out += _records(_rows(ind, unknown, "name", "actual"), "qualitative_unclassified", "warning", lambda r: (
         f"定性指标「{r.name}」的实际完成值「{r.actual}」无法判断等级，按 0 分计；"
         f"请写明 达成/部分达成/未达成（或 优/良/中/差）"), ("name", "actual"))
     return out
 
 
-def _isin(values: np.ndarray, choices: tuple) -> np.ndarray:
-    """values ∈ choices, elementwise (object arrays compared as Python compares them)."""
-    out = np.zeros(len(values), dtype=bool)
-    for choice in choices:
-        out |= values == choice
-    return out
+def _rows(ind: pd.DataFrame, mask: np.ndarray, *fields: str) -> pd.DataFrame:
+    """The rows of `ind` in `mask` with only what a finding reads of them: pidx, `fields` and where they are."""
+    return ind.loc[mask, [c for c in dict.fromkeys(["pidx", *fields, *WHERE_FIELDS]) if c in ind]]
+
+
+def _membership(values: np.ndarray):
+    """isin(choices): values ∈ choices, elementwise (object arrays compared as Python compares them), worked out
+    once per distinct value; the values told apart once for every call."""
+    codes, first = distinct_rows(values)
+    distinct = values[first]
+
+    def isin(choices: tuple) -> np.ndarray:
+        hit = np.zeros(len(first), dtype=bool)
+        for choice in choices:
+            hit |= distinct == choice
+        return hit[codes]
+
+    return isin
 
 
 def _stated_where(r) -> str:
@@ -630,8 +674,11 @@ def audit(ind: pd.DataFrame, levels: pd.DataFrame, head: pd.DataFrame, stated: p
         return pd.DataFrame.from_records([], columns=list(COLUMNS))
     pidx = np.concatenate([c["pidx"] for c in chunks])
     columns = {"pidx": pidx}
+    sizes = [len(c["pidx"]) for c in chunks]
     for name in ("code", "severity"):
-        columns[name] = np.concatenate([np.full(len(c["pidx"]), c[name], dtype=object) for c in chunks])
+        labels = np.empty(len(chunks), dtype=object)
+        labels[:] = [c[name] for c in chunks]
+        columns[name] = np.repeat(labels, sizes)
     for name in ("message", "where"):
         columns[name] = np.concatenate([c[name] for c in chunks])
     # by project, then error / warning / info, each kept in the order the checks found them

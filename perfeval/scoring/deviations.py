@@ -95,7 +95,9 @@ def _flags(ind: pd.DataFrame, decimals: int) -> dict[str, pd.Series]:
     deviating = lost | short
     explained = pd.Series(_per_row(lambda a, b: _filled(a) or _filled(b), ind["reason"], ind["deduction_reason"]),
                           index=ind.index)
-    reason_expected = ~ind["rule"].isin(FUNDS_RULES)
+    codes, first = distinct_rows(ind["rule"])  # Series.isin, once per distinct rule
+    reason_expected = pd.Series(~ind["rule"].iloc[first].isin(FUNDS_RULES).to_numpy()[codes], index=ind.index,
+                                name=ind["rule"].name)
     return {"met": ~deviating, "deviating": deviating, "explained": explained, "reason_expected": reason_expected,
             "unexplained": deviating & reason_expected & ~explained}
 

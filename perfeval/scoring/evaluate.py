@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
 from perfeval.scoring.budget import Budget, rates
 from perfeval.scoring.understood import for_evaluation
-from perfeval.sheets.cells import collection_paused, unique_map
+from perfeval.sheets.cells import collection_paused
 
 FINDING_COLUMNS = tuple(c for c in AUDIT_COLUMNS if c != "pidx")
 
@@ -138,13 +139,54 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     project's year (`years`: pidx -> year); against a date target a bare month (11月) is that month of
     the deadline's year. target_value is the deadline (last day of the target's span), actual_value the
     completion (first day of the actual's span, so a month-only actual is compared by month);
-    target_low/target_high and actual_low/actual_high keep each span."""
+    target_low/target_high and actual_low/actual_high keep each span.
+
+    Each row's columns follow from its target, actual, name and year alone: they are worked out once per
+    distinct combination (a portfolio repeats a few texts across its projects) and put in each row."""
+    n = len(frame)
+    pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
+    year = _years(pidx, years)
+    used = [c for c in ("target", "actual", "name") if c in frame]
+    codes, first = distinct_rows(*(frame[c] for c in used), year)
+    if len(first) == n:
+        return _parsed_rows(frame, year)
+    distinct = _parsed_rows(frame.iloc[first][used].reset_index(drop=True), year[first])
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    for column in distinct.columns[len(used):]:
+        out[column] = _taken(distinct[column], codes)
+    return out
+
+
+def _taken(column: pd.Series, codes: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """column's values at `codes`: a text column (pandas' str) stays one, as its values would be read again."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.array.take(codes)
+    return column.to_numpy()[codes]
+
+
+def _years(pidx: np.ndarray, years: Mapping[int, int] | None) -> np.ndarray:
+    """Each row's project year as a float (NaN where not known): `years` (pidx -> year) looked up per project."""
+    if not years or not len(pidx):
+        return np.full(len(pidx), np.nan)
+    known = np.fromiter(years.keys(), dtype=np.int64, count=len(years))
+    if pidx.dtype.kind not in "iu" or known.min() < 0 or pidx.min() < 0:
+        return pd.Series(pidx).map(years).to_numpy(dtype=float)
+    table = np.full(int(max(known.max(), pidx.max())) + 1, np.nan)
+    table[known] = pd.Series(list(years.values()), dtype=object).to_numpy(dtype=float)
+    return table[pidx]
+
+
+def _per_value(column: pd.Series, func) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """func(a Series of `column`'s distinct values) per row: a Series map worked out once per distinct value."""
+    codes, first = distinct_rows(column)
+    return _taken(func(column.iloc[first].reset_index(drop=True)), codes)
+
+
+def _parsed_rows(frame: pd.DataFrame, year: np.ndarray) -> pd.DataFrame:
+    """`_parsed` row by row (vectorised): `year` is each row's project year (NaN when not known)."""
     target = parse_series(frame["target"])
     actual = parse_series(frame["actual"])
     out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    n = len(frame)
-    pidx = frame["pidx"].to_numpy() if "pidx" in frame else np.zeros(n, dtype=int)
-    year = pd.Series(pidx).map(years).to_numpy(dtype=float) if years else np.full(n, np.nan)
     t_kind = target["kind"].to_numpy()
     t_span = target[["low", "high"]].to_numpy(dtype=float, copy=True)
     need = np.flatnonzero((t_kind == "date") & np.isnan(t_span[:, 1]))
@@ -221,7 +263,7 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         kind = first.kind
         if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
-    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), [len(f) for f in frames])
+    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), _lengths(frames))
     return out
 
 
@@ -234,7 +276,7 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
         arrays: list[np.ndarray | None] = [None] * len(columns)
         for b, first in enumerate(blocks[0]):
             if isinstance(first.values, np.ndarray) and first.values.ndim == 2 and first.values.dtype.kind in "fiO":
-                values = np.concatenate([f[b].values for f in blocks], axis=1)  # float and int stay as they are
+                values = np.concatenate(list(map(_VALUES, map(itemgetter(b), blocks))), axis=1)  # float, int kept
             else:
                 width = len(first.mgr_locs)  # an extension block holds one column; a datetime block may hold more
                 values = np.concatenate([np.asarray(f[b].values, dtype=object).reshape(width, -1) for f in blocks],
@@ -251,25 +293,58 @@ def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.nda
 
 def _blocks_alike(frames: Sequence[pd.DataFrame]) -> list | None:
     """Each frame's pandas blocks when every frame has the first's columns in blocks of the same dtypes and
-    column positions; None otherwise (or when pandas keeps no such blocks). One cheap comparison per frame: the
-    column labels by identity of their values where a copy shares them, the blocks' (dtype, positions) as a list."""
+    column positions; None otherwise (or when pandas keeps no such blocks). Compared once per distinct set of
+    block placement and dtype objects and once per distinct column index: a loader's slices share their parent's
+    (one per portfolio workbook), and the objects are told apart by identity, without Python work per frame."""
     try:
-        blocks = [f._mgr.blocks for f in frames]
-        layouts = [[(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
-                    for b in own] for own in blocks]
+        blocks = list(map(_BLOCKS, frames))
+        first = blocks[0]
+        layout = _layout(first)
+        if (_each(len, blocks) != len(first)).any():
+            return None
+        keys = []
+        for j in range(len(first)):
+            column = list(map(itemgetter(j), blocks))
+            keys += [_each(id, map(_PLACEMENT, column)), _each(id, map(_DTYPE, column))]
+        for i in distinct_rows(*keys)[1]:  # the objects are alive (held by `frames`): ids stay theirs
+            if _layout(blocks[i]) != layout:
+                return None
     except AttributeError:
         return None
-    layout = layouts[0]
     columns = frames[0].columns
-    labels = getattr(columns, "_data", None)
-    for frame, own in zip(frames, layouts, strict=True):
-        if own != layout:
-            return None
-        cols = frame.columns
-        if cols is not columns and (labels is None or getattr(cols, "_data", None) is not labels) \
-                and not cols.equals(columns):
+    indexes = list(map(_COLUMNS, frames))
+    try:  # an index's labels are its `_data`: indexes holding the same label array hold the same labels
+        shared = _each(id, map(_LABELS, indexes))
+    except AttributeError:
+        shared = _each(id, indexes)
+    for i in distinct_rows(shared)[1]:
+        if indexes[i] is not columns and not indexes[i].equals(columns):
             return None
     return blocks
+
+
+def _each(func, items) -> np.ndarray:
+    """func(item) for each item, as int64 (iterated in C: `func` a builtin, `items` a list or a map of getters)."""
+    return np.fromiter(map(func, items), dtype=np.int64)
+
+
+def _lengths(frames: Sequence[pd.DataFrame]) -> np.ndarray:
+    """Each frame's number of rows, worked out once per distinct index object (a loader's slices of one length
+    share one)."""
+    indexes = list(map(_INDEX, frames))
+    codes, first = distinct_rows(_each(id, indexes))
+    return np.array([len(indexes[i]) for i in first], dtype=np.int64)[codes]
+
+
+_BLOCKS, _COLUMNS, _INDEX = attrgetter("_mgr.blocks"), attrgetter("columns"), attrgetter("index")
+_LABELS = attrgetter("_data")
+_PLACEMENT, _DTYPE, _VALUES = attrgetter("_mgr_locs"), attrgetter("values.dtype"), attrgetter("values")
+
+
+def _layout(blocks) -> list:
+    """Blocks' (dtype, column positions)."""
+    return [(b.values.dtype, loc if (loc := b.mgr_locs.indexer).__class__ is slice else loc.tobytes())
+            for b in blocks]
 
 
 def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> np.ndarray:
@@ -288,6 +363,8 @@ def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[i
         bounds = np.concatenate(([0], np.cumsum(lengths)))
         for j, k in enumerate(missing):
             known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
+        if len(missing) == len(projects) and len(take) == len(ind):
+            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
     return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
@@ -323,10 +400,10 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     ind["level1"] = _scheme_levels(ind["level1"], scheme)
     ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
     ind["rule"] = _kept_rules(ind, projects, pidx)
-    ind["rule_label"] = ind["rule"].map(RULE_LABELS)
-    by_pidx = head.set_index("pidx")
-    ind["execution_rate"] = by_pidx["execution_rate"].reindex(ind["pidx"]).to_numpy()
-    ind["arrival_rate"] = by_pidx["arrival_rate"].reindex(ind["pidx"]).to_numpy()
+    ind["rule_label"] = _per_value(ind["rule"], lambda rules: rules.map(RULE_LABELS))
+    at = _positions(head["pidx"].to_numpy(), ind["pidx"].to_numpy())  # each row's project in `head`
+    ind["execution_rate"] = head["execution_rate"].to_numpy()[at]
+    ind["arrival_rate"] = head["arrival_rate"].to_numpy()[at]
     ind = score_frame(ind, options, scheme.scale(options.qualitative_scale))
 
     order = [lv.name for lv in scheme.levels]
@@ -341,11 +418,19 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     levels["scheme_weight"] = levels["name"].map({lv.name: lv.weight for lv in scheme.levels}).astype(float)
     totals = levels.groupby("pidx", sort=False)["score"].sum()
     head["total"] = round_scores(totals.reindex(head["pidx"]).to_numpy(), "half_up", options.decimals)
-    head["grade"] = [scheme.grade(t) for t in head["total"]]
+    grades = _per_value(head["total"], lambda totals: pd.Series([scheme.grade(t) for t in totals], dtype=object))
+    head["grade"] = np.asarray(grades, dtype=object)  # a list of grades, as it was written
     findings = with_sheet_findings(audit(ind, levels, head, stated, scheme, options), projects, pidx)
     findings = with_level_findings(findings, ind, scheme, options.decimals)
     findings = with_ledger_findings(findings, ind, projects, pidx, options.decimals)
     return PortfolioFrames(ind, levels, head, findings, stated)
+
+
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of `wanted` is in `keys` (distinct non-negative ints, every wanted one among them)."""
+    table = np.zeros(int(max(keys.max(initial=0), wanted.max(initial=0))) + 1, dtype=np.int64)
+    table[keys] = np.arange(len(keys))
+    return table[wanted]
 
 
 def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Sequence[Project],
@@ -380,7 +465,10 @@ def _scheme_levels(labels: pd.Series, scheme: Scheme) -> pd.Series:
     """Each 一级指标 as the scheme names it. A project validated under another scheme keeps that scheme's
     names ('决策'); the scheme's aliases map them ('决策' → '立项决策'). A label the scheme does not know is
     kept as written: its items are then outside every level of the scheme (`with_level_findings` says so)."""
-    return unique_map(labels, lambda label: (scheme.level_of(label) if isinstance(label, str) else None) or label)
+    codes, first = distinct_rows(labels)  # once per distinct label, as `unique_map` does (objects kept)
+    named = np.fromiter(((scheme.level_of(label) if isinstance(label, str) else None) or label
+                         for label in labels.to_numpy(dtype=object)[first]), dtype=object, count=len(first))
+    return pd.Series(named[codes], index=labels.index, dtype=object)
 
 
 def with_level_findings(findings: pd.DataFrame, ind: pd.DataFrame, scheme: Scheme, decimals: int) -> pd.DataFrame:
