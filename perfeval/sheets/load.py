@@ -10,6 +10,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from perfeval.errors import Problem, SchemeError, SheetError
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheets.cells import unique_map
+from perfeval.sheets.cells import cut_rows, unique_map
 from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged
 from perfeval.sheets.info import build_info, info_records
 from perfeval.sheets.read import (
@@ -111,9 +112,8 @@ def _scheme_beside(method: str | None, workbook: Path) -> str | None:
 
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{key: rows of that key without the `_key` column, in their order}: a slice per key of the rows (after one
-    stable sort by key when the keys interleave), each with its own 0 … n−1 index."""
-    from perfeval.sheets.cells import row_slices
-
+    stable sort by key when the keys interleave), each with its own 0 … n−1 index (in a reading worker a `RowRun`
+    per key, `cells.keeping_rows_whole`)."""
     if frame.empty:
         return {}
     codes, uniques = pd.factorize(frame["_key"], sort=False)
@@ -122,7 +122,7 @@ def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         order = np.argsort(codes, kind="stable")
         body, codes = body.take(order), codes[order]
     bounds = np.searchsorted(codes, np.arange(len(uniques) + 1)).tolist()
-    return dict(zip(uniques.tolist(), row_slices(body, bounds), strict=True))
+    return dict(zip(uniques.tolist(), cut_rows(body, list(pairwise(bounds))), strict=True))
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,

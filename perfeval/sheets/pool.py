@@ -16,12 +16,13 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from perfeval.sheets.cells import row_slices
+from perfeval.sheets.cells import RowRun, keeping_rows_whole, row_runs
 
 #: below this many bytes of input in all, reading stays in this process (a pool costs ~0.1–0.3 s to start)
 MIN_PARALLEL_BYTES = 1 << 20
@@ -136,20 +137,29 @@ def run(read: Callable[[list[Path]], list], parts: list[list[Path]], count: int)
 
 
 def _packed_read(read: Callable[[list[Path]], list], part: list[Path]) -> tuple:
-    return pack(read(part))
+    with keeping_rows_whole():  # each sheet's checked rows stay one frame: cut in the parent (`unpack`)
+        return pack(read(part))
 
 
 def pack(reads: list) -> tuple:
-    """`reads` (ProjectRead list) ready to pickle: each project's indicator and stated frames taken out and
-    concatenated per column layout; `unpack` restores them. Frames without a plain 0..n-1 index, or empty, stay
-    where they are."""
+    """`reads` (ProjectRead list) ready to pickle: each project's indicator and stated frames taken out, to travel
+    once per sheet: the rows a reader kept whole (`cells.RowRun`: a worker's reads) as their sheet's frame and each
+    project's run of rows; frames cut out already concatenated per column layout. `unpack` restores them. Frames
+    without a plain 0..n-1 index, or empty, stay where they are."""
     groups: dict[tuple, list[tuple[int, str, pd.DataFrame]]] = {}
+    whole: dict[int, tuple[pd.DataFrame, list[tuple[int, str]], list[tuple[int, int]]]] = {}
     for n, read in enumerate(reads):
         project = read.project
         if project is None:
             continue
         for attr in _PACKED:
             frame = getattr(project, attr)
+            if isinstance(frame, RowRun):
+                _, slots, runs = whole.setdefault(id(frame.body), (frame.body, [], []))
+                slots.append((n, attr))
+                runs.append((frame.start, frame.stop))
+                object.__setattr__(project, attr, None)  # the worker's own copy, about to be pickled
+                continue
             if not _packable(frame):
                 continue
             layout = (tuple(frame.columns), frame.columns.name, _dtypes(frame))
@@ -157,22 +167,30 @@ def pack(reads: list) -> tuple:
     packed = []
     for members in groups.values():
         frames = [frame for _, _, frame in members]
-        whole = _concat(frames)
-        if not _same_dtypes(whole, frames[0]):
+        joined = _concat(frames)
+        if not _same_dtypes(joined, frames[0]):
             continue  # concatenation changed a column's type: these frames travel as they are
         for n, attr, _ in members:
             object.__setattr__(reads[n].project, attr, None)  # the worker's own copy, about to be pickled
-        packed.append((whole, [(n, attr) for n, attr, _ in members], np.array([len(f) for f in frames])))
+        lengths = np.array([len(f) for f in frames])
+        bounds = [0, *np.cumsum(lengths).tolist()]
+        packed.append((joined, [(n, attr) for n, attr, _ in members], list(pairwise(bounds))))
+    packed.extend(whole.values())
     return reads, packed
 
 
 def unpack(payload: tuple) -> list:
     reads, packed = payload
-    for whole, slots, lengths in packed:
-        bounds = [0, *np.cumsum(lengths).tolist()]
-        for (n, attr), part in zip(slots, row_slices(whole, bounds), strict=True):
+    for body, slots, runs in packed:  # each body is ours (fresh from the pickle), numbered 0 … n−1
+        for (n, attr), part in zip(slots, row_runs(body, runs, copy=not _consolidated(body)), strict=True):
             object.__setattr__(reads[n].project, attr, part)
     return reads
+
+
+def _consolidated(frame: pd.DataFrame) -> bool:
+    """One block per dtype already (a worker's sheet frame, `cells.cut_rows`): cut without a copy."""
+    check = getattr(frame._mgr, "is_consolidated", None)
+    return bool(check()) if check is not None else False
 
 
 def _dtypes(frame: pd.DataFrame) -> tuple:
