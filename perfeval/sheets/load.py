@@ -20,8 +20,8 @@ from perfeval.errors import Problem, SchemeError, SheetError
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheets.cells import cut_rows, unique_map
-from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged
+from perfeval.sheets.cells import Coded, cut_rows, unique_map
+from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged_coded
 from perfeval.sheets.info import build_info, info_records
 from perfeval.sheets.read import (
     INDICATOR_HEADERS,
@@ -169,11 +169,14 @@ class _Prepared:
     stated_by: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
-    def keys_of(self, frame: pd.DataFrame) -> pd.Series:
+    def keys_of(self, frame: pd.DataFrame, coded: Coded | None = None) -> pd.Series:
+        """Each row's project key (`coded`: the frame's 项目编号 column already coded)."""
         if not self.is_portfolio:
             return pd.Series(self.heads[0][0] if self.heads else "", index=frame.index, dtype=object)
         if "project_id" not in frame:
             return pd.Series("", index=frame.index, dtype=object)
+        if coded is not None:
+            return pd.Series(coded.map(plain_text).array(), index=frame.index, dtype=object)
         return unique_map(frame["project_id"], plain_text)
 
 
@@ -247,9 +250,9 @@ def _check_batch(batch: list[_Prepared]) -> None:
 def _check_one(prep: _Prepared) -> None:
     """The row checks of one workbook (each scheme its projects use)."""
     file, ind, stated_t = str(prep.raw.path), prep.ind, prep.stated_t
-    prep.ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
-                                  "project_id" if prep.is_portfolio else None)
-    ind_keys = prep.ind_keys = prep.keys_of(prep.ind_frame)
+    prep.ind_frame, coded = ffill_merged_coded(ind.frame, ("level1", "level2", "level3"),
+                                               "project_id" if prep.is_portfolio else None)
+    ind_keys = prep.ind_keys = prep.keys_of(prep.ind_frame, coded.get("project_id"))
     stated_keys = prep.keys_of(stated_t.frame) if stated_t is not None else None
     by_scheme: dict[int, tuple[Scheme, set[str]]] = {}
     for key, _, _, chosen in prep.heads:
@@ -258,9 +261,11 @@ def _check_one(prep: _Prepared) -> None:
     for chosen, members in by_scheme.values():
         mask = ind_keys.isin(members)
         every = len(by_scheme) == 1 and bool(mask.all())  # one scheme for every row (the usual portfolio)
+        rows = mask.to_numpy()
         result = check_indicators(Table(ind.sheet, prep.ind_frame if every else prep.ind_frame[mask],
                                         ind.header_row, ind.headers), file, chosen,
-                                  ind_keys if every else ind_keys[mask])
+                                  ind_keys if every else ind_keys[mask],
+                                  coded=coded if every else {c: v.take(rows) for c, v in coded.items()})
         found = result.problems + check_weights(result.frame, file, ind.sheet, chosen, result.declared,
                                                  ind.headers.get("weight", "分值"))
         prep.checked.update(_split_by_key(result.frame))
@@ -290,10 +295,10 @@ def _check_singles(members: list[_Prepared]) -> None:
     sizes = [len(prep.ind.frame) for prep in members]
     frame = pd.concat([prep.ind.frame for prep in members], ignore_index=True)
     frame["_batch"] = np.repeat(np.asarray(keys, dtype=object), sizes)
-    filled = ffill_merged(frame, ("level1", "level2", "level3"), "_batch")
+    filled, coded = ffill_merged_coded(frame, ("level1", "level2", "level3"), "_batch")
     batch_keys = filled.pop("_batch")
     result = check_indicators(Table(ind.sheet, filled, ind.header_row, ind.headers), "", chosen, batch_keys,
-                              one_project_per_key=True)
+                              one_project_per_key=True, coded=coded)
     found = result.problems + check_weights(result.frame, "", ind.sheet, chosen, result.declared,
                                              ind.headers.get("weight", "分值"))
     checked = _split_by_key(result.frame)
