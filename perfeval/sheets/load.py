@@ -20,7 +20,7 @@ from perfeval.errors import Problem, SchemeError, SheetError
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheets.cells import Coded, cut_rows, unique_map
+from perfeval.sheets.cells import Coded, collection_paused, cut_rows, unique_map
 from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged_coded
 from perfeval.sheets.info import build_info, info_records
 from perfeval.sheets.read import (
@@ -134,11 +134,12 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *
     `perfeval.layouts`) is detected and read by that layout's reader. A table whose only problems are
     auditable (weights that do not match the scheme, a repeated row) is read and scored as written;
     `strict=True` refuses it instead."""
-    raw = read_workbook(path)
     from perfeval.sheets.layouts import read_layout  # the layouts build on this module
 
-    other = read_layout(raw, scheme)
-    return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
+    with collection_paused():  # see `_read_files`
+        raw = read_workbook(path)
+        other = read_layout(raw, scheme)
+        return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
 
 
 def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> list[ProjectRead]:
@@ -209,15 +210,23 @@ def _prepare(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> _Prepared:
     materials_t = _table(raw, "佐证材料", MATERIAL_HEADERS, problems, required=False)
     panel_table = _panel_table(raw)
     heads = []  # (key, info, problems, scheme | None)
+    schemes: dict[object, Scheme | SchemeError] = {}  # what each 评价方式 of the workbook names, read once
     for rec in records:
         p: list[Problem] = []
         info = build_info(rec, file, info_sheet, p)
         key = info.get("id") or raw.path.stem
-        try:
-            chosen = load_scheme(scheme if scheme is not None else _scheme_beside(info.get("method"), raw.path))
-        except SchemeError as exc:
+        spec = scheme if scheme is not None else _scheme_beside(info.get("method"), raw.path)
+        chosen = schemes.get(spec) if isinstance(spec, str | Path | None) else None
+        if chosen is None:
+            try:
+                chosen = load_scheme(spec)
+            except SchemeError as exc:
+                chosen = exc
+            if isinstance(spec, str | Path | None):
+                schemes[spec] = chosen
+        if isinstance(chosen, SchemeError):
             p.append(Problem(file, info_sheet, rec["_rows"].get("评价方式"), "评价方式", info.get("method"),
-                             str(exc)))
+                             str(chosen)))
             chosen = None
         heads.append((key, info, p, chosen))
     return _Prepared(raw, ind, info_sheet, is_portfolio, heads, stated_t, text_t, materials_t, panel_table)
@@ -440,13 +449,15 @@ def _read_files(files: list[Path], scheme: str | Path | Scheme | None, strict: b
     done: list[list[ProjectRead] | _Prepared] = []
     for file in files:
         try:
-            raw = read_workbook(file)
-            other = read_layout(raw, scheme)
-            done.append(settle(other, strict) if other is not None else _prepare(raw, scheme))
+            with collection_paused():  # a sheet's rows are 10⁵ lists: the collector would walk them over and over
+                raw = read_workbook(file)
+                other = read_layout(raw, scheme)
+                done.append(settle(other, strict) if other is not None else _prepare(raw, scheme))
         except SheetError as exc:
             done.append([ProjectRead(file.stem, None, list(exc.problems))])
-    _check_batch([d for d in done if isinstance(d, _Prepared)])
-    return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
+    with collection_paused():
+        _check_batch([d for d in done if isinstance(d, _Prepared)])
+        return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
 
 
 def _panel_table(raw: RawWorkbook) -> pd.DataFrame | None:

@@ -199,7 +199,7 @@ def _grid(rows: list[list]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(dtype=object)
     width = len(rows[0])
-    if width == 0 or any(len(row) != width for row in rows):  # rows of different lengths (calamine pads them)
+    if width == 0 or len(set(map(len, rows))) != 1:  # rows of different lengths (calamine pads them)
         return pd.DataFrame(rows, dtype=object)
     # the cells one after another into one array (faster than np.array's look into each nested row)
     cells = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width).reshape(len(rows), width)
@@ -333,8 +333,10 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
         return None
     start = best_row + best_depth
     values = grid.to_numpy(dtype=object)  # an object grid's one block: no copy
-    # one 2-D object block (a frame built column by column costs more than the table's cells)
-    frame = pd.DataFrame(values[start:, list(best_map.values())], columns=list(best_map), dtype=object)
+    # one 2-D object block (a frame built column by column costs more than the table's cells), copied once into
+    # the frame's own layout (a column's cells one after another)
+    block = values.T[list(best_map.values()), start:]
+    frame = pd.DataFrame(block.T, columns=list(best_map), dtype=object, copy=False)
     frame.insert(0, "row", grid.index.to_numpy()[start:] + 1)
 
     def written(j: int) -> str:
