@@ -129,3 +129,21 @@ def test_coded_columns_check_as_columns_coded_again() -> None:
     pd.testing.assert_frame_equal(shared.frame, again.frame, check_exact=True)
     assert shared.problems == again.problems and shared.declared == again.declared
     assert shared.problems  # something was checked
+
+
+def _collector_state(part: list[Path]) -> list:
+    import gc
+
+    from perfeval.sheets.load import ProjectRead
+
+    return [ProjectRead(f"{gc.isenabled()}", None, [])]
+
+
+def test_the_parent_pauses_its_collector_but_not_the_workers() -> None:
+    """The parent receives the results with its collector paused (each collection would walk every project
+    received so far); the workers, started before the pause, keep theirs; afterwards the parent's runs again."""
+    import gc
+
+    reads = pool.run(_collector_state, [[Path("a")], [Path("b")], [Path("c")]], 2)
+    assert [r.key for r in reads] == ["True"] * 3
+    assert gc.isenabled()
