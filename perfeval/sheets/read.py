@@ -289,14 +289,48 @@ def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {name: canon for canon, names in reversed(spec.items()) for name in names}
 
 
-def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
-    """canonical -> column index for one header row (or a folded pair: each cell a list of candidates)."""
+class _Naming:
+    """The canonical column each header text names under one spec, each text worked out once (the texts of a
+    sheet's first rows repeat across the files of a batch)."""
+
+    __slots__ = ("known", "lookup", "spec")
+
+    def __init__(self, spec: dict[str, tuple[str, ...]]) -> None:
+        self.spec, self.lookup = spec, _reverse(spec)
+        self.known: dict[str, str | None] = {}
+
+    def __call__(self, cell: object) -> str | None:
+        """The canonical column `cell` names (None: not a known header, or not a text)."""
+        if not isinstance(cell, str):
+            return None
+        known = self.known.get(cell, _UNSEEN)
+        if known is _UNSEEN:
+            if len(self.known) >= 1 << 16:  # bounded: a batch of odd files starts afresh
+                self.known.clear()
+            lookup = self.lookup
+            known = self.known[cell] = lookup.get(fold_header(cell)) or lookup.get(_normalised(cell)) or None
+        return known
+
+
+_UNSEEN = object()
+#: the naming of each spec seen (keyed by identity: the specs are constants; the spec is kept, so its id is too)
+_NAMINGS: dict[int, _Naming] = {}
+
+
+def _naming(spec: dict[str, tuple[str, ...]]) -> _Naming:
+    naming = _NAMINGS.get(id(spec))
+    if naming is None or naming.spec is not spec:
+        if len(_NAMINGS) >= 64:  # specs made on the fly: kept bounded
+            _NAMINGS.clear()
+        naming = _NAMINGS[id(spec)] = _Naming(spec)
+    return naming
+
+
+def _mapping(canons: list[list[str | None]]) -> dict[str, int]:
+    """`_header_map` of cells already named (`_canon`): per column the first candidate naming a column."""
     mapping: dict[str, int] = {}
-    for j, candidates in enumerate(cells):
-        for cell in candidates:
-            if not isinstance(cell, str):
-                continue
-            canon = lookup.get(fold_header(cell)) or lookup.get(_normalised(cell))
+    for j, candidates in enumerate(canons):
+        for canon in candidates:
             if canon:
                 if canon not in mapping:
                     mapping[canon] = j
@@ -317,16 +351,18 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
     with the other headers merged down — is folded into one: each column takes the lower cell when it is
     a known header, else the upper one. The fold is used only when the lower row is text, names at least
     two known headers itself, and the fold recognises more columns than either row alone."""
-    lookup = _reverse(spec)
+    name = _naming(spec)
+    lookup = name.lookup
     cells = grid.iloc[:scan_rows + 1].to_numpy()
+    canons = [list(map(name, row)) for row in cells.tolist()]  # each cell named once
     best_row, best_map, best_depth = None, {}, 1
-    for i, row in enumerate(cells[:scan_rows]):
-        mapping = _header_map([[c] for c in row], lookup)
+    for i, row in enumerate(canons[:scan_rows]):
+        mapping = _mapping([[c] for c in row])
         if len(mapping) > len(best_map):
             best_row, best_map, best_depth = i, mapping, 1
         if i + 1 < len(cells) and _is_header_like(cells[i + 1]):
-            lower = _header_map([[c] for c in cells[i + 1]], lookup)
-            folded = _header_map([[low, up] for up, low in zip(row, cells[i + 1], strict=True)], lookup)
+            lower = _mapping([[c] for c in canons[i + 1]])
+            folded = _mapping([[low, up] for up, low in zip(row, canons[i + 1], strict=True)])
             if len(lower) >= 2 and len(folded) > max(len(mapping), len(lower), len(best_map)):
                 best_row, best_map, best_depth = i, folded, 2
     if best_row is None or len(best_map) < 2:
