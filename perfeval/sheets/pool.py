@@ -152,6 +152,7 @@ def pack(reads: list) -> tuple:
     without a plain 0..n-1 index, or empty, stay where they are."""
     groups: dict[tuple, list[tuple[int, str, pd.DataFrame]]] = {}
     whole: dict[int, tuple[pd.DataFrame, list[tuple[int, str]], list[tuple[int, int]]]] = {}
+    stay: set[int] = set()  # frames found not packable (alive while packing: their ids stay theirs)
     for n, read in enumerate(reads):
         project = read.project
         if project is None:
@@ -164,7 +165,10 @@ def pack(reads: list) -> tuple:
                 runs.append((frame.start, frame.stop))
                 object.__setattr__(project, attr, None)  # the worker's own copy, about to be pickled
                 continue
+            if id(frame) in stay:
+                continue
             if not _packable(frame):
+                stay.add(id(frame))  # e.g. the one empty 报告数值 frame all projects of a workbook share
                 continue
             layout = (tuple(frame.columns), frame.columns.name, _dtypes(frame))
             groups.setdefault(layout, []).append((n, attr, frame))
