@@ -236,6 +236,13 @@ def cut_rows(body: pd.DataFrame, runs: list[tuple[int, int]]) -> list[pd.DataFra
     """`row_runs(body, runs)`; `RowRun`s of `body` (its rows numbered 0 … n−1) within `keeping_rows_whole`."""
     if not _KEEP_WHOLE:
         return row_runs(body, runs)
-    body = body.copy()  # one block per dtype (pickles faster; the parent cuts it without copying it again)
-    body.index = pd.RangeIndex(len(body))
+    if not is_consolidated(body):
+        body = body.copy()  # one block per dtype (pickles faster; the parent cuts it without copying it again)
+    body = body.set_axis(pd.RangeIndex(len(body)), axis=0)  # a new frame over the same blocks
     return [RowRun(body, start, stop) for start, stop in runs]
+
+
+def is_consolidated(frame: pd.DataFrame) -> bool:
+    """One block per dtype already (`DataFrame.copy` would make it so): a frame that can be cut without a copy."""
+    check = getattr(frame._mgr, "is_consolidated", None)
+    return bool(check()) if check is not None else False

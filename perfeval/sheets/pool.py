@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from perfeval.sheets.cells import RowRun, collection_paused, keeping_rows_whole, row_runs
+from perfeval.sheets.cells import RowRun, collection_paused, is_consolidated, keeping_rows_whole, row_runs
 
 #: below this many bytes of input in all, reading stays in this process (a pool costs ~0.1–0.3 s to start)
 MIN_PARALLEL_BYTES = 1 << 20
@@ -190,15 +190,9 @@ def pack(reads: list) -> tuple:
 def unpack(payload: tuple) -> list:
     reads, packed = payload
     for body, slots, runs in packed:  # each body is ours (fresh from the pickle), numbered 0 … n−1
-        for (n, attr), part in zip(slots, row_runs(body, runs, copy=not _consolidated(body)), strict=True):
+        for (n, attr), part in zip(slots, row_runs(body, runs, copy=not is_consolidated(body)), strict=True):
             object.__setattr__(reads[n].project, attr, part)
     return reads
-
-
-def _consolidated(frame: pd.DataFrame) -> bool:
-    """One block per dtype already (a worker's sheet frame, `cells.cut_rows`): cut without a copy."""
-    check = getattr(frame._mgr, "is_consolidated", None)
-    return bool(check()) if check is not None else False
 
 
 def _dtypes(frame: pd.DataFrame) -> tuple:
