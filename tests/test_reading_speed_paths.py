@@ -147,3 +147,32 @@ def test_the_parent_pauses_its_collector_but_not_the_workers() -> None:
     reads = pool.run(_collector_state, [[Path("a")], [Path("b")], [Path("c")]], 2)
     assert [r.key for r in reads] == ["True"] * 3
     assert gc.isenabled()
+
+
+def test_grid_of_rows_as_numpy_builds_it() -> None:
+    """calamine's rows (each as long as the sheet is wide) into one object block: numpy's own array of them, the
+    very cell objects."""
+    from datetime import datetime
+
+    from perfeval.sheets.read import _grid
+
+    rows = [["项目编号", 1, 2.5, None], [True, "", datetime(2022, 1, 1), "x"], ["a", "b", 3, 4.0]]
+    grid = _grid(rows)
+    assert grid.shape == (3, 4) and all(t == np.dtype(object) for t in grid.dtypes)
+    assert np.array_equal(grid.to_numpy(), np.array(rows, dtype=object))
+    assert all(a is b for a, b in zip(grid.to_numpy().ravel(), [c for row in rows for c in row], strict=True))
+    assert _grid([]).empty and _grid([[], []]).shape == (2, 0)
+
+
+def test_a_located_table_owns_its_cells() -> None:
+    """The table is copied out of the grid once, column by column: changing the grid afterwards leaves it as read."""
+    from perfeval.sheets.read import INDICATOR_HEADERS, locate_table
+
+    grid = pd.DataFrame(np.array([["说明", None, None], ["一级指标", "指标名称", "分值"], ["决策", "立项", 3.0],
+                                  ["过程", "资金", 4.0]], dtype=object), dtype=object)
+    table = locate_table(grid, "指标", INDICATOR_HEADERS)
+    assert table is not None and list(table.frame.columns) == ["row", "level1", "name", "weight"]
+    assert table.frame["row"].tolist() == [3, 4] and table.frame["name"].tolist() == ["立项", "资金"]
+    grid.iat[2, 1] = "改了"
+    assert table.frame["name"].tolist() == ["立项", "资金"]
+    assert table.frame["level1"].to_numpy().flags["C_CONTIGUOUS"]  # a column's cells one after another
