@@ -242,10 +242,10 @@ def _check_batch(batch: list[_Prepared]) -> None:
     problems, located in its own file)."""
     groups: dict[tuple, list[_Prepared]] = {}
     for prep in batch:
-        chosen = prep.heads[0][3] if len(prep.heads) == 1 else None
-        if prep.is_portfolio or chosen is None:
+        if _alone(prep):
             _check_one(prep)
             continue
+        chosen = prep.heads[0][3]
         ind = prep.ind
         shape = (id(chosen), ind.sheet, ind.header_row, tuple(ind.headers.items()), tuple(ind.frame.columns))
         groups.setdefault(shape, []).append(prep)
@@ -254,6 +254,12 @@ def _check_batch(batch: list[_Prepared]) -> None:
             _check_one(members[0])
         else:
             _check_singles(members)
+
+
+def _alone(prep: _Prepared) -> bool:
+    """A workbook `_check_batch` checks on its own whatever else the batch holds: a portfolio, or a project whose
+    scheme could not be read."""
+    return prep.is_portfolio or len(prep.heads) != 1 or prep.heads[0][3] is None
 
 
 def _check_one(prep: _Prepared) -> None:
@@ -452,9 +458,15 @@ def _read_files(files: list[Path], scheme: str | Path | Scheme | None, strict: b
             with collection_paused():  # a sheet's rows are 10⁵ lists: the collector would walk them over and over
                 raw = read_workbook(file)
                 other = read_layout(raw, scheme)
-                done.append(settle(other, strict) if other is not None else _prepare(raw, scheme))
+                prep = None if other is not None else _prepare(raw, scheme)
         except SheetError as exc:
             done.append([ProjectRead(file.stem, None, list(exc.problems))])
+            continue
+        if prep is not None and _alone(prep):  # checked now, as `_check_batch` would: its sheets let go at once
+            with collection_paused():
+                _check_one(prep)
+                other, prep = _finish(prep), None
+        done.append(settle(other, strict) if prep is None else prep)
     with collection_paused():
         _check_batch([d for d in done if isinstance(d, _Prepared)])
         return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
