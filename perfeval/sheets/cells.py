@@ -171,18 +171,26 @@ def collection_paused() -> Iterator[None]:
 def row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
     """`body.iloc[a:b]` with index 0 … b−a−1 for each consecutive pair (a, b) of `bounds`. Sliced block by block:
     pandas' own slicing without its per-call label and metadata work (a portfolio has 10⁴ projects)."""
-    body = body.copy()  # one block per dtype: each part slices fewer blocks
-    body.index = pd.RangeIndex(len(body))
+    return row_runs(body, list(pairwise(bounds)))
+
+
+def row_runs(body: pd.DataFrame, runs: list[tuple[int, int]], *, copy: bool = True) -> list[pd.DataFrame]:
+    """`body.iloc[a:b]` with index 0 … b−a−1 for each (a, b) of `runs` (as `row_slices`, runs in any order).
+    `copy=False`: `body` is the caller's to give away (fresh from a pickle), numbered 0 … n−1, and consolidated
+    (one block per dtype, as `cut_rows` leaves it)."""
+    if copy:
+        body = body.copy()  # one block per dtype: each part slices fewer blocks
+        body.index = pd.RangeIndex(len(body))
     with collection_paused():
-        return _row_slices(body, bounds)
+        return _row_runs(body, runs)
 
 
-def _row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
+def _row_runs(body: pd.DataFrame, runs: list[tuple[int, int]]) -> list[pd.DataFrame]:
     parts = []
     indexes: dict[int, pd.RangeIndex] = {}  # an index is immutable: parts of one length share one
     try:
         mgr, make = body._mgr, pd.DataFrame._from_mgr
-        for start, stop in pairwise(bounds):
+        for start, stop in runs:
             index = indexes.get(stop - start)
             if index is None:
                 index = indexes[stop - start] = pd.RangeIndex(stop - start)
@@ -190,8 +198,51 @@ def _row_slices(body: pd.DataFrame, bounds: list[int]) -> list[pd.DataFrame]:
             parts.append(make(part, axes=part.axes))
     except (AttributeError, TypeError):  # a pandas without these internals
         parts = []
-        for start, stop in pairwise(bounds):
+        for start, stop in runs:
             part = body.iloc[start:stop]
             part.index = pd.RangeIndex(stop - start)
             parts.append(part)
     return parts
+
+
+class RowRun:
+    """Rows `start` … `stop`−1 of `body`, not cut out yet: what `cut_rows` gives in a reading worker
+    (`keeping_rows_whole`), where the rows of every project of a sheet travel to the parent as one frame and are
+    cut there (`perfeval.sheets.pool`). Never seen outside a worker."""
+
+    __slots__ = ("body", "start", "stop")
+
+    def __init__(self, body: pd.DataFrame, start: int, stop: int) -> None:
+        self.body, self.start, self.stop = body, start, stop
+
+
+#: set in a reading worker while it reads (`keeping_rows_whole`): `cut_rows` then leaves the rows uncut
+_KEEP_WHOLE = False
+
+
+@contextmanager
+def keeping_rows_whole() -> Iterator[None]:
+    """Within: `cut_rows` gives `RowRun`s instead of frames (a reading worker, whose projects' frames are packed
+    for the trip to the parent anyway: cutting them only to concatenate them again costs more than reading)."""
+    global _KEEP_WHOLE
+    before, _KEEP_WHOLE = _KEEP_WHOLE, True
+    try:
+        yield
+    finally:
+        _KEEP_WHOLE = before
+
+
+def cut_rows(body: pd.DataFrame, runs: list[tuple[int, int]]) -> list[pd.DataFrame] | list[RowRun]:
+    """`row_runs(body, runs)`; `RowRun`s of `body` (its rows numbered 0 … n−1) within `keeping_rows_whole`."""
+    if not _KEEP_WHOLE:
+        return row_runs(body, runs)
+    if not is_consolidated(body):
+        body = body.copy()  # one block per dtype (pickles faster; the parent cuts it without copying it again)
+    body = body.set_axis(pd.RangeIndex(len(body)), axis=0)  # a new frame over the same blocks
+    return [RowRun(body, start, stop) for start, stop in runs]
+
+
+def is_consolidated(frame: pd.DataFrame) -> bool:
+    """One block per dtype already (`DataFrame.copy` would make it so): a frame that can be cut without a copy."""
+    check = getattr(frame._mgr, "is_consolidated", None)
+    return bool(check()) if check is not None else False

@@ -40,23 +40,39 @@ def ffill_merged(frame: pd.DataFrame, columns: Iterable[str], group: str | None)
     """Merged 一级/二级/三级 cells arrive as one value then blanks: inherit downwards — into rows that
     have content of their own (名称, 分值, 指标值 or 实际完成值); a blank row inside the table stays blank
     and is skipped."""
+    return ffill_merged_coded(frame, columns, group)[0]
+
+
+def ffill_merged_coded(frame: pd.DataFrame, columns: Iterable[str], group: str | None
+                       ) -> tuple[pd.DataFrame, dict[str, Coded]]:
+    """`ffill_merged`, and the columns it looked at as `Coded` (per row a code into the cells as written; the
+    filled columns as filled): `check_indicators(coded=…)` takes them instead of coding each column again."""
     frame = frame.copy()
     columns = [c for c in columns if c in frame]
+    coded: dict[str, Coded] = {}
     content = np.zeros(len(frame), dtype=bool)
     for column in ("name", "weight", "target", "actual"):
         if column in frame:
-            content |= ~Coded.of(frame[column]).test(is_empty)
-    groups = Coded.of(frame[group]).map(plain_text).compact().codes if group and group in frame else None
+            coded[column] = Coded.of(frame[column])
+            content |= ~coded[column].test(is_empty)
+    groups = None
+    if group and group in frame:
+        coded[group] = Coded.of(frame[group])
+        groups = coded[group].map(plain_text).compact().codes
     inherit = _Inheritance(groups, len(frame))
     for column in columns:
-        values = Coded.of(frame[column]).map(lambda v: None if is_empty(v) else v)
+        values = (coded[column] if column in coded else Coded.of(frame[column])).map(
+            lambda v: None if is_empty(v) else v)
         present = ~values.test(pd.isna)
         source = inherit.last_present(present)  # the row each row inherits from (-1: none)
         keep = (content | present) & (source >= 0)
-        filled = np.full(len(frame), None, dtype=object)
-        filled[keep] = values.values[values.codes[source[keep]]]
-        frame[column] = pd.Series(filled, index=frame.index, dtype=object)
-    return frame
+        nothing = len(values.values)  # the code of None, the cell of a row that inherits nothing
+        codes = np.full(len(frame), nothing, dtype=np.intp)
+        codes[keep] = values.codes[source[keep]]
+        filled = Coded(codes, np.append(values.values, np.full(1, None, dtype=object)))
+        frame[column] = pd.Series(filled.array(), index=frame.index, dtype=object)
+        coded[column] = filled
+    return frame, coded
 
 
 class _Inheritance:
@@ -169,17 +185,20 @@ class CheckedIndicators:
 
 
 def check_indicators(table: Table, file: str, scheme: Scheme, keys: pd.Series, *,
-                     one_project_per_key: bool = False) -> CheckedIndicators:
+                     one_project_per_key: bool = False, coded: dict[str, Coded] | None = None) -> CheckedIndicators:
     """Validate indicator rows column by column (vectorised; a portfolio has 10⁵ rows).
 
     `one_project_per_key`: the rows are many one-project tables (each key one workbook), each ending at its own
-    first total row or note after its last weighted row, as a one-project table does alone."""
+    first total row or note after its last weighted row, as a one-project table does alone. `coded`: columns of
+    `table.frame` already coded (`ffill_merged_coded`), row for row."""
     sheet, frame = table.sheet, table.frame
     n = len(frame)
 
     def raw(column: str) -> Coded:
         if column not in frame:
             return Coded(np.zeros(n, dtype=np.intp), np.full(1, None, dtype=object))
+        if coded is not None and column in coded and column not in LEDGER:
+            return coded[column]
         if column in LEDGER:  # optional columns other layouts may carry as missing values (NaN)
             return Coded.of(frame[column].astype(object).where(frame[column].notna(), None))
         return Coded.of(frame[column])

@@ -51,7 +51,7 @@ def info_records(grid: pd.DataFrame, file: str, sheet: str) -> tuple[list[dict],
         with collection_paused():
             return _table_records(grid, table.header_row, table.frame["row"].to_numpy(), file, sheet), True
     rec: dict = {"_rows": {}, "_pairs": {}, "_repeats": {}}
-    for i, raw in enumerate(grid.itertuples(index=False)):
+    for i, raw in enumerate(grid.to_numpy(dtype=object).tolist()):  # rows as lists (no class or Series per sheet)
         nonempty = [c for c in raw if isinstance(c, CellFault) or normalise(c) != ""]
         if not nonempty:
             continue

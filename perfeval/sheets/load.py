@@ -10,6 +10,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,8 @@ from perfeval.errors import Problem, SchemeError, SheetError
 from perfeval.model import STATED_COLUMNS, Project
 from perfeval.notation import is_empty, plain_text
 from perfeval.scheme import Scheme, load_scheme
-from perfeval.sheets.cells import unique_map
-from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged
+from perfeval.sheets.cells import Coded, collection_paused, cut_rows, unique_map
+from perfeval.sheets.indicators import check_indicators, check_weights, ffill_merged_coded
 from perfeval.sheets.info import build_info, info_records
 from perfeval.sheets.read import (
     INDICATOR_HEADERS,
@@ -111,9 +112,8 @@ def _scheme_beside(method: str | None, workbook: Path) -> str | None:
 
 def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{key: rows of that key without the `_key` column, in their order}: a slice per key of the rows (after one
-    stable sort by key when the keys interleave), each with its own 0 … n−1 index."""
-    from perfeval.sheets.cells import row_slices
-
+    stable sort by key when the keys interleave), each with its own 0 … n−1 index (in a reading worker a `RowRun`
+    per key, `cells.keeping_rows_whole`)."""
     if frame.empty:
         return {}
     codes, uniques = pd.factorize(frame["_key"], sort=False)
@@ -122,7 +122,7 @@ def _split_by_key(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         order = np.argsort(codes, kind="stable")
         body, codes = body.take(order), codes[order]
     bounds = np.searchsorted(codes, np.arange(len(uniques) + 1)).tolist()
-    return dict(zip(uniques.tolist(), row_slices(body, bounds), strict=True))
+    return dict(zip(uniques.tolist(), cut_rows(body, list(pairwise(bounds))), strict=True))
 
 
 def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *,
@@ -134,11 +134,12 @@ def read_projects(path: str | Path, scheme: str | Path | Scheme | None = None, *
     `perfeval.layouts`) is detected and read by that layout's reader. A table whose only problems are
     auditable (weights that do not match the scheme, a repeated row) is read and scored as written;
     `strict=True` refuses it instead."""
-    raw = read_workbook(path)
     from perfeval.sheets.layouts import read_layout  # the layouts build on this module
 
-    other = read_layout(raw, scheme)
-    return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
+    with collection_paused():  # see `_read_files`
+        raw = read_workbook(path)
+        other = read_layout(raw, scheme)
+        return settle(other if other is not None else _read_indicator_workbook(raw, scheme), strict)
 
 
 def _read_indicator_workbook(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> list[ProjectRead]:
@@ -169,11 +170,14 @@ class _Prepared:
     stated_by: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
-    def keys_of(self, frame: pd.DataFrame) -> pd.Series:
+    def keys_of(self, frame: pd.DataFrame, coded: Coded | None = None) -> pd.Series:
+        """Each row's project key (`coded`: the frame's 项目编号 column already coded)."""
         if not self.is_portfolio:
             return pd.Series(self.heads[0][0] if self.heads else "", index=frame.index, dtype=object)
         if "project_id" not in frame:
             return pd.Series("", index=frame.index, dtype=object)
+        if coded is not None:
+            return pd.Series(coded.map(plain_text).array(), index=frame.index, dtype=object)
         return unique_map(frame["project_id"], plain_text)
 
 
@@ -206,15 +210,23 @@ def _prepare(raw: RawWorkbook, scheme: str | Path | Scheme | None) -> _Prepared:
     materials_t = _table(raw, "佐证材料", MATERIAL_HEADERS, problems, required=False)
     panel_table = _panel_table(raw)
     heads = []  # (key, info, problems, scheme | None)
+    schemes: dict[object, Scheme | SchemeError] = {}  # what each 评价方式 of the workbook names, read once
     for rec in records:
         p: list[Problem] = []
         info = build_info(rec, file, info_sheet, p)
         key = info.get("id") or raw.path.stem
-        try:
-            chosen = load_scheme(scheme if scheme is not None else _scheme_beside(info.get("method"), raw.path))
-        except SchemeError as exc:
+        spec = scheme if scheme is not None else _scheme_beside(info.get("method"), raw.path)
+        chosen = schemes.get(spec) if isinstance(spec, str | Path | None) else None
+        if chosen is None:
+            try:
+                chosen = load_scheme(spec)
+            except SchemeError as exc:
+                chosen = exc
+            if isinstance(spec, str | Path | None):
+                schemes[spec] = chosen
+        if isinstance(chosen, SchemeError):
             p.append(Problem(file, info_sheet, rec["_rows"].get("评价方式"), "评价方式", info.get("method"),
-                             str(exc)))
+                             str(chosen)))
             chosen = None
         heads.append((key, info, p, chosen))
     return _Prepared(raw, ind, info_sheet, is_portfolio, heads, stated_t, text_t, materials_t, panel_table)
@@ -230,10 +242,10 @@ def _check_batch(batch: list[_Prepared]) -> None:
     problems, located in its own file)."""
     groups: dict[tuple, list[_Prepared]] = {}
     for prep in batch:
-        chosen = prep.heads[0][3] if len(prep.heads) == 1 else None
-        if prep.is_portfolio or chosen is None:
+        if _alone(prep):
             _check_one(prep)
             continue
+        chosen = prep.heads[0][3]
         ind = prep.ind
         shape = (id(chosen), ind.sheet, ind.header_row, tuple(ind.headers.items()), tuple(ind.frame.columns))
         groups.setdefault(shape, []).append(prep)
@@ -244,12 +256,18 @@ def _check_batch(batch: list[_Prepared]) -> None:
             _check_singles(members)
 
 
+def _alone(prep: _Prepared) -> bool:
+    """A workbook `_check_batch` checks on its own whatever else the batch holds: a portfolio, or a project whose
+    scheme could not be read."""
+    return prep.is_portfolio or len(prep.heads) != 1 or prep.heads[0][3] is None
+
+
 def _check_one(prep: _Prepared) -> None:
     """The row checks of one workbook (each scheme its projects use)."""
     file, ind, stated_t = str(prep.raw.path), prep.ind, prep.stated_t
-    prep.ind_frame = ffill_merged(ind.frame, ("level1", "level2", "level3"),
-                                  "project_id" if prep.is_portfolio else None)
-    ind_keys = prep.ind_keys = prep.keys_of(prep.ind_frame)
+    prep.ind_frame, coded = ffill_merged_coded(ind.frame, ("level1", "level2", "level3"),
+                                               "project_id" if prep.is_portfolio else None)
+    ind_keys = prep.ind_keys = prep.keys_of(prep.ind_frame, coded.get("project_id"))
     stated_keys = prep.keys_of(stated_t.frame) if stated_t is not None else None
     by_scheme: dict[int, tuple[Scheme, set[str]]] = {}
     for key, _, _, chosen in prep.heads:
@@ -258,9 +276,11 @@ def _check_one(prep: _Prepared) -> None:
     for chosen, members in by_scheme.values():
         mask = ind_keys.isin(members)
         every = len(by_scheme) == 1 and bool(mask.all())  # one scheme for every row (the usual portfolio)
+        rows = mask.to_numpy()
         result = check_indicators(Table(ind.sheet, prep.ind_frame if every else prep.ind_frame[mask],
                                         ind.header_row, ind.headers), file, chosen,
-                                  ind_keys if every else ind_keys[mask])
+                                  ind_keys if every else ind_keys[mask],
+                                  coded=coded if every else {c: v.take(rows) for c, v in coded.items()})
         found = result.problems + check_weights(result.frame, file, ind.sheet, chosen, result.declared,
                                                  ind.headers.get("weight", "分值"))
         prep.checked.update(_split_by_key(result.frame))
@@ -290,10 +310,10 @@ def _check_singles(members: list[_Prepared]) -> None:
     sizes = [len(prep.ind.frame) for prep in members]
     frame = pd.concat([prep.ind.frame for prep in members], ignore_index=True)
     frame["_batch"] = np.repeat(np.asarray(keys, dtype=object), sizes)
-    filled = ffill_merged(frame, ("level1", "level2", "level3"), "_batch")
+    filled, coded = ffill_merged_coded(frame, ("level1", "level2", "level3"), "_batch")
     batch_keys = filled.pop("_batch")
     result = check_indicators(Table(ind.sheet, filled, ind.header_row, ind.headers), "", chosen, batch_keys,
-                              one_project_per_key=True)
+                              one_project_per_key=True, coded=coded)
     found = result.problems + check_weights(result.frame, "", ind.sheet, chosen, result.declared,
                                              ind.headers.get("weight", "分值"))
     checked = _split_by_key(result.frame)
@@ -435,13 +455,21 @@ def _read_files(files: list[Path], scheme: str | Path | Scheme | None, strict: b
     done: list[list[ProjectRead] | _Prepared] = []
     for file in files:
         try:
-            raw = read_workbook(file)
-            other = read_layout(raw, scheme)
-            done.append(settle(other, strict) if other is not None else _prepare(raw, scheme))
+            with collection_paused():  # a sheet's rows are 10⁵ lists: the collector would walk them over and over
+                raw = read_workbook(file)
+                other = read_layout(raw, scheme)
+                prep = None if other is not None else _prepare(raw, scheme)
         except SheetError as exc:
             done.append([ProjectRead(file.stem, None, list(exc.problems))])
-    _check_batch([d for d in done if isinstance(d, _Prepared)])
-    return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
+            continue
+        if prep is not None and _alone(prep):  # checked now, as `_check_batch` would: its sheets let go at once
+            with collection_paused():
+                _check_one(prep)
+                other, prep = _finish(prep), None
+        done.append(settle(other, strict) if prep is None else prep)
+    with collection_paused():
+        _check_batch([d for d in done if isinstance(d, _Prepared)])
+        return [r for d in done for r in (settle(_finish(d), strict) if isinstance(d, _Prepared) else d)]
 
 
 def _panel_table(raw: RawWorkbook) -> pd.DataFrame | None:

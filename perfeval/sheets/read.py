@@ -20,6 +20,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -197,12 +198,11 @@ def _grid(rows: list[list]) -> pd.DataFrame:
     """calamine's rows as an object grid: one 2-D object block (cheaper than a frame built from nested lists)."""
     if not rows:
         return pd.DataFrame(dtype=object)
-    try:
-        cells = np.array(rows, dtype=object)
-    except ValueError:  # rows of different lengths
-        cells = None
-    if cells is None or cells.ndim != 2 or cells.shape[1] == 0:
+    width = len(rows[0])
+    if width == 0 or len(set(map(len, rows))) != 1:  # rows of different lengths (calamine pads them)
         return pd.DataFrame(rows, dtype=object)
+    # the cells one after another into one array (faster than np.array's look into each nested row)
+    cells = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * width).reshape(len(rows), width)
     return pd.DataFrame(cells, dtype=object, copy=False)
 
 
@@ -289,14 +289,48 @@ def _reverse(spec: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {name: canon for canon, names in reversed(spec.items()) for name in names}
 
 
-def _header_map(cells, lookup: dict[str, str]) -> dict[str, int]:
-    """canonical -> column index for one header row (or a folded pair: each cell a list of candidates)."""
+class _Naming:
+    """The canonical column each header text names under one spec, each text worked out once (the texts of a
+    sheet's first rows repeat across the files of a batch)."""
+
+    __slots__ = ("known", "lookup", "spec")
+
+    def __init__(self, spec: dict[str, tuple[str, ...]]) -> None:
+        self.spec, self.lookup = spec, _reverse(spec)
+        self.known: dict[str, str | None] = {}
+
+    def __call__(self, cell: object) -> str | None:
+        """The canonical column `cell` names (None: not a known header, or not a text)."""
+        if not isinstance(cell, str):
+            return None
+        known = self.known.get(cell, _UNSEEN)
+        if known is _UNSEEN:
+            if len(self.known) >= 1 << 16:  # bounded: a batch of odd files starts afresh
+                self.known.clear()
+            lookup = self.lookup
+            known = self.known[cell] = lookup.get(fold_header(cell)) or lookup.get(_normalised(cell)) or None
+        return known
+
+
+_UNSEEN = object()
+#: the naming of each spec seen (keyed by identity: the specs are constants; the spec is kept, so its id is too)
+_NAMINGS: dict[int, _Naming] = {}
+
+
+def _naming(spec: dict[str, tuple[str, ...]]) -> _Naming:
+    naming = _NAMINGS.get(id(spec))
+    if naming is None or naming.spec is not spec:
+        if len(_NAMINGS) >= 64:  # specs made on the fly: kept bounded
+            _NAMINGS.clear()
+        naming = _NAMINGS[id(spec)] = _Naming(spec)
+    return naming
+
+
+def _mapping(canons: list[list[str | None]]) -> dict[str, int]:
+    """`_header_map` of cells already named (`_canon`): per column the first candidate naming a column."""
     mapping: dict[str, int] = {}
-    for j, candidates in enumerate(cells):
-        for cell in candidates:
-            if not isinstance(cell, str):
-                continue
-            canon = lookup.get(fold_header(cell)) or lookup.get(_normalised(cell))
+    for j, candidates in enumerate(canons):
+        for canon in candidates:
             if canon:
                 if canon not in mapping:
                     mapping[canon] = j
@@ -317,24 +351,28 @@ def locate_table(grid: pd.DataFrame, sheet: str, spec: dict[str, tuple[str, ...]
     with the other headers merged down — is folded into one: each column takes the lower cell when it is
     a known header, else the upper one. The fold is used only when the lower row is text, names at least
     two known headers itself, and the fold recognises more columns than either row alone."""
-    lookup = _reverse(spec)
+    name = _naming(spec)
+    lookup = name.lookup
     cells = grid.iloc[:scan_rows + 1].to_numpy()
+    canons = [list(map(name, row)) for row in cells.tolist()]  # each cell named once
     best_row, best_map, best_depth = None, {}, 1
-    for i, row in enumerate(cells[:scan_rows]):
-        mapping = _header_map([[c] for c in row], lookup)
+    for i, row in enumerate(canons[:scan_rows]):
+        mapping = _mapping([[c] for c in row])
         if len(mapping) > len(best_map):
             best_row, best_map, best_depth = i, mapping, 1
         if i + 1 < len(cells) and _is_header_like(cells[i + 1]):
-            lower = _header_map([[c] for c in cells[i + 1]], lookup)
-            folded = _header_map([[low, up] for up, low in zip(row, cells[i + 1], strict=True)], lookup)
+            lower = _mapping([[c] for c in canons[i + 1]])
+            folded = _mapping([[low, up] for up, low in zip(row, canons[i + 1], strict=True)])
             if len(lower) >= 2 and len(folded) > max(len(mapping), len(lower), len(best_map)):
                 best_row, best_map, best_depth = i, folded, 2
     if best_row is None or len(best_map) < 2:
         return None
     start = best_row + best_depth
     values = grid.to_numpy(dtype=object)  # an object grid's one block: no copy
-    # one 2-D object block (a frame built column by column costs more than the table's cells)
-    frame = pd.DataFrame(values[start:, list(best_map.values())], columns=list(best_map), dtype=object)
+    # one 2-D object block (a frame built column by column costs more than the table's cells), copied once into
+    # the frame's own layout (a column's cells one after another)
+    block = values.T[list(best_map.values()), start:]
+    frame = pd.DataFrame(block.T, columns=list(best_map), dtype=object, copy=False)
     frame.insert(0, "row", grid.index.to_numpy()[start:] + 1)
 
     def written(j: int) -> str:

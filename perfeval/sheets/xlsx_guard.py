@@ -559,10 +559,12 @@ def _seen_by_numpy(block: bytes, end: int, odd: bool, no_ref: bool, hint: bool, 
     no_ref = no_ref or odd
     if not (no_ref or extent):
         return seen
-    windows = np.lib.stride_tricks.sliding_window_view(a, _OVERLAP - 1)  # the bytes from each position
     # cells: "<c" and one of [\s/>]
     cell = _pairs(block, end, b"<c")
     cell = cell[_IS_DELIM[a[cell + 2]]]
+    if odd and no_ref and _plain_segment(block, a, end, cell, seen, extent, last):
+        return seen
+    windows = np.lib.stride_tricks.sliding_window_view(a, _OVERLAP - 1)  # the bytes from each position
     window = windows[cell]
     ref, n_letters, n_digits = _reference(window, 2, True)
     if no_ref:
@@ -584,6 +586,59 @@ def _seen_by_numpy(block: bytes, end: int, odd: bool, no_ref: bool, hint: bool, 
             ref &= cell != last
         seen.rows, seen.cols = _extent_of(window, np.flatnonzero(ref), n_letters, n_digits)
     return seen
+
+
+def _plain_segment(block: bytes, a: np.ndarray, end: int, cell: np.ndarray, seen: _Seen, extent: bool,
+                   last: int) -> bool:
+    """The usual segment, decided with a few array operations: every cell ("<c" at `cell`) and every row before
+    `end` carries a plain reference within A1:Z99999 (what `_ODD_CELL` and `_ODD_ROW` accept) and nothing is
+    prefixed. Then there is no odd match and no match without a reference, and the extent (when asked) is that of
+    these references: `seen` is filled and True returned. False (`seen` untouched): anything else, which
+    `_seen_by_numpy` then works out in full."""
+    windows = np.lib.stride_tricks.sliding_window_view(a, _NARROW_BYTES)
+    ok, cells, digits = _narrow(windows, cell + 2, True)
+    if not ok.all():
+        return False
+    row = _pairs(block, end, b"<r")
+    row = row[(a[row + 2] == 111) & (a[row + 3] == 119) & _IS_DELIM[a[row + 4]]]
+    if not _narrow(windows, row + 4, False)[0].all():
+        return False
+    if block.find(b":", 0, end) >= 0 and (m := _PREFIXED.search(block)) is not None and m.start() < end:
+        return False
+    if extent and cell.size:
+        if (m := _CELL_REF.match(block, last)) is not None:  # the reference at the last "<" is kept apart
+            seen.at_last_lt = (int(m.group(2)), _column_number(m.group(1)))
+            keep = cell != last
+            cells, digits = cells[keep], digits[keep]
+        if digits.size:
+            longest = int(digits.max())  # the largest number has the most digits, then the largest digits
+            seen.rows = int(_largest(cells[digits == longest, 5:5 + longest]))
+            seen.cols = _column_number(bytes([int((cells[:, 4] | 32).max())]))
+    return True
+
+
+#: bytes `_narrow` looks at from ' r="' on: the reference, its closing quote, one more
+_NARROW_BYTES = 12
+_R_EQ_QUOTE = int(np.frombuffer(b' r="', dtype="<u4")[0])
+
+
+def _narrow(windows: np.ndarray, at: np.ndarray, letter: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each position in `at` (`windows`: the `_NARROW_BYTES` bytes from each position): whether ' r="' starts
+    there, then (if `letter`) one letter, 1 to 5 digits and '"' (the reference `_ODD_CELL` / `_ODD_ROW` accept
+    after "<c" / "<row"); the bytes looked at, one row per position; the number of digits."""
+    bytes_ = windows[at]  # one row per position (a copy: each row's bytes together)
+    ok = np.ascontiguousarray(bytes_[:, :4]).view("<u4")[:, 0] == _R_EQ_QUOTE
+    first = 4
+    if letter:
+        ok &= _is_alpha(bytes_[:, 4])
+        first = 5
+    run = _is_digit(bytes_[:, first])  # still in the leading run of digits
+    n = run.astype(np.int64)
+    for k in range(1, 6):  # column by column: cheaper than a reduction along rows of six bytes
+        run &= _is_digit(bytes_[:, first + k])
+        n += run
+    ok &= (n >= 1) & (n <= 5) & (bytes_[np.arange(len(at)), first + np.minimum(n, 5)] == 34)
+    return ok, bytes_, n
 
 
 class _RowCuts:
