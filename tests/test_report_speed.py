@@ -25,28 +25,29 @@ def _run(kernel, code: str) -> tuple[dict, str]:
 # ---------------------------------------------------------------- the kernel reset between projects
 
 @pytest.mark.slow
-def test_kernel_reset_runs_no_full_collection_and_leaves_nothing_behind(tmp_path):
-    """Before: `%reset -f` ran gc.collect() twice per report (≈ 70 ms each in a kernel holding pandas and
-    matplotlib). Now the reset clears the same things without them."""
+def test_kernel_reset_collects_once_freezes_the_rest_and_leaves_nothing_behind(tmp_path):
+    """Before: `%reset -f` ran gc.collect() twice per report, each walking the whole heap (≈ 70 ms in a kernel
+    holding pandas and matplotlib). Now the reset collects once and freezes what survived, so that collection
+    (and every later one) walks only what the last project made."""
     from perfeval.report.notebook import Kernel
 
     with Kernel("python3") as kernel:
         _run(kernel, "import builtins, gc\n"
                      "builtins.perfeval_test_collections = []\n"
-                     "_collect = gc.collect\n"
-                     "def counted(*a, **k):\n"
-                     "    builtins.perfeval_test_collections.append(1)\n"
+                     "def counted(*a, _log=builtins.perfeval_test_collections, _collect=gc.collect, **k):\n"
+                     "    _log.append(1)  # defaults: the reset clears this cell's globals\n"
                      "    return _collect(*a, **k)\n"
                      "gc.collect = counted\n"
                      "project = 'A'\n"
                      "project")
         kernel.prepare(tmp_path)
         content, text = _run(kernel, "import builtins, os\n"
-                                     "print(len(builtins.perfeval_test_collections))\n"
+                                     "import gc\n"
+                                     "print(len(builtins.perfeval_test_collections), gc.get_freeze_count() > 0)\n"
                                      "print(sorted(k for k in globals()"
                                      " if 'perfeval' in k or k in ('project', 'counted')))\n"
                                      "print(len(Out), os.getcwd())")
-    assert text.splitlines() == ["0", "[]", f"0 {tmp_path}"]
+    assert text.splitlines() == ["1 True", "[]", f"0 {tmp_path}"]
     assert content["execution_count"] == 1
 
 
@@ -67,3 +68,29 @@ def test_chart_font_face_is_read_once(monkeypatch):
         assert fonts.register_cjk_font() == fonts.FAMILY
     assert opened == []
     assert mpl.rcParams["axes.unicode_minus"] is True and mpl.rcParams["font.sans-serif"][0] == fonts.FAMILY
+
+
+# ---------------------------------------------------------------- a job process's heap
+
+def test_settle_heap_collects_a_jobs_garbage_and_freezes_the_rest():
+    """Before: a warm job process's heap stayed in the collector's sight, and the full collections WeasyPrint
+    triggers walked all of it (≈ 0.25 s of each PDF). Now what a job leaves is collected, the rest frozen."""
+    import gc
+    import weakref
+
+    from perfeval.batch.worker import settle_heap
+
+    class Node:
+        pass
+
+    kept, dropped = Node(), Node()
+    dropped.me = dropped  # a cycle: only the collector frees it
+    gone = weakref.ref(dropped)
+    del dropped
+    try:
+        settle_heap()
+        assert gone() is None
+        assert gc.get_freeze_count() > 0
+        assert all(o is not kept for o in gc.get_objects())  # frozen: out of the collector's sight
+    finally:
+        gc.unfreeze()

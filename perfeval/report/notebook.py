@@ -120,8 +120,9 @@ def _client_tracking_manager() -> type:
 #: and cached output gone, a new history session, counts from 1 — without a new session IPython prints "ERROR!
 #: Session/line number was not unique in database" into the next notebook's first output), without the two full
 #: `gc.collect()` passes `%reset -f` adds (its output-cache flush and the magic itself): about 70 ms each in a
-#: kernel holding pandas and matplotlib, a sixth of a warm kernel's work per report. What they would free the
-#: interpreter's own collector frees; the output cache's last three results are let go of here instead.
+#: kernel holding pandas and matplotlib, a sixth of a warm kernel's work per report. One collection remains, after
+#: which what survived (modules, caches) is frozen (`gc.freeze`), so this and every later collection walks only
+#: what the last project made.
 RESET_CODE = """\
 def _perfeval_reset(shell, cwd):
     import os
@@ -133,6 +134,9 @@ def _perfeval_reset(shell, cwd):
     finally:
         hook.do_full_cache = full
         hook._ = hook.__ = hook.___ = ""
+    import gc
+    gc.collect()  # the earlier project's garbage (only what is not frozen yet: a few ms once warm)
+    gc.freeze()  # the rest is modules and caches: later collections no longer walk them
 _perfeval_reset(get_ipython(), {cwd!r})
 """
 
