@@ -94,3 +94,41 @@ def test_settle_heap_collects_a_jobs_garbage_and_freezes_the_rest():
         assert all(o is not kept for o in gc.get_objects())  # frozen: out of the collector's sight
     finally:
         gc.unfreeze()
+
+
+# ---------------------------------------------------------------- importing the report stack
+
+def _python(code: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                          timeout=120).stdout.strip()
+
+
+def test_processes_perfeval_owns_import_papermill_without_the_rfc3987_grammar():
+    """Before: importing papermill in a batch's forkserver (and in `perfeval report`) built jsonschema's optional
+    RFC 3987 Lark grammar, 1.3–1.5 CPU-s of a 1.5 s import. Now such a process skips that module, and nbformat
+    still validates notebooks."""
+    out = _python("import sys, perfeval.report.startup, papermill, nbformat\n"
+                  "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+                  "nbformat.validate(nb)\n"
+                  "print(sys.modules['rfc3987_syntax'] is None, 'lark' in sys.modules)")
+    assert out == "True False"
+
+
+def test_library_use_of_the_report_stack_is_left_alone():
+    out = _python("import sys, perfeval.report, perfeval.report.build\n"
+                  "print('rfc3987_syntax' in sys.modules)")
+    assert out == "False"
+
+
+def test_batch_forkserver_sets_up_first_and_preloads_no_chart_library():
+    from perfeval.batch.runner import PRELOAD
+
+    assert PRELOAD[0] == "perfeval.report.startup"
+    assert not any(name.startswith("matplotlib") for name in PRELOAD)  # the kernel draws the charts

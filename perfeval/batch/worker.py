@@ -342,6 +342,9 @@ def serve(conn, tmp: str) -> None:
 def main() -> int:
     """Entry point of a job subprocess (Dask): the pickled job on stdin (it may carry a builder), the
     outcome as JSON on stdout."""
+    from perfeval.report.startup import lighten_imports
+
+    lighten_imports()  # a process of our own, before the report stack is imported
     _watch_parent()
     job = pickle.load(sys.stdin.buffer)
     use_private_temp(job)
