@@ -166,10 +166,10 @@ class Kernel:
         return self
 
     def prepare(self, cwd: Path, timeout: float = 60.0) -> None:
-        """Make the kernel as a fresh one for the next notebook: an empty namespace (`%reset -f`: no
-        variable of an earlier project survives), execution counts from 1 again, and `cwd` (the folder the
-        executed notebook is written to) as its working directory. Imported modules stay loaded (that
-        is what keeps the kernel warm). Raises `PerfevalError` when the kernel does not answer."""
+        """Make the kernel as a fresh one for the next notebook: an empty namespace (IPython's reset, see
+        `RESET_CODE`: no variable of an earlier project survives), execution counts from 1 again, and `cwd`
+        (the folder the executed notebook is written to) as its working directory. Imported modules stay
+        loaded (that is what keeps the kernel warm). Raises `PerfevalError` when the kernel does not answer."""
         from jupyter_client import BlockingKernelClient
 
         code = RESET_CODE.format(cwd=str(cwd))
