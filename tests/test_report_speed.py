@@ -132,3 +132,39 @@ def test_batch_forkserver_sets_up_first_and_preloads_no_chart_library():
 
     assert PRELOAD[0] == "perfeval.report.startup"
     assert not any(name.startswith("matplotlib") for name in PRELOAD)  # the kernel draws the charts
+
+
+# ---------------------------------------------------------------- Word table cells
+
+def _python_docx_cell_text(cell, text: str, numeric: bool, bold: bool, style: str) -> None:
+    """The cell text as python-docx's own API writes it (what `docx._cell_text` did before)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    paragraph = cell.paragraphs[0]
+    paragraph.style = style
+    if numeric:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        run = paragraph.add_run(line)
+        run.bold = bold or None
+        if i < len(lines) - 1:
+            run.add_break()
+
+
+@pytest.mark.parametrize("text", ["", "得分", " 前后有空格 ", "第一行\n第二行", "a\tb", "\n空行在前\n\n", "x\ry"])
+@pytest.mark.parametrize(("numeric", "bold"), [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("style", ["Normal", "Title"])
+def test_word_cell_text_is_the_xml_python_docx_writes(text, numeric, bold, style):
+    """Before: each cell went through python-docx's paragraph and run API (≈ a fifth of the Word export). Now
+    the elements are built directly; the XML is the same, element for element."""
+    from docx import Document
+    from lxml import etree
+
+    from perfeval.report.docx import _cell_text
+
+    ours, theirs = Document(), Document()
+    a, b = ours.add_table(rows=1, cols=1).cell(0, 0), theirs.add_table(rows=1, cols=1).cell(0, 0)
+    _cell_text(a, text, numeric, bold, style)
+    _python_docx_cell_text(b, text, numeric, bold, style)
+    assert etree.tostring(a._tc) == etree.tostring(b._tc)
