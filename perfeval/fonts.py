@@ -79,19 +79,27 @@ def register_cjk_font() -> str:
     tick labels never hit a missing glyph.
     """
     import matplotlib as mpl
-    from matplotlib import font_manager, ft2font
+    from matplotlib import font_manager
 
     with _lock:
         entry = next((e for e in font_manager.fontManager.ttflist if e.name == FAMILY), None)
         if entry is None:
             font_manager.fontManager.addfont(str(font_path()))  # registers every face of the TTC
             entry = next(e for e in font_manager.fontManager.ttflist if e.name == FAMILY)
-        face = ft2font.FT2Font(entry.fname, face_index=entry.index)
         sans = [name for name in mpl.rcParams["font.sans-serif"] if name != FAMILY]
         mpl.rcParams["font.sans-serif"] = [FAMILY, *sans]
         mpl.rcParams["font.family"] = ["sans-serif"]
-        mpl.rcParams["axes.unicode_minus"] = 0x2212 in face.get_charmap()
+        mpl.rcParams["axes.unicode_minus"] = _has_minus(entry.fname, entry.index)
     return FAMILY
+
+
+@lru_cache(maxsize=4)
+def _has_minus(path: str, index: int) -> bool:
+    """Whether the face has U+2212, read once per face: opening the collection's face and reading its
+    character map took ~10 ms on every chart (three per report)."""
+    from matplotlib import ft2font
+
+    return 0x2212 in ft2font.FT2Font(path, face_index=index).get_charmap()
 
 
 #: characters always kept in a subset (digits, Latin, common CJK punctuation), so small edits

@@ -35,9 +35,11 @@ from perfeval.errors import JobTimeout, TaskLost, WorkerDied
 CONNECT_TIMEOUT_S = 10.0
 #: address schemes a scheduler may be given with (a plain TCP Dask scheduler)
 SCHEDULER_SCHEMES = ("tcp",)
-#: modules the forkserver imports once, so that forked job processes start warm
-PRELOAD = ("perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report", "papermill", "nbconvert",
-           "perfeval.scoring.evaluate", "matplotlib.pyplot", "jupyter_client", "psutil")
+#: modules the forkserver imports once, so that forked job processes start warm: first the set-up of a process
+#: perfeval owns (`perfeval.report.startup`: papermill without jsonschema's 1.4 s RFC 3987 grammar), then what a
+#: job process uses (not matplotlib: the charts are drawn in the notebook kernel)
+PRELOAD = ("perfeval.report.startup", "perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report",
+           "papermill", "nbconvert", "perfeval.scoring.evaluate", "jupyter_client", "psutil")
 #: enough for reading and scoring (scoring-only batches never run a notebook)
 SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.sheets.load", "perfeval.scoring.evaluate")
 

@@ -54,6 +54,9 @@ def project_folder(out: str | Path, project: Project) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from perfeval.report.startup import lighten_imports
+
+    lighten_imports()  # this process is the command's own: papermill without jsonschema's RFC 3987 grammar
     from perfeval.cli import parse_options
     from perfeval.report.build import build, evaluate_sheet, parse_formats
 
