@@ -347,11 +347,21 @@ def _fraction_columns(frame: pd.DataFrame, options: ScoringOptions, scale: Quali
 def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
     parts = _fraction_columns(frame, options, scale)
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    for column, values in parts.items():
-        out[column] = values
-    w = out["weight"].to_numpy(dtype=float)
-    score = round_scores(w * parts["fraction"], options.rounding, options.decimals)
-    out["score"] = np.clip(score, 0.0, w)
-    out["lost"] = round_scores(w - out["score"].to_numpy(), "half_up", options.decimals)
-    return out
+    w = frame["weight"].to_numpy(dtype=float)
+    score = np.clip(round_scores(w * parts["fraction"], options.rounding, options.decimals), 0.0, w)
+    parts["score"] = score
+    parts["lost"] = round_scores(w - score, "half_up", options.decimals)
+    return with_columns(frame, parts)
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """`frame` (unchanged) with `columns` set in order, as `out[name] = values` one by one on a copy gives; new
+    columns are joined to it without copying their values (the caller's new arrays) or inferring the dtype of the
+    columns twice (a frame of 10⁶ rows)."""
+    if not columns or any(name in frame.columns for name in columns) or frame.columns.has_duplicates:
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+        for name, values in columns.items():
+            out[name] = values
+        return out
+    added = pd.DataFrame(columns, index=frame.index, copy=False)
+    return pd.concat([frame, added], axis=1)
