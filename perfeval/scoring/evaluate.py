@@ -14,7 +14,7 @@ import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.display import fmt_num
-from perfeval.model import Project, keep_rules, known_rules
+from perfeval.model import Project, keep_rules, keep_rules_in_runs, known_rules
 from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame, with_columns
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
@@ -358,11 +358,12 @@ def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[i
         take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
         keys = ind[[c for c in RULE_KEYS if c in ind]]
         inferred = indicator_rules(keys if len(take) == len(ind) else keys.iloc[take])
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
+        if len(missing) == len(projects) and len(take) == len(ind):
+            keep_rules_in_runs(projects, inferred, bounds)
+            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
         for j, k in enumerate(missing):
             known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
-        if len(missing) == len(projects) and len(take) == len(ind):
-            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
     return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
