@@ -253,6 +253,9 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
     frame's column is, as one object array per project would give."""
     if not frames:
         return pd.DataFrame({"pidx": pd.Series(dtype=int)})
+    lengths = _lengths(frames)
+    if len(frames) > 1 and not lengths.any() and _labelled_alike(frames):
+        return _stack(frames[:1], pidx[:1])  # no rows (a portfolio without 报告陈述): the first's columns say it all
     columns = list(frames[0].columns)
     arrays = _column_arrays(frames, columns)
     out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)), copy=False)  # the arrays are new
@@ -261,8 +264,23 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         kind = first.kind
         if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
-    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), _lengths(frames))
+    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), lengths)
     return out
+
+
+def _labelled_alike(frames: Sequence[pd.DataFrame]) -> bool:
+    """Whether every frame has the first's column labels (compared once per distinct label array) and the first's
+    columns are all float64, int64 or object. Frames without rows so labelled stack to what the first alone stacks
+    to: each column takes the first frame's dtype, whether or not their blocks are laid out alike."""
+    columns = frames[0].columns
+    if not all(dtype in _PLAIN for dtype in frames[0].dtypes):
+        return False
+    indexes = list(map(_COLUMNS, frames))
+    try:
+        shared = _each(id, map(_LABELS, indexes))
+    except AttributeError:
+        shared = _each(id, indexes)
+    return all(indexes[i] is columns or indexes[i].equals(columns) for i in distinct_rows(shared)[1].tolist())
 
 
 def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.ndarray]:
@@ -334,6 +352,7 @@ def _lengths(frames: Sequence[pd.DataFrame]) -> np.ndarray:
     return np.array([len(indexes[i]) for i in first], dtype=np.int64)[codes]
 
 
+_PLAIN = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(object))
 _BLOCKS, _COLUMNS, _INDEX = attrgetter("_mgr.blocks"), attrgetter("columns"), attrgetter("index")
 _LABELS = attrgetter("_data")
 _PLACEMENT, _DTYPE, _VALUES = attrgetter("_mgr_locs"), attrgetter("values.dtype"), attrgetter("values")
