@@ -374,7 +374,8 @@ def _key_codes(values: np.ndarray) -> np.ndarray:
         return _object_codes(values)
     # a sheet's texts are shared objects (a loader keeps one object per distinct text): the rows are told apart by
     # object first (machine words, hashed ~10× faster than strings), then the few distinct objects by value
-    by_object, addresses = pd.factorize(_addresses(values))
+    values = np.ascontiguousarray(values)  # alive while its words are hashed
+    by_object, addresses = pd.factorize(_addresses(values, copy=False))
     if len(addresses) <= max(_BY_OBJECT_FROM, len(values) // 256):
         objects = _objects_at(addresses)  # each distinct object, in order of first appearance
     else:
@@ -390,12 +391,16 @@ def _key_codes(values: np.ndarray) -> np.ndarray:
 _BY_OBJECT_FROM = 4096
 
 
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """The object references of an object array as integers (a copy): equal exactly where the rows hold the very
-    same object."""
-    values = np.ascontiguousarray(values)
-    words = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
-    return np.ctypeslib.as_array(words).copy()
+def _addresses(values: np.ndarray, copy: bool = True) -> np.ndarray:
+    """The object references of an object array as integers: equal exactly where the rows hold the very same
+    object. A copy, or with `copy=False` and a contiguous `values` a read-only view of its own words, valid only
+    while `values` is alive: for a caller that reads them at once."""
+    contiguous = np.ascontiguousarray(values)
+    words = np.ctypeslib.as_array((ctypes.c_ssize_t * len(contiguous)).from_address(contiguous.ctypes.data))
+    if copy or contiguous is not values:
+        return words.copy()
+    words.flags.writeable = False
+    return words
 
 
 def _objects_at(addresses: np.ndarray) -> np.ndarray:
