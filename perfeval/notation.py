@@ -18,7 +18,6 @@ from __future__ import annotations
 import ctypes
 import math
 import re
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -429,17 +428,16 @@ def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pd.factorize(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b)[0]
 
 
-#: within `codes_kept`: (address, length, stride) of an object array -> (a weak reference to the array owning that
-#: memory, the array's `_key_codes`, read-only); an entry goes when its owner goes (its memory may then be reused)
-_KEPT: dict[tuple[int, int, int], tuple[weakref.ref, np.ndarray]] | None = None
+#: within `codes_kept`: (address, length, stride) of an object array -> (the array, its `_key_codes`, read-only)
+_KEPT: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @contextmanager
 def codes_kept() -> Iterator[None]:
-    """Within: the codes `distinct_rows` works out for a large object array are kept while the array owning its
-    memory lives, and taken again when an array over the very same memory comes back. A frame's text column is then
-    told apart once per pass rather than once per step that reads it. Only for a pass that changes no array in
-    place while within it (`evaluate_frames`: every step makes new columns)."""
+    """Within: the codes `distinct_rows` works out for a large object array are kept with the array (held until the
+    end) and taken again when an array over the very same memory comes back. A frame's text column is then told
+    apart once per pass rather than once per step that reads it. Only for a pass that changes no array in place
+    while within it (`evaluate_frames`: every step makes new columns)."""
     global _KEPT
     if _KEPT is not None:
         yield
@@ -456,21 +454,13 @@ def _column_codes(values: np.ndarray) -> np.ndarray:
     kept = _KEPT
     if kept is None or values.dtype.kind != "O" or len(values) < _BY_OBJECT_FROM or values.ndim != 1:
         return _key_codes(values)
-    owner = values if values.base is None else values.base
-    if not isinstance(owner, np.ndarray):
-        return _key_codes(values)
     key = (values.ctypes.data, len(values), values.strides[0])
     entry = kept.get(key)
-    if entry is not None and entry[0]() is not None:  # its owner lives: the memory holds what it held
+    if entry is not None:
         return entry[1]
     codes = _key_codes(values)
     codes.flags.writeable = False
-
-    def forget(ref: weakref.ref, key: tuple[int, int, int] = key) -> None:
-        if kept.get(key, (None,))[0] is ref:
-            del kept[key]
-
-    kept[key] = (weakref.ref(owner, forget), codes)
+    kept[key] = (values, codes)  # held: its memory is not given to another array while the codes are kept
     return codes
 
 

@@ -148,16 +148,3 @@ def test_a_column_read_by_several_steps_is_coded_once_per_pass(monkeypatch):
     inside[0][:] = 0  # codes given out are the caller's: the kept ones are not changed through them
     distinct_rows(names)
     assert notation._KEPT is None and len(computed) == 5  # outside the pass nothing is kept
-
-
-def test_codes_of_an_array_that_is_gone_are_not_kept():
-    import perfeval.notation as notation
-
-    n = 10_000
-    with notation.codes_kept():
-        for k in range(5):  # arrays made and dropped one after another may take each other's memory
-            values = np.array([f"{k}-{i % (k + 2)}" for i in range(n)], dtype=object)
-            codes = distinct_rows(values)[0]
-            assert codes.tolist() == _by_hashing(values)[0].tolist()
-            del values
-            assert not notation._KEPT  # its owner went: so did its codes
