@@ -18,8 +18,6 @@ from __future__ import annotations
 import ctypes
 import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -428,42 +426,6 @@ def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pd.factorize(a.astype(np.int64) * (int(b.max(initial=0)) + 1) + b)[0]
 
 
-#: within `codes_kept`: (address, length, stride) of an object array -> (the array, its `_key_codes`, read-only)
-_KEPT: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] | None = None
-
-
-@contextmanager
-def codes_kept() -> Iterator[None]:
-    """Within: the codes `distinct_rows` works out for a large object array are kept with the array (held until the
-    end) and taken again when an array over the very same memory comes back. A frame's text column is then told
-    apart once per pass rather than once per step that reads it. Only for a pass that changes no array in place
-    while within it (`evaluate_frames`: every step makes new columns)."""
-    global _KEPT
-    if _KEPT is not None:
-        yield
-        return
-    _KEPT = {}
-    try:
-        yield
-    finally:
-        _KEPT = None
-
-
-def _column_codes(values: np.ndarray) -> np.ndarray:
-    """`_key_codes(values)`, within `codes_kept` worked out once per large object array's memory."""
-    kept = _KEPT
-    if kept is None or values.dtype.kind != "O" or len(values) < _BY_OBJECT_FROM or values.ndim != 1:
-        return _key_codes(values)
-    key = (values.ctypes.data, len(values), values.strides[0])
-    entry = kept.get(key)
-    if entry is not None:
-        return entry[1]
-    codes = _key_codes(values)
-    codes.flags.writeable = False
-    kept[key] = (values, codes)  # held: its memory is not given to another array while the codes are kept
-    return codes
-
-
 def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code per row, first row of each code) for the rows of these columns taken together: rows with the same
     code hold the same values (in the sense of `_key_codes`), codes numbered in order of first appearance."""
@@ -474,7 +436,7 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
     for column in columns:
         values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) and column.dtype.kind not in "fiub" \
             else np.asarray(column)
-        c = _column_codes(values).astype(np.int64)  # a new array: `key` may be it
+        c = _key_codes(values).astype(np.int64, copy=False)  # a new array: `key` may be it
         k = int(c.max()) + 1
         if key is None:
             key, size = c, k

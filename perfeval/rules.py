@@ -116,13 +116,11 @@ def indicator_rules(frame: pd.DataFrame) -> np.ndarray:
     need = np.flatnonzero(explicit == "")
     if not len(need):
         return rules
-    keys = [frame[c].to_numpy(dtype=object) for c in ("name", "level3", "target", "actual")]
-    codes, first = distinct_rows(*keys)  # over every row: the columns' codes may be known (`codes_kept`)
-    wanted = np.zeros(len(first), dtype=bool)
-    wanted[codes[need]] = True
+    keys = [frame[c].to_numpy(dtype=object)[need] for c in ("name", "level3", "target", "actual")]
+    codes, first = distinct_rows(*keys)
     inferred = np.empty(len(first), dtype=object)
-    inferred[wanted] = [rule_of(*(k[i] for k in keys)) for i in first[wanted]]  # validation inferred them: cached
-    rules[need] = inferred[codes[need]]
+    inferred[:] = [rule_of(*(k[i] for k in keys)) for i in first]  # validation inferred them: cached
+    rules[need] = inferred[codes]
     return rules
 
 

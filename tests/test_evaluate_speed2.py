@@ -126,25 +126,3 @@ def test_columns_joined_at_once_are_what_setting_them_one_by_one_gives():
     replaced = with_columns(frame, {"weight": np.array([9.0, 8.0, 7.0]), "extra": np.arange(3)})
     assert list(replaced.columns) == ["name", "weight", "extra"] and replaced["weight"].tolist() == [9.0, 8.0, 7.0]
     assert frame["weight"].tolist() == [1.0, 2.0, 3.0]
-
-
-def test_a_column_read_by_several_steps_is_coded_once_per_pass(monkeypatch):
-    import perfeval.notation as notation
-
-    n = 10_000
-    names = np.array([f"指标{i % 20}" for i in range(n)], dtype=object)
-    other = names.copy()  # the same values in other memory
-    computed = []
-    key_codes = notation._key_codes
-    monkeypatch.setattr(notation, "_key_codes", lambda values: computed.append(len(values)) or key_codes(values))
-    outside = distinct_rows(names, other)
-    with notation.codes_kept():
-        inside = distinct_rows(names, other)
-        again = distinct_rows(names)
-        view = distinct_rows(names[:])  # a view over the same memory
-        assert len(computed) == 4  # names and other, once each within the pass
-    assert [c.tolist() for c in inside] == [c.tolist() for c in outside]
-    assert [c.tolist() for c in again] == [c.tolist() for c in view] == [c.tolist() for c in _by_hashing(names)]
-    inside[0][:] = 0  # codes given out are the caller's: the kept ones are not changed through them
-    distinct_rows(names)
-    assert notation._KEPT is None and len(computed) == 5  # outside the pass nothing is kept

@@ -15,15 +15,7 @@ import pandas as pd
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.display import fmt_num
 from perfeval.model import Project, keep_rules, keep_rules_in_runs, known_rules
-from perfeval.notation import (
-    codes_kept,
-    distinct_rows,
-    normalise,
-    parse_series,
-    split_magnitude,
-    unit_factor,
-    unit_in_name,
-)
+from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
 from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame, with_columns
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
@@ -549,7 +541,7 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
 
     Each frame also keeps `pidx`, the project's position in `projects`. Projects are grouped by scheme
     (the one given, or each project's own 评价方式)."""
-    with collection_paused(), codes_kept():  # millions of small objects, few reference cycles; no column changed
+    with collection_paused():  # millions of small objects, few reference cycles
         return _evaluate_frames(projects, scheme, options)
 
 
