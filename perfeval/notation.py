@@ -445,7 +445,7 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
         else:
             key = pd.factorize(key)[0].astype(np.int64)
             key, size = key * k + c, (int(key.max()) + 1) * k
-    if len(columns) > 1 and n >= _BY_OBJECT_FROM and size <= 4 * n:
+    if len(columns) > 1 and n >= _BY_OBJECT_FROM and 4 * size <= n:  # tables smaller than the rows
         return _dense_codes(key, size)
     codes = pd.factorize(key)[0] if len(columns) > 1 else key
     # codes count up in order of appearance: a row starts a code when it exceeds every code before it
@@ -455,7 +455,7 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
 
 
 def _dense_codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """`distinct_rows`' (codes, first) for keys 0 … size−1 (size not much more than the rows): each key's first row
+    """`distinct_rows`' (codes, first) for keys 0 … size−1 (a quarter of the rows at most): each key's first row
     found in a table of every key instead of by hashing the rows."""
     n = len(key)
     first_at = np.full(size, n, dtype=np.int64)
