@@ -374,22 +374,40 @@ def _key_codes(values: np.ndarray) -> np.ndarray:
         return _object_codes(values)
     # a sheet's texts are shared objects (a loader keeps one object per distinct text): the rows are told apart by
     # object first (machine words, hashed ~10× faster than strings), then the few distinct objects by value
-    by_object = pd.factorize(_addresses(values))[0]
-    seen = np.maximum.accumulate(by_object)
-    first = np.flatnonzero(np.concatenate(([True], by_object[1:] > seen[:-1])))
-    return _object_codes(values[first])[by_object]
+    values = np.ascontiguousarray(values)  # alive while its words are hashed
+    by_object, addresses = pd.factorize(_addresses(values, copy=False))
+    if len(addresses) <= max(_BY_OBJECT_FROM, len(values) // 256):
+        objects = _objects_at(addresses)  # each distinct object, in order of first appearance
+    else:
+        seen = np.maximum.accumulate(by_object)
+        objects = values[np.flatnonzero(np.concatenate(([True], by_object[1:] > seen[:-1])))]
+    codes = _object_codes(objects)
+    if (codes == np.arange(len(codes))).all():
+        return by_object  # no two of the objects hold equal values (the loader's texts): the objects' codes
+    return codes[by_object]
 
 
 #: below this many rows an object column is hashed by value directly
 _BY_OBJECT_FROM = 4096
 
 
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """The object references of an object array as integers (a copy): equal exactly where the rows hold the very
-    same object."""
-    values = np.ascontiguousarray(values)
-    words = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
-    return np.ctypeslib.as_array(words).copy()
+def _addresses(values: np.ndarray, copy: bool = True) -> np.ndarray:
+    """The object references of an object array as integers: equal exactly where the rows hold the very same
+    object. A copy, or with `copy=False` and a contiguous `values` a read-only view of its own words, valid only
+    while `values` is alive: for a caller that reads them at once."""
+    contiguous = np.ascontiguousarray(values)
+    words = np.ctypeslib.as_array((ctypes.c_ssize_t * len(contiguous)).from_address(contiguous.ctypes.data))
+    if copy or contiguous is not values:
+        return words.copy()
+    words.flags.writeable = False
+    return words
+
+
+def _objects_at(addresses: np.ndarray) -> np.ndarray:
+    """The objects at `addresses` (`_addresses` of an array that holds them, alive while this runs) as an object
+    array."""
+    return np.fromiter((ctypes.cast(a, ctypes.py_object).value for a in addresses.tolist()), dtype=object,
+                       count=len(addresses))
 
 
 def _object_codes(values: np.ndarray) -> np.ndarray:
@@ -418,7 +436,7 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
     for column in columns:
         values = column.to_numpy(dtype=object) if isinstance(column, pd.Series) and column.dtype.kind not in "fiub" \
             else np.asarray(column)
-        c = _key_codes(values).astype(np.int64)
+        c = _key_codes(values).astype(np.int64, copy=False)  # a new array: `key` may be it
         k = int(c.max()) + 1
         if key is None:
             key, size = c, k
@@ -427,11 +445,26 @@ def distinct_rows(*columns: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndar
         else:
             key = pd.factorize(key)[0].astype(np.int64)
             key, size = key * k + c, (int(key.max()) + 1) * k
+    if len(columns) > 1 and n >= _BY_OBJECT_FROM and 4 * size <= n:  # tables smaller than the rows
+        return _dense_codes(key, size)
     codes = pd.factorize(key)[0] if len(columns) > 1 else key
     # codes count up in order of appearance: a row starts a code when it exceeds every code before it
     seen = np.maximum.accumulate(codes)
     first = np.flatnonzero(np.concatenate(([True], codes[1:] > seen[:-1])))
     return codes, first
+
+
+def _dense_codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`distinct_rows`' (codes, first) for keys 0 … size−1 (a quarter of the rows at most): each key's first row
+    found in a table of every key instead of by hashing the rows."""
+    n = len(key)
+    first_at = np.full(size, n, dtype=np.int64)
+    np.minimum.at(first_at, key, np.arange(n, dtype=np.int64))
+    present = np.flatnonzero(first_at < n)
+    order = present[np.argsort(first_at[present], kind="stable")]  # the keys in order of first appearance
+    rank = np.empty(size, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[key], first_at[order]
 
 
 def parse_series(values: pd.Series) -> pd.DataFrame:

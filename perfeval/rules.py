@@ -172,13 +172,16 @@ def deadline_status(actual: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, np
     return status, months
 
 
-def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.ndarray) -> dict[str, np.ndarray]:
+def deadline_fractions(frame: pd.DataFrame, options: ScoringOptions, rule: np.ndarray,
+                       rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """时效: on time -> 1; late by m months -> 1 − m × late_deduction_per_month (``per_month``) or 0
     (``zero``); late by an unstated delay -> late_unknown_fraction (``per_month``) or 0; not completed
     -> 0. Dates are day ordinals: target_value is the deadline (the last day its text allows),
     actual_value the completion (the first day its text allows). Returns fraction (NaN where the
-    actual says nothing about timing), status, late_days and late_months."""
-    rows = np.flatnonzero(rule == "deadline")  # worked out for these rows only: the others say nothing
+    actual says nothing about timing), status, late_days and late_months. `rows`: where rule is "deadline", when
+    the caller knows."""
+    if rows is None:
+        rows = np.flatnonzero(rule == "deadline")  # worked out for these rows only: the others say nothing
     a = frame["actual_value"].to_numpy(dtype=float)[rows]
     t = frame["target_value"].to_numpy(dtype=float)[rows]
     dated = (frame["actual_kind"].to_numpy()[rows] == "date") & np.isfinite(a) & np.isfinite(t)
@@ -219,14 +222,11 @@ def _clamp(x: np.ndarray) -> np.ndarray:
 
 
 def _coded_names(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the column of rule ids as a fixed-width str array — compared many times, objects compare one by one —,
-    a code per row, the row holding each code first)."""
+    """(the column of rule ids as objects, a code per row, the row holding each code first): rows are compared
+    with a rule id through their codes (`_rule_masks`), once per distinct rule."""
     values = column.to_numpy(dtype=object)
     codes, first = distinct_rows(values)
-    if pd.api.types.infer_dtype(values, skipna=False) != "string":
-        return values, codes, first
-    names = np.asarray(values[first], dtype=str)[codes] if len(values) else np.asarray(values, dtype=str)
-    return names, codes, first
+    return values, codes, first
 
 
 def fractions(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
@@ -311,7 +311,7 @@ def _fraction_columns(frame: pd.DataFrame, options: ScoringOptions, scale: Quali
             rows = np.flatnonzero(is_(name))
             if len(rows):
                 fraction[rows] = compute(rows)
-    timely = deadline_fractions(frame, options, rule)
+    timely = deadline_fractions(frame, options, rule, np.flatnonzero(is_("deadline")))
     # a deadline whose actual says nothing about timing ("达成预期指标") is graded as a qualitative text
     is_qualitative, is_deadline = is_("qualitative"), is_("deadline")
     by_text = is_qualitative | (is_deadline & np.isnan(timely["fraction"]))
@@ -347,11 +347,21 @@ def _fraction_columns(frame: pd.DataFrame, options: ScoringOptions, scale: Quali
 def score_frame(frame: pd.DataFrame, options: ScoringOptions, scale: QualitativeScale) -> pd.DataFrame:
     """Add fraction, completion, deviation, score and lost to an indicator frame (a copy)."""
     parts = _fraction_columns(frame, options, scale)
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    for column, values in parts.items():
-        out[column] = values
-    w = out["weight"].to_numpy(dtype=float)
-    score = round_scores(w * parts["fraction"], options.rounding, options.decimals)
-    out["score"] = np.clip(score, 0.0, w)
-    out["lost"] = round_scores(w - out["score"].to_numpy(), "half_up", options.decimals)
-    return out
+    w = frame["weight"].to_numpy(dtype=float)
+    score = np.clip(round_scores(w * parts["fraction"], options.rounding, options.decimals), 0.0, w)
+    parts["score"] = score
+    parts["lost"] = round_scores(w - score, "half_up", options.decimals)
+    return with_columns(frame, parts)
+
+
+def with_columns(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """`frame` (unchanged) with `columns` set in order, as `out[name] = values` one by one on a copy gives; new
+    columns are joined to it without copying their values (the caller's new arrays) or inferring the dtype of the
+    columns twice (a frame of 10⁶ rows)."""
+    if not columns or any(name in frame.columns for name in columns) or frame.columns.has_duplicates:
+        out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+        for name, values in columns.items():
+            out[name] = values
+        return out
+    added = pd.DataFrame(columns, index=frame.index, copy=False)
+    return pd.concat([frame, added], axis=1)

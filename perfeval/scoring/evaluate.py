@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 
@@ -13,9 +14,9 @@ import pandas as pd
 
 from perfeval.deadline import DATE_UNIT, read_date
 from perfeval.display import fmt_num
-from perfeval.model import Project, keep_rules, known_rules
+from perfeval.model import Project, keep_rules, keep_rules_in_runs, known_rules
 from perfeval.notation import distinct_rows, normalise, parse_series, split_magnitude, unit_factor, unit_in_name
-from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame
+from perfeval.rules import RULE_KEYS, RULE_LABELS, indicator_rules, round_scores, score_frame, with_columns
 from perfeval.scheme import Scheme, ScoringOptions, load_scheme
 from perfeval.scoring.audit import COLUMNS as AUDIT_COLUMNS
 from perfeval.scoring.audit import audit
@@ -151,10 +152,7 @@ def _parsed(frame: pd.DataFrame, years: Mapping[int, int] | None = None) -> pd.D
     if len(first) == n:
         return _parsed_rows(frame, year)
     distinct = _parsed_rows(frame.iloc[first][used].reset_index(drop=True), year[first])
-    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
-    for column in distinct.columns[len(used):]:
-        out[column] = _taken(distinct[column], codes)
-    return out
+    return with_columns(frame, {column: _taken(distinct[column], codes) for column in distinct.columns[len(used):]})
 
 
 def _taken(column: pd.Series, codes: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
@@ -255,6 +253,9 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
     frame's column is, as one object array per project would give."""
     if not frames:
         return pd.DataFrame({"pidx": pd.Series(dtype=int)})
+    lengths = _lengths(frames)
+    if len(frames) > 1 and not lengths.any() and _labelled_alike(frames):
+        return _stack(frames[:1], pidx[:1])  # no rows (a portfolio without 报告陈述): the first's columns say it all
     columns = list(frames[0].columns)
     arrays = _column_arrays(frames, columns)
     out = pd.DataFrame(dict(zip(range(len(columns)), arrays, strict=True)), copy=False)  # the arrays are new
@@ -263,8 +264,23 @@ def _stack(frames: Sequence[pd.DataFrame], pidx: Sequence[int]) -> pd.DataFrame:
         kind = first.kind
         if kind in "fi" and out[c].dtype.kind != kind:
             out[c] = out[c].astype(float) if kind == "f" else out[c].astype(int)
-    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), _lengths(frames))
+    out["pidx"] = np.repeat(np.asarray(pidx, dtype=int), lengths)
     return out
+
+
+def _labelled_alike(frames: Sequence[pd.DataFrame]) -> bool:
+    """Whether every frame has the first's column labels (compared once per distinct label array) and the first's
+    columns are all float64, int64 or object. Frames without rows so labelled stack to what the first alone stacks
+    to: each column takes the first frame's dtype, whether or not their blocks are laid out alike."""
+    columns = frames[0].columns
+    if not all(dtype in _PLAIN for dtype in frames[0].dtypes):
+        return False
+    indexes = list(map(_COLUMNS, frames))
+    try:
+        shared = _each(id, map(_LABELS, indexes))
+    except AttributeError:
+        shared = _each(id, indexes)
+    return all(indexes[i] is columns or indexes[i].equals(columns) for i in distinct_rows(shared)[1].tolist())
 
 
 def _column_arrays(frames: Sequence[pd.DataFrame], columns: list) -> list[np.ndarray]:
@@ -336,6 +352,7 @@ def _lengths(frames: Sequence[pd.DataFrame]) -> np.ndarray:
     return np.array([len(indexes[i]) for i in first], dtype=np.int64)[codes]
 
 
+_PLAIN = (np.dtype(np.float64), np.dtype(np.int64), np.dtype(object))
 _BLOCKS, _COLUMNS, _INDEX = attrgetter("_mgr.blocks"), attrgetter("columns"), attrgetter("index")
 _LABELS = attrgetter("_data")
 _PLACEMENT, _DTYPE, _VALUES = attrgetter("_mgr_locs"), attrgetter("values.dtype"), attrgetter("values")
@@ -350,7 +367,7 @@ def _layout(blocks) -> list:
 def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[int]) -> np.ndarray:
     """The rule of each row of the stacked indicator frame: the rules each project keeps (`Project.rules`), those
     not yet worked out inferred in one pass over their rows and then kept with their projects."""
-    known = [known_rules(p) for p in projects]
+    known = list(map(known_rules, projects))
     missing = [k for k, rules in enumerate(known) if rules is None]
     if missing:
         rows = ind["pidx"].to_numpy()
@@ -360,11 +377,12 @@ def _kept_rules(ind: pd.DataFrame, projects: Sequence[Project], pidx: Sequence[i
         take = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(lengths.sum())
         keys = ind[[c for c in RULE_KEYS if c in ind]]
         inferred = indicator_rules(keys if len(take) == len(ind) else keys.iloc[take])
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
+        bounds = np.concatenate(([0], np.cumsum(lengths))).tolist()
+        if len(missing) == len(projects) and len(take) == len(ind):
+            keep_rules_in_runs(projects, inferred, bounds)
+            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
         for j, k in enumerate(missing):
             known[k] = keep_rules(projects[k], inferred[bounds[j]:bounds[j + 1]], checked=False)
-        if len(missing) == len(projects) and len(take) == len(ind):
-            return inferred.copy()  # every project's rules, in the frame's order: what joining them gives
     return np.concatenate(known) if known else np.zeros(0, dtype=object)
 
 
@@ -384,26 +402,30 @@ class PortfolioFrames:
 
 def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Scheme,
                  options: ScoringOptions) -> PortfolioFrames:
-    ind = _stack([p.indicators for p in projects], pidx)
-    stated = _stack([p.stated for p in projects], pidx)
+    # what is read of each project, read in one pass over them (a portfolio's projects are many small objects)
+    indicators, stated_frames, budgets, allocated, spent, funding, years = (
+        zip(*map(_GROUP_FIELDS, projects), strict=True) if len(projects) else ((),) * 7)
+    ind = _stack(list(indicators), pidx)
+    stated = _stack(list(stated_frames), pidx)
     head = pd.DataFrame({
         "pidx": list(pidx),
-        "budget": [p.budget for p in projects],
-        "allocated": [p.allocated for p in projects],
-        "spent": [p.spent for p in projects],
-        "funding_total": [sum(p.funding.values()) if p.funding else np.nan for p in projects],
+        "budget": list(budgets),
+        "allocated": list(allocated),
+        "spent": list(spent),
+        "funding_total": [sum(f.values()) if f else np.nan for f in funding],
     })
     execution, arrival, deviation = rates(head["budget"], head["allocated"], head["spent"],
                                           options.execution_denominator)
     head["execution_rate"], head["arrival_rate"], head["deviation_rate"] = execution, arrival, deviation
 
     ind["level1"] = _scheme_levels(ind["level1"], scheme)
-    ind = _parsed(ind, {i: p.year for i, p in zip(pidx, projects, strict=True)})
-    ind["rule"] = _kept_rules(ind, projects, pidx)
-    ind["rule_label"] = _per_value(ind["rule"], lambda rules: rules.map(RULE_LABELS))
+    ind = _parsed(ind, dict(zip(pidx, years, strict=True)))
+    rule = pd.Series(_kept_rules(ind, projects, pidx), index=ind.index)  # its dtype inferred as a column's is
     at = _positions(head["pidx"].to_numpy(), ind["pidx"].to_numpy())  # each row's project in `head`
-    ind["execution_rate"] = head["execution_rate"].to_numpy()[at]
-    ind["arrival_rate"] = head["arrival_rate"].to_numpy()[at]
+    ind = with_columns(ind, {"rule": rule,
+                             "rule_label": _per_value(rule, lambda rules: rules.map(RULE_LABELS)),
+                             "execution_rate": head["execution_rate"].to_numpy()[at],
+                             "arrival_rate": head["arrival_rate"].to_numpy()[at]})
     ind = score_frame(ind, options, scheme.scale(options.qualitative_scale))
 
     order = [lv.name for lv in scheme.levels]
@@ -426,6 +448,10 @@ def _score_group(projects: Sequence[Project], pidx: Sequence[int], scheme: Schem
     return PortfolioFrames(ind, levels, head, findings, stated)
 
 
+_SCHEME_ID = attrgetter("scheme_id")
+_GROUP_FIELDS = attrgetter("indicators", "stated", "budget", "allocated", "spent", "funding", "year")
+
+
 def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Where each of `wanted` is in `keys` (distinct non-negative ints, every wanted one among them)."""
     table = np.zeros(int(max(keys.max(initial=0), wanted.max(initial=0))) + 1, dtype=np.int64)
@@ -439,7 +465,7 @@ def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Se
     from perfeval.scoring.evidence import ledger_findings
 
     extra = []
-    for project, i in zip(projects, pidx, strict=True):
+    for project, i in compress(zip(projects, pidx, strict=True), map(_LEDGER, projects)):
         if project.ledger:
             found = ledger_findings(ind[ind["pidx"] == i], project, decimals)
             if len(found):
@@ -449,6 +475,8 @@ def with_ledger_findings(findings: pd.DataFrame, ind: pd.DataFrame, projects: Se
     merged = pd.concat([findings, *extra], ignore_index=True) if len(findings) else pd.concat(extra, ignore_index=True)
     return _by_project_and_severity(merged)
 
+
+_LEDGER, _SHEET_FINDINGS = attrgetter("ledger"), attrgetter("sheet_findings")
 
 #: sheet problems the audit recomputes from the weights being scored (a what-if may have changed them)
 RECOMPUTED_CODES = frozenset({"weights"})
@@ -495,10 +523,11 @@ def with_sheet_findings(findings: pd.DataFrame, projects: Sequence[Project], pid
     """The audit's findings with each project's `sheet_findings` (what is wrong with the table as
     written: a repeated row, a level header's weight …; a reader's notes on how it read the table) as findings
     of their own severity, first within each severity."""
+    found = list(map(_SHEET_FINDINGS, projects))
     records = [{"pidx": i, "code": q.code, "severity": q.severity, "message": q.expected,
                 "where": q.place or q.location}
-               for project, i in zip(projects, pidx, strict=True)
-               for q in project.sheet_findings if q.code not in RECOMPUTED_CODES]
+               for sheet_findings, i in compress(zip(found, pidx, strict=True), found)
+               for q in sheet_findings if q.code not in RECOMPUTED_CODES]
     if not records:
         return findings
     sheet = pd.DataFrame.from_records(records, columns=list(AUDIT_COLUMNS))
@@ -519,29 +548,37 @@ def evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | N
 def _evaluate_frames(projects: Sequence[Project], scheme: str | Path | Scheme | None,
                      options: ScoringOptions | Mapping | None) -> PortfolioFrames:
     given = load_scheme(scheme) if scheme is not None else None  # a scheme file is read once
+    specs = [given.spec] * len(projects) if given else list(map(_SCHEME_ID, projects))
     groups: dict[str, list[int]] = {}
-    for i, project in enumerate(projects):
-        groups.setdefault(given.spec if given else project.scheme_id, []).append(i)
+    if len(set(specs)) == 1:
+        groups[specs[0]] = list(range(len(projects)))
+    else:
+        for i, spec in enumerate(specs):
+            groups.setdefault(spec, []).append(i)
     setups: dict[int, tuple[Scheme, ScoringOptions]] = {}
     frames = []
     for spec, idx in groups.items():
         chosen = given or load_scheme(spec)
         opts = _options(chosen, options)
-        frames.append(_score_group([projects[i] for i in idx], idx, chosen, opts))
+        frames.append(_score_group(projects if len(idx) == len(projects) else [projects[i] for i in idx], idx,
+                                   chosen, opts))
         setups.update(dict.fromkeys(idx, (chosen, opts)))
     if not frames:
         empty = pd.DataFrame()
         return PortfolioFrames(empty, empty, empty, empty, empty)
 
-    ids = np.array([p.id for p in projects], dtype=object)
+    ids, names, years = (np.fromiter(map(attrgetter(a), projects), dtype=object, count=len(projects))
+                         for a in ("id", "name", "year"))
 
     def cat(attr: str) -> pd.DataFrame:
         return keyed(pd.concat([getattr(f, attr) for f in frames], ignore_index=True), ids)
 
     head = cat("projects").sort_values("pidx", ignore_index=True)
-    head.insert(2, "name", pd.array([projects[i].name for i in head["pidx"]], dtype=object))
-    head.insert(3, "year", pd.array([projects[i].year for i in head["pidx"]], dtype="Int64"))
-    head["scheme"] = [setups[i][0].id for i in head["pidx"]]
+    at = head["pidx"].to_numpy()
+    head.insert(2, "name", pd.array(names[at].tolist(), dtype=object))
+    head.insert(3, "year", pd.array(years[at].tolist(), dtype="Int64"))
+    scheme_ids = np.fromiter((setups[i][0].id for i in range(len(projects))), dtype=object, count=len(projects))
+    head["scheme"] = scheme_ids[at].tolist()
     return PortfolioFrames(cat("indicators"), cat("levels"), head, cat("findings"), cat("stated"), setups)
 
 
