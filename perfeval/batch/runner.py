@@ -132,6 +132,7 @@ class _Slot:
         self.job: dict | None = None
         self.started = 0.0
         self.done = 0
+        self.taken = False  # the process said the job reached it (`worker.TAKEN`)
         self.released = False
         if warm_up is not None:
             self.conn.send(warm_up)
@@ -142,9 +143,20 @@ class _Slot:
             self.conn.send(job)
         except (OSError, ValueError):
             return False
-        self.job, self.started = job, time.monotonic()
+        self.job, self.started, self.taken = job, time.monotonic(), False
         self.done += 1
         return True
+
+    def receive(self) -> Outcome | None:
+        """The job's outcome when it has come (noting `worker.TAKEN` on the way), else None."""
+        with contextlib.suppress(EOFError, OSError):
+            while self.conn.poll():
+                message = self.conn.recv()
+                if message == worker.TAKEN:
+                    self.taken = True
+                    continue
+                return message
+        return None
 
     def kill(self) -> None:
         _kill_tree(self.proc.pid)
@@ -240,20 +252,27 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
     pool = pool or JobPool(ctx or local_context(), _slot_folder(jobs))
     slots = pool.slots  # the pool's own list: what it spawns and removes shows here
     pending = deque(jobs)
-    resent: set[str] = set()
+    spares = [2 * workers]  # processes that may die before taking their job without failing it
     drained = False
+
+    def hand_back(job: dict) -> bool:
+        """A job whose process died before the job reached it (while getting ready) goes to another process;
+        False when too many processes died that way (the job's failure is then recorded, so a batch whose
+        processes cannot start still ends)."""
+        if spares[0] <= 0:
+            return False
+        spares[0] -= 1
+        pending.appendleft(job)
+        return True
 
     def hand_out(slot: _Slot) -> None:
         job = pending.popleft()
         if slot.assign(job):
             return
-        slot.kill()  # gone before it took the job (while getting ready): the job goes to another process, once
+        slot.kill()
         pool.remove(slot)
-        if job["slot"] in resent:
+        if not hand_back(job):
             on_outcome({**_died_outcome(job, slot.proc.exitcode, 0.0), "slot": job["slot"]})
-        else:
-            resent.add(job["slot"])
-            pending.appendleft(job)
 
     try:
         for slot in [s for s in slots if s.job is None][len(jobs):]:  # started ahead, more than the jobs
@@ -283,18 +302,17 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
             wait([*(s.proc.sentinel for s in busy), *(s.conn for s in busy)], timeout=wait_s)
             now = time.monotonic()
             for slot in busy:
-                job, outcome = slot.job, None
-                with contextlib.suppress(EOFError, OSError):
-                    if slot.conn.poll():
-                        outcome = slot.conn.recv()
+                job = slot.job
+                outcome = slot.receive()
                 if outcome is None and not slot.proc.is_alive():
-                    with contextlib.suppress(EOFError, OSError):
-                        if slot.conn.poll():
-                            outcome = slot.conn.recv()
+                    outcome = slot.receive()
                     if outcome is None:
-                        outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
                         slot.kill()
                         pool.remove(slot)
+                        if not slot.taken and hand_back(job):
+                            slot.job = None
+                            continue
+                        outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
                 elif outcome is None and job.get("timeout") and now - slot.started >= job["timeout"]:
                     outcome = _timeout_outcome(job, now - slot.started)
                     slot.kill()
