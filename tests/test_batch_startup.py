@@ -125,6 +125,19 @@ def test_a_resumed_run_starts_no_process_ahead(inputs: Path, tmp_path: Path, mon
     assert forced.built == 4 and events.count("start") == 1  # --force builds everything: started ahead again
 
 
+def test_a_folder_keeping_failures_starts_no_process_ahead(inputs: Path, tmp_path: Path, monkeypatch) -> None:
+    """A failure carried over from an earlier run is not rebuilt: not every project will be built."""
+    layout = mf.Layout((tmp_path / "out").resolve())
+    layout.state.mkdir(parents=True)
+    mf.write_failures(layout, {"2099/X": {"fingerprint": "-", "stage": "生成", "reason": "坏了", "notebook": ""}})
+    assert not pipeline._builds_every_project(layout, force=False)
+    assert pipeline._builds_every_project(layout, force=True)
+    events: list[str] = []
+    _record(monkeypatch, events)
+    result = run_batch([inputs], tmp_path / "out", formats=("html",), workers=2, report_fn=fake_report)
+    assert result.built == 4 and "start" not in events  # started after planning, as before
+
+
 def test_a_scoring_only_batch_starts_no_job_process(inputs: Path, tmp_path: Path, monkeypatch) -> None:
     events: list[str] = []
     _record(monkeypatch, events)

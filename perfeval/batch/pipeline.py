@@ -270,9 +270,9 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
 
 
 def _builds_every_project(layout: mf.Layout, force: bool) -> bool:
-    """Every valid project of this run will be built: --force, or no report was ever recorded in the folder
-    (a first run: nothing is current, no failure is cached)."""
-    return force or not any(layout.root.glob(f"*/*/{mf.RECORD_NAME}"))
+    """Every valid project of this run will be built: --force, or no report was ever recorded in the folder and no
+    failure is kept there (a first run: nothing is current, no failure is carried over)."""
+    return force or not (any(layout.root.glob(f"*/*/{mf.RECORD_NAME}")) or mf.read_failures(layout))
 
 
 @contextlib.contextmanager

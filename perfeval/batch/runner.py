@@ -132,7 +132,6 @@ class _Slot:
         self.job: dict | None = None
         self.started = 0.0
         self.done = 0
-        self.taken = False  # the process said the job reached it (`worker.TAKEN`)
         self.released = False
         if warm_up is not None:
             self.conn.send(warm_up)
@@ -143,19 +142,15 @@ class _Slot:
             self.conn.send(job)
         except (OSError, ValueError):
             return False
-        self.job, self.started, self.taken = job, time.monotonic(), False
+        self.job, self.started = job, time.monotonic()
         self.done += 1
         return True
 
     def receive(self) -> Outcome | None:
-        """The job's outcome when it has come (noting `worker.TAKEN` on the way), else None."""
+        """The job's outcome when it has come, else None."""
         with contextlib.suppress(EOFError, OSError):
-            while self.conn.poll():
-                message = self.conn.recv()
-                if message == worker.TAKEN:
-                    self.taken = True
-                    continue
-                return message
+            if self.conn.poll():
+                return self.conn.recv()
         return None
 
     def kill(self) -> None:
@@ -256,9 +251,10 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
     drained = False
 
     def hand_back(job: dict) -> bool:
-        """A job whose process died before the job reached it (while getting ready) goes to another process;
-        False when too many processes died that way (the job's failure is then recorded, so a batch whose
-        processes cannot start still ends)."""
+        """A job that could not be handed to its process (gone already: it died while getting ready) goes to
+        another process; False when too many processes were lost that way (the job's failure is then recorded,
+        so a batch whose processes cannot start still ends). A job handed over is the job's own: if its process
+        dies, the job fails (`WorkerDied`), as it always did."""
         if spares[0] <= 0:
             return False
         spares[0] -= 1
@@ -307,12 +303,9 @@ def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
                 if outcome is None and not slot.proc.is_alive():
                     outcome = slot.receive()
                     if outcome is None:
+                        outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
                         slot.kill()
                         pool.remove(slot)
-                        if not slot.taken and hand_back(job):
-                            slot.job = None
-                            continue
-                        outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
                 elif outcome is None and job.get("timeout") and now - slot.started >= job["timeout"]:
                     outcome = _timeout_outcome(job, now - slot.started)
                     slot.kill()

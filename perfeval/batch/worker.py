@@ -314,9 +314,6 @@ def settle_heap() -> None:
 
 #: the key of the message that asks a job process to get ready before its first job (`warm_up_message`)
 WARM_UP = "warm_up"
-#: what a job process answers when a job reaches it (before its outcome): a process that dies before saying so
-#: never ran the job, which goes to another process
-TAKEN = "taken"
 
 
 def warm_up_message(kernel_name: str | None, formats) -> dict:
@@ -371,7 +368,6 @@ def serve(conn, tmp: str) -> None:
                 log.unlink(missing_ok=True)
                 settle_heap()
                 continue
-            conn.send(TAKEN)
             log = _quiet()
             conn.send(_with_log_tail(run_job(job, warm), log))
             settle_heap()  # the outcome is sent: off the job's clock
