@@ -179,18 +179,13 @@ def test_a_process_that_died_while_getting_ready_does_not_fail_a_job(inputs: Pat
     assert result.exit_code == 0 and result.built == 4  # the jobs went to new processes
 
 
-def test_the_scan_forks_from_this_process_only_when_it_runs_no_other_thread() -> None:
+def test_the_scan_forks_from_this_process_only_when_it_runs_no_other_thread(monkeypatch) -> None:
     pool = object()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # this process alone (a test session has threads)
     assert pipeline._scan_context(pool).get_start_method() == "fork"
-    assert pipeline._scan_context(None).get_start_method() == "forkserver"
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        assert pipeline._scan_context(pool).get_start_method() == "forkserver"
-    finally:
-        stop.set()
-        other.join()
+    assert pipeline._scan_context(None).get_start_method() == "forkserver"  # a resumed run: as before
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread (a Jupyter kernel, Dask)
+    assert pipeline._scan_context(pool).get_start_method() == "forkserver"
 
 
 @pytest.mark.slow
