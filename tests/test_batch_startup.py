@@ -180,12 +180,25 @@ def test_a_process_that_died_while_getting_ready_does_not_fail_a_job(inputs: Pat
 
 
 def test_the_scan_forks_from_this_process_only_when_it_runs_no_other_thread(monkeypatch) -> None:
-    pool = object()
     monkeypatch.setattr(threading, "active_count", lambda: 1)  # this process alone (a test session has threads)
-    assert pipeline._scan_context(pool).get_start_method() == "fork"
-    assert pipeline._scan_context(None).get_start_method() == "forkserver"  # a resumed run: as before
+    assert pipeline._scan_context(True).get_start_method() == "fork"
+    assert pipeline._scan_context(False).get_start_method() == "fork"
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread (a Jupyter kernel, Dask)
-    assert pipeline._scan_context(pool).get_start_method() == "forkserver"
+    assert pipeline._scan_context(True).get_start_method() == "forkserver"
+
+
+def test_a_run_with_nothing_to_build_starts_no_forkserver(inputs: Path, tmp_path: Path, monkeypatch) -> None:
+    """Before: the scan workers came from the forkserver, which imported the report stack first (1–2 s) even
+    when every report was current."""
+    out = tmp_path / "out"
+    run_batch([inputs], out, formats=("html",), workers=2, report_fn=fake_report)
+    from multiprocessing import forkserver
+
+    runner.stop_forkserver()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    again = run_batch([inputs], out, formats=("html",), workers=2, report_fn=fake_report)
+    assert {s.status for s in again.statuses} == {Status.CURRENT}
+    assert forkserver._forkserver._forkserver_pid is None  # never started
 
 
 @pytest.mark.slow

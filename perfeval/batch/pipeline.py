@@ -313,18 +313,19 @@ def _ready_summary() -> None:
         register_cjk_font()
 
 
-def _scan_context(pool):
-    """Where the scan workers come from. A batch starting its job processes ahead (`pool`) forks its scan workers
-    from this process when it runs no other thread (the forkserver is still importing the report stack: the
-    sheets are read meanwhile); otherwise from the forkserver, as a scoring-only batch does."""
+def _scan_context(reports: bool):
+    """Where the scan workers come from: forked from this process when it runs no other thread (it has imported
+    what reading and scoring need; the sheets are read while the forkserver, if the batch starts one, imports the
+    report stack, and a run with nothing to build never waits for that import); otherwise from the forkserver
+    (with the report stack when the batch builds `reports`), as before."""
     import multiprocessing as mp
     import threading
 
     from perfeval.batch.runner import local_context
 
-    if pool is not None and threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
-    return local_context(reports=pool is not None)
+    return local_context(reports=reports)
 
 
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
@@ -340,19 +341,15 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
                    for chunk in chunks]
         scans = [future.result() for future in futures]
     else:
-        from perfeval.batch.runner import local_context
-
         on_chunk = None
         if pool is not None:  # one chunk per worker: a worker never waits for its next chunk while they start
             chunks = disc.chunk_files(files, workers)
-            ctx = _scan_context(pool)
 
             def on_chunk(done: int) -> None:
                 if done == 1:
                     pool.start(min(workers, len(files)))
         else:
             chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
-            ctx = local_context(reports=reports)
-        scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)), ctx=ctx, strict=strict,
-                                       log_dir=log_dir, keep_projects=reports, on_chunk=on_chunk)
+        scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)), ctx=_scan_context(reports),
+                                       strict=strict, log_dir=log_dir, keep_projects=reports, on_chunk=on_chunk)
     return disc.in_input_order(disc.merge_scans(scans), files)
