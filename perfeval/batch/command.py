@@ -133,6 +133,28 @@ class Progress:
                 self.bar.close()
 
 
+class _ForkserverStop:
+    """Passes each outcome on to `progress`; after the last one (no job process is needed any more: the command
+    runs one batch) stops the forkserver in a thread (`runner.stop_forkserver`), so that it unloads the report
+    stack while the summary is written rather than after this process has finished."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.thread: threading.Thread | None = None
+
+    def outcome(self, outcome: dict) -> None:
+        self.progress.outcome(outcome)
+        if self.thread is None and self.progress.done + self.progress.failed >= self.progress.total:
+            from perfeval.batch.runner import stop_forkserver
+
+            self.thread = threading.Thread(target=stop_forkserver, name="perfeval-forkserver-stop")
+            self.thread.start()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -249,13 +271,14 @@ def run(args: argparse.Namespace) -> int:
     formats = _formats(args.format)
     scheduler = scheduler_address(args.scheduler)
     progress = Progress()
+    stopping = _ForkserverStop(progress)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly, like Ctrl-C
     try:
         result = run_batch(args.inputs, args.out, formats=formats, workers=args.workers,
                            timeout=args.timeout, scheduler=scheduler, force=args.force,
                            scheme=args.scheme, kernel_name=args.kernel, strict=args.strict,
                            docx_template=args.docx_template,
-                           on_planned=progress.planned, on_outcome=progress.outcome)
+                           on_planned=progress.planned, on_outcome=stopping.outcome)
     except OSError as exc:
         if exc.errno not in DISK_FULL:
             raise
@@ -264,6 +287,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
+        stopping.join()
     counts: dict[str, int] = {}
     for status in result.statuses:
         counts[status.status] = counts.get(status.status, 0) + 1

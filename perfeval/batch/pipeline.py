@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,9 +205,10 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             from perfeval.batch.runner import connect
 
             client = connect(scheduler)
-        with mf.exclusive_run(layout):
+        with mf.exclusive_run(layout), _job_pool(layout, formats, client, force, kernel_name, report_fn) as pool:
             run_tmp = mf.fresh_run_temp_dir(layout)
-            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict, log_dir=run_tmp)
+            scan = _scan(files, scheme, workers, client, reports=bool(formats), strict=strict, log_dir=run_tmp,
+                         pool=pool)
             statuses, jobs, entries = plan(scan, layout, formats, scheme=scheme, timeout=timeout,
                                            force=force, kernel_name=kernel_name, run_at=run_at,
                                            report_fn=report_fn, docx_template=template)
@@ -245,10 +247,13 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
                 elif jobs:
                     from perfeval.batch.runner import run_local
 
-                    run_local(jobs, workers, record)
+                    run_local(jobs, workers, record, pool=pool, on_drained=_ready_summary)
             except BaseException:  # interrupted, a full disk …: every job is stopped
                 mf.clear_leftovers(layout)  # drop their staging folders
                 raise
+            finally:
+                if pool is not None:
+                    pool.close()  # no process is left running while the summary is written
             done = {id(s.entry): s for s in [*statuses, *results]}
             ordered = [done[id(e)] for e in scan.entries if id(e) in done]
             result = BatchResult(root, ordered, scan, run_at, built=len(results))
@@ -264,9 +269,69 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, *,
             client.close()
 
 
+def _builds_every_project(layout: mf.Layout, force: bool) -> bool:
+    """Every valid project of this run will be built: --force, or no report was ever recorded in the folder and no
+    failure is kept there (a first run: nothing is current, no failure is carried over)."""
+    return force or not (any(layout.root.glob(f"*/*/{mf.RECORD_NAME}")) or mf.read_failures(layout))
+
+
+@contextlib.contextmanager
+def _job_pool(layout: mf.Layout, formats: Sequence[str], client, force: bool, kernel_name: str | None,
+              report_fn: ReportFn | None) -> Iterator[object]:
+    """The job processes of a local batch that will build reports for every project it reads
+    (`_builds_every_project`), or None: its forkserver starts now (importing the report stack while the sheets
+    are read), its job processes as soon as the reading is under way (`_scan`), each starting its kernel and
+    loading its exporters (`worker.warm_up_message`) before its first job. Whatever happens next (a scan that
+    fails, an interrupted run) every process it started is stopped when the block ends."""
+    if not formats or client is not None or not _builds_every_project(layout, force):
+        yield None
+        return
+    from perfeval.batch import runner, worker
+
+    ctx = runner.local_context()
+    runner.start_forkserver(ctx)
+    warm = worker.warm_up_message(kernel_name, formats) if report_fn is None else None
+    pool = runner.JobPool(ctx, str(mf.run_temp_dir(layout)), warm)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _ready_summary() -> None:
+    """Load what writing the summary needs (matplotlib with the CJK face, xlsxwriter) while the last reports are
+    built: called when no job is left to hand out, so a core is free. Only loads modules: the summary itself is
+    written from the finished results."""
+    with contextlib.suppress(Exception):
+        import xlsxwriter  # noqa: F401
+        from matplotlib.backends import backend_agg  # noqa: F401
+        from matplotlib.figure import Figure  # noqa: F401
+
+        from perfeval.batch import summary  # noqa: F401
+        from perfeval.fonts import register_cjk_font
+
+        register_cjk_font()
+
+
+def _scan_context(reports: bool):
+    """Where the scan workers come from: forked from this process when it runs no other thread (it has imported
+    what reading and scoring need; the sheets are read while the forkserver, if the batch starts one, imports the
+    report stack, and a run with nothing to build never waits for that import); otherwise from the forkserver
+    (with the report stack when the batch builds `reports`), as before."""
+    import multiprocessing as mp
+    import threading
+
+    from perfeval.batch.runner import local_context
+
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return mp.get_context("fork")
+    return local_context(reports=reports)
+
+
 def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
-          reports: bool = True, strict: bool = False, log_dir: Path | None = None) -> disc.Scan:
-    """Every project in `files`, each file read where a crash is contained (`contain`)."""
+          reports: bool = True, strict: bool = False, log_dir: Path | None = None, pool=None) -> disc.Scan:
+    """Every project in `files`, each file read where a crash is contained (`contain`). With `pool`
+    (`_job_pool`), its job processes are started once the first chunk of files is read."""
     from perfeval.batch import contain
 
     if client is not None:
@@ -276,10 +341,15 @@ def _scan(files: Sequence[Path], scheme: str | None, workers: int, client,
                    for chunk in chunks]
         scans = [future.result() for future in futures]
     else:
-        from perfeval.batch.runner import local_context
+        on_chunk = None
+        if pool is not None:  # one chunk per worker: a worker never waits for its next chunk while they start
+            chunks = disc.chunk_files(files, workers)
 
-        chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
-        scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)),
-                                       ctx=local_context(reports=reports), strict=strict, log_dir=log_dir,
-                                       keep_projects=reports)
+            def on_chunk(done: int) -> None:
+                if done == 1:
+                    pool.start(min(workers, len(files)))
+        else:
+            chunks = disc.chunk_files(files, 2 * workers if workers > 1 else 1)
+        scans = contain.scan_contained(chunks, scheme, workers=min(workers, len(chunks)), ctx=_scan_context(reports),
+                                       strict=strict, log_dir=log_dir, keep_projects=reports, on_chunk=on_chunk)
     return disc.in_input_order(disc.merge_scans(scans), files)

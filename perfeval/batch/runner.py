@@ -39,7 +39,8 @@ SCHEDULER_SCHEMES = ("tcp",)
 #: perfeval owns (`perfeval.report.startup`: papermill without jsonschema's 1.4 s RFC 3987 grammar), then what a
 #: job process uses (not matplotlib: the charts are drawn in the notebook kernel)
 PRELOAD = ("perfeval.report.startup", "perfeval.batch.worker", "perfeval.batch.contain", "perfeval.report",
-           "papermill", "nbconvert", "perfeval.scoring.evaluate", "jupyter_client", "psutil")
+           "papermill", "nbconvert", "perfeval.scoring.evaluate", "jupyter_client", "psutil",
+           "perfeval.report.preload")
 #: enough for reading and scoring (scoring-only batches never run a notebook)
 SCAN_PRELOAD = ("perfeval.batch.contain", "perfeval.sheets.load", "perfeval.scoring.evaluate")
 
@@ -57,6 +58,29 @@ def local_context(reports: bool = True) -> mp.context.BaseContext:
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD if reports else SCAN_PRELOAD))
     return ctx
+
+
+def start_forkserver(ctx: mp.context.BaseContext) -> None:
+    """Start `ctx`'s forkserver now, without waiting for it: it imports its preload in a process of its own
+    while this one goes on (the first process forked from it waits until the preload is done)."""
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def stop_forkserver() -> None:
+    """Stop the forkserver of this process and wait for it to end (multiprocessing would keep it until this
+    process exits, and it then takes a few tenths of a second to unload the report stack it imported, holding
+    this process's stdout and stderr open meanwhile). The next batch in this process starts a new one. Uses the
+    method the standard library keeps for its own tests (`ForkServer._stop`): where that is missing or fails, the
+    forkserver is left to end with this process, as before."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(Exception):
+            stop()
 
 
 def _kill_tree(pid: int) -> None:
@@ -99,7 +123,7 @@ def _died_outcome(job: dict, exitcode: int | None, elapsed: float) -> Outcome:
 class _Slot:
     """One long-lived job process (`worker.serve`) and the job it is running."""
 
-    def __init__(self, ctx: mp.context.BaseContext, tmp: str, number: int):
+    def __init__(self, ctx: mp.context.BaseContext, tmp: str, number: int, warm_up: dict | None = None):
         self.conn, child = ctx.Pipe(duplex=True)
         self.tmp = tmp
         self.proc = ctx.Process(target=worker.serve, args=(child, tmp), name=f"perfeval-job-{number}")
@@ -108,11 +132,26 @@ class _Slot:
         self.job: dict | None = None
         self.started = 0.0
         self.done = 0
+        self.released = False
+        if warm_up is not None:
+            self.conn.send(warm_up)
 
-    def assign(self, job: dict) -> None:
+    def assign(self, job: dict) -> bool:
+        """Hand `job` to the process; False (the job not taken) when the process is gone."""
+        try:
+            self.conn.send(job)
+        except (OSError, ValueError):
+            return False
         self.job, self.started = job, time.monotonic()
         self.done += 1
-        self.conn.send(job)
+        return True
+
+    def receive(self) -> Outcome | None:
+        """The job's outcome when it has come, else None."""
+        with contextlib.suppress(EOFError, OSError):
+            if self.conn.poll():
+                return self.conn.recv()
+        return None
 
     def kill(self) -> None:
         _kill_tree(self.proc.pid)
@@ -121,77 +160,161 @@ class _Slot:
             self.conn.close()
         kill_job_leftovers({"tmp": self.tmp})  # its kernel runs in a session of its own
 
+    def release(self) -> None:
+        """Tell the idle process to stop (it shuts its kernel down) without waiting for it: `stop` waits."""
+        if not self.released:
+            self.released = True
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send(None)
+
     def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
+        self.release()
         self.proc.join(timeout=10)
         self.kill()
 
 
-def _slot_folder(jobs: list[dict], number: int) -> str:
-    """A job process's private folder: beside the jobs' own folders (the batch's run folder)."""
+class JobPool:
+    """The long-lived job processes of a local batch (`_Slot`), started as soon as the batch knows it will build
+    reports (`start`), possibly before its jobs are planned: each gets `warm_up` (`worker.warm_up_message`) first
+    and starts its kernel and loads its exporters while the batch reads its sheets. `run_local` runs the jobs on
+    them; `close` stops every process (an idle one is told to stop, a busy one is killed with its kernel) and is
+    safe to call more than once, from wherever the batch stops (a failing scan, Ctrl-C)."""
+
+    def __init__(self, ctx: mp.context.BaseContext, folder: str, warm_up: dict | None = None):
+        self.ctx, self.folder, self.warm_up = ctx, folder, warm_up
+        self.slots: list[_Slot] = []
+        self.stopping: list[_Slot] = []  # told to stop (`retire`), joined by `close`
+        self.spawned = 0
+
+    def spawn(self) -> _Slot:
+        slot = _Slot(self.ctx, os.path.join(self.folder, f"w{self.spawned}"), self.spawned, self.warm_up)
+        self.spawned += 1
+        self.slots.append(slot)
+        return slot
+
+    def start(self, count: int) -> None:
+        """At least `count` job processes running (started now when fewer are)."""
+        while len(self.slots) < count:
+            self.spawn()
+
+    def remove(self, slot: _Slot) -> None:
+        if slot in self.slots:
+            self.slots.remove(slot)
+
+    def retire(self, slot: _Slot) -> None:
+        """An idle process no longer needed: told to stop now, waited for by `close`; one that never ran a job
+        (it may still be getting ready) is killed with its kernel at once."""
+        self.remove(slot)
+        if slot.done == 0:
+            slot.kill()
+            return
+        slot.release()
+        self.stopping.append(slot)
+
+    def close(self) -> None:
+        slots, self.slots = [*self.stopping, *self.slots], []
+        self.stopping = []
+        for slot in slots:  # every idle process is told first: their kernels shut down side by side
+            if slot.job is None:
+                slot.release()
+        for slot in slots:
+            if slot.job is None and slot.done:
+                slot.stop()
+            else:  # busy, or never given a job (perhaps still getting ready): nothing of it is kept
+                slot.kill()
+
+
+def _slot_folder(jobs: list[dict]) -> str:
+    """The folder of the job processes' private folders: beside the jobs' own folders (the batch's run folder)."""
     import tempfile
 
-    parent = next((os.path.dirname(j["tmp"]) for j in jobs if j.get("tmp")), None) or tempfile.mkdtemp(
+    return next((os.path.dirname(j["tmp"]) for j in jobs if j.get("tmp")), None) or tempfile.mkdtemp(
         prefix="perfeval-run-")
-    return os.path.join(parent, f"w{number}")
 
 
 def run_local(jobs: Iterable[dict], workers: int, on_outcome: OnOutcome,
-              ctx: mp.context.BaseContext | None = None) -> None:
+              ctx: mp.context.BaseContext | None = None, pool: JobPool | None = None,
+              on_drained: Callable[[], None] | None = None) -> None:
     """Run `jobs` on at most `workers` long-lived job processes, each keeping its notebook kernel warm
     between projects (`worker.serve`); call `on_outcome` for each job as it ends. A job process that
-    dies or overruns its job's `timeout` is killed with its kernel and replaced."""
-    ctx = ctx or local_context()
+    dies or overruns its job's `timeout` is killed with its kernel and replaced.
+
+    `pool` holds job processes started earlier (`JobPool`; more are started as needed, those beyond the jobs'
+    number are stopped at once); without one, a pool of this run's own is made from `ctx`. Every process of the
+    pool is stopped when this returns or raises. Once no job waits to be handed out, an idle process is stopped
+    at once (its core is free for the others and for the batch's own work) and `on_drained` is called, once."""
     jobs = list(jobs)
+    pool = pool or JobPool(ctx or local_context(), _slot_folder(jobs))
+    slots = pool.slots  # the pool's own list: what it spawns and removes shows here
     pending = deque(jobs)
-    slots: list[_Slot] = []
-    spawned = 0
+    spares = [2 * workers]  # processes that may die before taking their job without failing it
+    drained = False
+
+    def hand_back(job: dict) -> bool:
+        """A job that could not be handed to its process (gone already: it died while getting ready) goes to
+        another process; False when too many processes were lost that way (the job's failure is then recorded,
+        so a batch whose processes cannot start still ends). A job handed over is the job's own: if its process
+        dies, the job fails (`WorkerDied`), as it always did."""
+        if spares[0] <= 0:
+            return False
+        spares[0] -= 1
+        pending.appendleft(job)
+        return True
+
+    def hand_out(slot: _Slot) -> None:
+        job = pending.popleft()
+        if slot.assign(job):
+            return
+        slot.kill()
+        pool.remove(slot)
+        if not hand_back(job):
+            on_outcome({**_died_outcome(job, slot.proc.exitcode, 0.0), "slot": job["slot"]})
+
     try:
+        for slot in [s for s in slots if s.job is None][len(jobs):]:  # started ahead, more than the jobs
+            pool.retire(slot)
         while pending or any(slot.job for slot in slots):
             for slot in list(slots):
                 if slot.job is None and pending and slot.done >= JOBS_PER_PROCESS:  # recycled
                     slot.stop()
-                    slots.remove(slot)
+                    pool.remove(slot)
                 elif slot.job is None and pending:
-                    slot.assign(pending.popleft())
+                    hand_out(slot)
             while pending and len(slots) < workers:
-                slot = _Slot(ctx, _slot_folder(jobs, spawned), spawned)
-                spawned += 1
-                slots.append(slot)
-                slot.assign(pending.popleft())
+                hand_out(pool.spawn())
+            if not pending:
+                for slot in [s for s in slots if s.job is None]:  # nothing left for it: it stops now
+                    pool.retire(slot)
+                if not drained:
+                    drained = True
+                    if on_drained is not None:
+                        on_drained()
             busy = [slot for slot in slots if slot.job]
+            if not busy:
+                continue
             deadline = min((slot.started + slot.job["timeout"] for slot in busy if slot.job.get("timeout")),
                            default=None)
             wait_s = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
             wait([*(s.proc.sentinel for s in busy), *(s.conn for s in busy)], timeout=wait_s)
             now = time.monotonic()
             for slot in busy:
-                job, outcome = slot.job, None
-                with contextlib.suppress(EOFError, OSError):
-                    if slot.conn.poll():
-                        outcome = slot.conn.recv()
+                job = slot.job
+                outcome = slot.receive()
                 if outcome is None and not slot.proc.is_alive():
-                    with contextlib.suppress(EOFError, OSError):
-                        if slot.conn.poll():
-                            outcome = slot.conn.recv()
+                    outcome = slot.receive()
                     if outcome is None:
                         outcome = _died_outcome(job, slot.proc.exitcode, now - slot.started)
                         slot.kill()
-                        slots.remove(slot)
+                        pool.remove(slot)
                 elif outcome is None and job.get("timeout") and now - slot.started >= job["timeout"]:
                     outcome = _timeout_outcome(job, now - slot.started)
                     slot.kill()
-                    slots.remove(slot)
+                    pool.remove(slot)
                 if outcome is not None:
                     slot.job = None
                     on_outcome({**outcome, "slot": job["slot"]})
     finally:  # done or interrupted: every job process and kernel stops
-        for slot in slots:
-            if slot.job is None:
-                slot.stop()
-            else:
-                slot.kill()
+        pool.close()
 
 
 # ----------------------------------------------------------------------------- Dask

@@ -312,10 +312,42 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+#: the key of the message that asks a job process to get ready before its first job (`warm_up_message`)
+WARM_UP = "warm_up"
+
+
+def warm_up_message(kernel_name: str | None, formats) -> dict:
+    """What a supervisor sends a job process started ahead of its jobs (`serve`): start the notebook kernel
+    `kernel_name` (None: the one the report notebook declares) and load what the notebook uses into it, and
+    load the exporters of `formats`, while the batch still reads and scores its sheets."""
+    return {WARM_UP: {"kernel_name": kernel_name, "formats": list(formats)}}
+
+
+def warm_up(warm: WarmKernel, kernel_name: str | None, formats) -> None:
+    """Start and warm the kernel (`Kernel.warm_up`) while this process loads its exporters. Never raises: a
+    kernel that does not start or warm is dropped, and the first job starts one (and reports a failure as its
+    own, located, as without the warm-up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from perfeval.report.build import warm_exporters
+    from perfeval.report.notebook import kernel_name_of, notebook_path
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(warm_exporters, tuple(formats))
+        try:
+            warm.get(kernel_name or kernel_name_of(notebook_path())).warm_up()
+        except Exception:
+            warm.drop()
+            kill_descendants()
+        with contextlib.suppress(Exception):
+            loading.result()
+
+
 def serve(conn, tmp: str) -> None:
     """Entry point of a long-lived local job process (forked from the forkserver): jobs in, outcomes out,
     one at a time, on a kernel kept warm between them (`WarmKernel`). `tmp` is its private folder (its
-    TMPDIR and its kernels'; the supervisor sweeps what carries it when the process dies or overruns)."""
+    TMPDIR and its kernels'; the supervisor sweeps what carries it when the process dies or overruns).
+    A `warm_up_message` (no reply) gets the process ready before its first job."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides what stops
     _watch_parent()
     folder = use_private_temp({"tmp": tmp})
@@ -330,6 +362,12 @@ def serve(conn, tmp: str) -> None:
                 return
             if job is None:
                 return
+            if WARM_UP in job:
+                log = _quiet()
+                warm_up(warm, **job[WARM_UP])
+                log.unlink(missing_ok=True)
+                settle_heap()
+                continue
             log = _quiet()
             conn.send(_with_log_tail(run_job(job, warm), log))
             settle_heap()  # the outcome is sent: off the job's clock

@@ -45,9 +45,11 @@ def file_stem(project_id: str) -> str:
     return stem or "report"
 
 
-def _prepare(wanted: tuple[str, ...]) -> None:
-    """Work that does not need the executed notebook, done while the kernel runs: loading the
-    exporters (nbconvert templates, WeasyPrint, python-docx) so they start warm."""
+def warm_exporters(wanted: Iterable[str]) -> None:
+    """Work that does not need the executed notebook, done while the kernel runs (or, in a batch's job
+    process, before its first job): loading the exporters of the formats `wanted` (nbconvert templates,
+    WeasyPrint, python-docx) so they start warm. A no-op once warm."""
+    wanted = tuple(wanted)
     from perfeval.report.html import warm_up as warm_html
 
     if {"html", "pdf"} & set(wanted):
@@ -171,7 +173,7 @@ def build_project(project, formats: str | Iterable[str], out_dir: str | Path, *,
         executed = temp_beside(final)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # the exporters warm up here while the kernel executes the cells (a no-op once warm)
-            warming = pool.submit(_prepare, wanted)
+            warming = pool.submit(warm_exporters, wanted)
             try:
                 active.prepare(out)
                 nb = _execute(parameters, executed, final, source, timeout, active)
