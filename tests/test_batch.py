@@ -17,13 +17,13 @@ import pytest
 from faultinject import faults
 
 import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import manifest as mf
 from perfeval.batch import run_batch
 from perfeval.batch.discover import input_files
 from perfeval.cli import main
 from perfeval.devtools import synth
 from perfeval.sheets.write import save_project
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -34,11 +34,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
     """A stand-in for build_report: validates like it, writes one small file per format."""
     project = perfeval.load_project(workbook, scheme, project_id)
     total = perfeval.evaluate(project, scheme).total
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}",
-                                       f"{project.id} {total} {extra_parameters}".encode())
-            for fmt in formats}
+    return write_formats(out_dir, project.id, formats, f"{project.id} {total} {extra_parameters}".encode())
 
 
 FAKE = fake_report  # the batch calls it in its job processes instead of build_report

@@ -29,13 +29,13 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import command, manifest, pipeline, run_batch, runner, worker
 from perfeval.cli import main
 from perfeval.errors import PerfevalError, SheetError
 from perfeval.report.build import file_stem
 from perfeval.sheets.info import MAX_ID_LENGTH
 from perfeval.sheets.write import save_project
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -52,10 +52,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
         os.kill(os.getpid(), signal.SIGKILL)
     if match := re.search(r"慢(\d+(?:\.\d+)?)秒", project.name):
         time.sleep(float(match.group(1)))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {fmt: write_bytes_atomic(out / f"{file_stem(project.id)}.{fmt}", project.id.encode())
-            for fmt in formats}
+    return write_formats(out_dir, file_stem(project.id), formats, project.id.encode())
 
 
 FAKE = fake_report  # the batch calls it in its job processes instead of build_report

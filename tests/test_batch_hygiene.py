@@ -30,6 +30,7 @@ from perfeval.errors import (
 )
 from perfeval.report.notebook import Kernel, NotebookFailed
 from perfeval.sheets.write import save_project
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -47,7 +48,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
     if project.name.endswith("笔记本失败"):
         kept = write_bytes_atomic(out / f"{project.id}.failed.ipynb", b"{}")
         raise NotebookFailed(7, 5, "ValueError", TRICKY).kept_at(kept)
-    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}", project.id.encode()) for fmt in formats}
+    return write_formats(out, project.id, formats, project.id.encode())
 
 
 @functools.cache

@@ -23,23 +23,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import discover as disc
 from perfeval.batch import manifest as mf
 from perfeval.batch import pipeline, run_batch, runner, worker
 from perfeval.batch.status import JobStatus, Status
 from perfeval.devtools import synth
 from perfeval.errors import PerfevalError
-
-
-def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=None,
-                extra_parameters=None, timeout=None, kernel_name=None) -> dict[str, Path]:
-    """A stand-in for build_report: validates like it, writes one small file per format."""
-    project = perfeval.load_project(workbook, scheme, project_id)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}", project.id.encode()) for fmt in formats}
+from tests.standin import fake_report
 
 
 @pytest.fixture(scope="module")

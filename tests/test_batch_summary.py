@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.batch.portfolio_charts import (
     CHARTS,
@@ -30,6 +29,7 @@ from perfeval.devtools import synth
 from perfeval.report.charts import figure_png
 from perfeval.sheets.write import save_portfolio, save_project
 from perfeval.workbench.portfolio import load_batch_output
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -45,9 +45,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
                 extra_parameters=None, timeout=None, kernel_name=None) -> dict[str, Path]:
     """A stand-in for build_report: loads like it, writes one small file per format."""
     project = perfeval.load_project(workbook, scheme, project_id)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {fmt: write_bytes_atomic(out / f"{project.id} 报告.{fmt}", project.id.encode()) for fmt in formats}
+    return write_formats(out_dir, f"{project.id} 报告", formats, project.id.encode())
 
 
 FAKE = fake_report  # the batch calls it in its job processes instead of build_report

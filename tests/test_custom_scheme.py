@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.cli import main
 from perfeval.sheets.write import save_project
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -44,10 +44,8 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
     """A stand-in for build_report that loads and scores like it and writes what it got."""
     project = perfeval.load_project(workbook, scheme, project_id)
     ev = perfeval.evaluate(project, scheme)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"scheme": ev.scheme.id, "total": ev.total, "grade": ev.grade}, ensure_ascii=False)
-    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}", text.encode()) for fmt in formats}
+    return write_formats(out_dir, project.id, formats, text.encode())
 
 
 FAKE = fake_report  # the batch calls it in its job processes instead of build_report

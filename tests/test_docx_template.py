@@ -18,13 +18,13 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
 import perfeval
-from perfeval.atomic import write_bytes_atomic
 from perfeval.batch import run_batch
 from perfeval.cli import main as cli_main
 from perfeval.errors import PerfevalError
 from perfeval.report import compose as n
 from perfeval.report import docx_template as tpl
 from perfeval.report.docx import add_field, numbering_problems, render_docx
+from tests.standin import write_formats
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "data" / "reference" / "AKT2022-001.xlsx"
@@ -40,10 +40,7 @@ def fake_report(workbook, out_dir, formats=("html",), scheme=None, project_id=No
                 extra_parameters=None, timeout=None, kernel_name=None) -> dict[str, Path]:
     """A stand-in for build_report that writes the parameters it was given."""
     project = perfeval.load_project(workbook, scheme, project_id)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return {fmt: write_bytes_atomic(out / f"{project.id}.{fmt}", repr(extra_parameters).encode())
-            for fmt in formats}
+    return write_formats(out_dir, project.id, formats, repr(extra_parameters).encode())
 
 
 FAKE = fake_report  # the batch calls it in its job processes instead of build_report
