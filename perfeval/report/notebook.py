@@ -87,9 +87,9 @@ def _shell_reply(client, msg_id: str, timeout: float) -> dict:
             return reply
 
 
-#: the longest wait for IOPub to show it is connected, and for the kernel-info request's IOPub messages to
-#: drain (jupyter_client's own bound for each)
-IOPUB_SETTLE_S = 0.2
+#: how long a new client waits for the next IOPub message while it looks for the idle status of its kernel-info
+#: request, before it asks again (jupyter_client's own bound for its IOPub check)
+IOPUB_WAIT_S = 0.2
 
 
 @functools.cache
@@ -100,13 +100,18 @@ def _ready_client() -> type:
     from jupyter_client.asynchronous import AsyncKernelClient
 
     class ReadyClient(AsyncKernelClient):
-        """jupyter_client's client, whose `wait_for_ready` ends when the kernel has answered instead of 0.2 s
-        later. jupyter_client's own (8.x) asks for the kernel's info until an IOPub message follows the reply
-        (IOPub is connected), then drains IOPub until it has been quiet for 0.2 s: papermill makes a new client
-        for every notebook, so every report in a batch waited those 0.2 s with both processes idle (≈ 8 % of a
-        batch's time on 2 cores). This one makes the same check and drains the same messages, but stops
-        draining at the kernel's idle status for its last info request: the kernel publishes it after the
-        reply, and nothing of that request follows it. The 0.2 s bounds stay as the fallback."""
+        """jupyter_client's client, whose `wait_for_ready` ends when the kernel has answered on both channels
+        instead of after 0.2 s of IOPub quiet.
+
+        jupyter_client's own (8.x) asks for the kernel's info until any IOPub message follows the reply, then
+        drains IOPub until it has been quiet for 0.2 s. papermill makes a new client for every notebook, so every
+        report in a batch waited those 0.2 s with both of its processes idle (≈ 8 % of a batch's time on 2
+        cores). This one asks for the kernel's info until IOPub brings the kernel's idle status for that very
+        request (the kernel publishes it after the reply, as the last message of the request; JEP 65's
+        readiness check). Messages before it (ipykernel's `iopub_welcome`, an earlier request's) are read and
+        dropped, as jupyter_client drains them; nothing of the request can follow it. When the idle status
+        does not come within `IOPUB_WAIT_S` of the last message (published before this client's subscription
+        reached the kernel: ZeroMQ's slow joiner, seen on a kernel's first client under load), it asks again."""
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             import time
@@ -118,24 +123,25 @@ def _ready_client() -> type:
                     reply = await self.shell_channel.get_msg(timeout=1)
                 except Empty:
                     reply = None
-                if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                    try:
-                        first = await self.iopub_channel.get_msg(timeout=IOPUB_SETTLE_S)
-                    except Empty:  # IOPub not connected yet (ZeroMQ's slow joiner): ask again
-                        pass
-                    else:
-                        self._handle_kernel_info_reply(reply)
-                        break
+                answered = reply is not None and reply["msg_type"] == "kernel_info_reply"
+                if answered and await self._idle_after(request):
+                    self._handle_kernel_info_reply(reply)
+                    return
                 if not await self._async_is_alive():
                     raise RuntimeError("Kernel died before replying to kernel_info")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
-            msg = first
-            while not _is_idle_after(msg, request):
+
+        async def _idle_after(self, request: str) -> bool:
+            """Read IOPub up to the kernel's idle status for `request` (True), or until it is quiet for
+            `IOPUB_WAIT_S` (False)."""
+            while True:
                 try:
-                    msg = await self.iopub_channel.get_msg(timeout=IOPUB_SETTLE_S)
+                    msg = await self.iopub_channel.get_msg(timeout=IOPUB_WAIT_S)
                 except Empty:
-                    break
+                    return False
+                if _is_idle_after(msg, request):
+                    return True
 
     return ReadyClient
 
