@@ -79,20 +79,22 @@ class DateRead:
         return not math.isnan(self.high)
 
 
+def _cn_digits(m: re.Match) -> str:
+    """The Chinese numeral `m` matched, in Arabic digits (unchanged when cn2an cannot read it)."""
+    import cn2an  # 0.1 s to import: only when a date is spelled in Chinese numerals
+
+    try:
+        return str(int(cn2an.cn2an(m.group(0), "normal")))
+    except (ValueError, KeyError):
+        return m.group(0)
+
+
 def _cn_to_digits(text: str) -> str:
     """二〇二四年十二月三十一日 -> 2024年12月31日 (numerals before 年/月/日/号/季 only)."""
     if not any(c in _CN_DIGITS for c in text):
         return text
 
-    def convert(m: re.Match) -> str:
-        import cn2an  # 0.1 s to import: only when a date is spelled in Chinese numerals
-
-        try:
-            return str(int(cn2an.cn2an(m.group(0), "normal")))
-        except (ValueError, KeyError):
-            return m.group(0)
-
-    return _CN_RUN.sub(convert, text)
+    return _CN_RUN.sub(_cn_digits, text)
 
 
 def _span(year: int, first: tuple[int, int], last: tuple[int, int]) -> tuple[float, float]:
@@ -237,15 +239,7 @@ def read_status(text: str) -> tuple[str, float] | None:
 
 def _cn_delay(body: str) -> str:
     """延期两个月 -> 延期2个月."""
-    def convert(m: re.Match) -> str:
-        import cn2an  # 0.1 s to import: only when a date is spelled in Chinese numerals
-
-        try:
-            return str(int(cn2an.cn2an(m.group(0), "normal")))
-        except (ValueError, KeyError):
-            return m.group(0)
-
-    return re.sub(rf"[{_CN_DIGITS}]+(?=个?月|天|日|周|年)", convert, body)
+    return re.sub(rf"[{_CN_DIGITS}]+(?=个?月|天|日|周|年)", _cn_digits, body)
 
 
 def months_late(days_late: float) -> float:
